@@ -1,0 +1,1 @@
+"""Matching, metric filters and alarms. Re-exports only."""

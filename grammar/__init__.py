@@ -1,0 +1,1 @@
+"""The filter-pattern language: parse, check and print patterns. Re-exports only."""
