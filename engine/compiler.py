@@ -1,0 +1,612 @@
+"""Compile pattern trees into matcher closures, value extractors and cheap prefilters.
+
+A `CompiledPattern` works on a `LogEvent`, which decodes the JSON body and splits the
+space-delimited fields lazily and at most once, however many patterns look at the event.
+
+Each pattern also derives a *prefilter* from its tree: literals that must occur in the raw
+message text for the pattern to have any chance of matching. It rules events out before their
+JSON is decoded. It is escape-aware: JSON can spell a character as ``\\u0052``, so a message that
+holds a backslash is never ruled out by it.
+"""
+
+from __future__ import annotations
+
+import functools
+import operator
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from ..grammar import nodes, parse
+from .events import MISSING, NOT_JSON, LogEvent, compile_wildcard, number_text, scalar_text
+from .regex import compile_regex
+
+Predicate = Callable[[Any], bool]
+EventMatcher = Callable[[LogEvent], bool]
+
+# DECISIONS P9: numbers compare as IEEE doubles.
+NUMERIC_COMPARE: dict[str, Callable[[float, float], bool]] = {
+    "=": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
+
+_SCALARS = (str, int, float, bool)
+
+
+def _true(_: Any) -> bool:
+    return True
+
+
+def _false(_: Any) -> bool:
+    return False
+
+
+# --------------------------------------------------------------------------- public object
+
+@dataclass(frozen=True, slots=True)
+class CompiledPattern:
+    """A filter pattern ready to run.
+
+    Attributes:
+        text: the pattern as given.
+        kind: ``"terms"``, ``"regex"``, ``"json"`` or ``"delimited"``.
+        tree: the parsed pattern.
+        match_event: event -> bool; the whole pattern, prefilter included.
+        extract_event: event -> extractedValues dict, or None when the event does not match.
+        prefilter: raw message text -> False when the event surely does not match.
+        needs_json: whether matching decodes the event's JSON.
+        needs_fields: whether matching splits the event's fields.
+    """
+
+    text: str
+    kind: str
+    tree: nodes.Pattern = field(repr=False)
+    match_event: EventMatcher = field(repr=False)
+    extract_event: Callable[[LogEvent], dict[str, str] | None] = field(repr=False)
+    prefilter: Callable[[str], bool] = field(repr=False)
+    match_text: Callable[[str], bool] | None = field(default=None, repr=False)
+    needs_json: bool = False
+    needs_fields: bool = False
+
+    def matches(self, message: str) -> bool:
+        """Whether the pattern matches one log event message."""
+        if self.match_text is not None:
+            return self.match_text(message)
+        return self.match_event(LogEvent(message))
+
+    def extract(self, message: str) -> dict[str, str] | None:
+        """The TestMetricFilter `extractedValues` for `message`, or None when it does not match."""
+        return self.extract_event(LogEvent(message))
+
+
+@functools.lru_cache(maxsize=4096)
+def compile_pattern(text: str) -> CompiledPattern:
+    """Parse and compile a filter pattern (cached by its text).
+
+    Raises:
+        PatternError: the pattern is invalid.
+    """
+    return compile_tree(parse(text), text)
+
+
+def compile_tree(tree: nodes.Pattern, text: str) -> CompiledPattern:
+    """Compile an already parsed pattern; `text` is used in error messages."""
+    if isinstance(tree, nodes.TermPattern):
+        return _compile_terms(tree, text)
+    if isinstance(tree, nodes.RegexPattern):
+        search = compile_regex(tree.regex, text)
+        return CompiledPattern(
+            text, "regex", tree,
+            match_event=lambda ev: search(ev.message),
+            extract_event=lambda ev: {} if search(ev.message) else None,
+            prefilter=_true,
+            match_text=search,
+        )
+    if isinstance(tree, nodes.JsonPattern):
+        return _compile_json(tree, text)
+    if isinstance(tree, nodes.DelimitedPattern):
+        return _compile_delimited(tree, text)
+    raise TypeError(f"no compiler for {type(tree).__name__}")
+
+
+# --------------------------------------------------------------------------- terms
+
+def _compile_terms(tree: nodes.TermPattern, text: str) -> CompiledPattern:
+    # DECISIONS P17: a quoted term that is all whitespace is present in every event.
+    def present_always(t: nodes.Term) -> bool:
+        return t.quoted and t.text.strip() == ""
+
+    optional = [t for t in tree.terms if t.kind == "optional"]
+    include = [t for t in tree.terms if t.kind == "include"]
+    exclude = [t for t in tree.terms if t.kind == "exclude"]
+
+    match: Callable[[str], bool]
+    if not tree.terms:
+        match = _true  # DECISIONS P4: the empty pattern matches every event
+    elif not include and not exclude:
+        # Only `?` terms: any one of them.
+        if any(present_always(t) for t in optional):
+            match = _true
+        else:
+            words = tuple(t.text for t in optional)
+            match = lambda m: any(w in m for w in words)  # noqa: E731
+    else:
+        # DECISIONS P2: mixed with include or exclude terms, every `?` term is ignored.
+        if any(present_always(t) for t in exclude):
+            match = _false
+        else:
+            inc = tuple(t.text for t in include if not present_always(t))
+            exc = tuple(t.text for t in exclude)
+            match = _all_none(inc, exc)
+
+    return CompiledPattern(
+        text, "terms", tree,
+        match_event=lambda ev: match(ev.message),
+        extract_event=lambda ev: {} if match(ev.message) else None,  # M7: {} for terms
+        prefilter=_true,
+        match_text=match,
+    )
+
+
+def _all_none(inc: tuple[str, ...], exc: tuple[str, ...]) -> Callable[[str], bool]:
+    # DECISIONS P1: substring, case-sensitive. Specialised for the common shapes.
+    if len(inc) == 1 and not exc:
+        (a,) = inc
+        return lambda m: a in m
+    if len(inc) == 1 and len(exc) == 1:
+        (a,), (b,) = inc, exc
+        return lambda m: a in m and b not in m
+    if not inc and len(exc) == 1:
+        (b,) = exc
+        return lambda m: b not in m
+
+    def match(m: str) -> bool:
+        for w in inc:
+            if w not in m:
+                return False
+        for w in exc:
+            if w in m:
+                return False
+        return True
+
+    return match
+
+
+# --------------------------------------------------------------------------- JSON
+
+def _compile_json(tree: nodes.JsonPattern, text: str) -> CompiledPattern:
+    body = _json_expr(tree.expr, text)
+    extract_selectors = _extraction_selectors(tree.expr)
+    required = _required(tree.expr)
+    prefilter = _make_prefilter(required)
+
+    def match_event(ev: LogEvent) -> bool:
+        if prefilter is not _true and not prefilter(ev.message):
+            return False
+        obj = ev.json
+        if obj is NOT_JSON:  # DECISIONS P12: no match, never an error
+            return False
+        return body(obj)
+
+    def extract_event(ev: LogEvent) -> dict[str, str] | None:
+        if not match_event(ev):
+            return None
+        obj = ev.json
+        out: dict[str, str] = {}
+        # DECISIONS M7: every non-wildcard selector that reaches one scalar.
+        for key, get in extract_selectors:
+            value = get(obj)
+            if value is MISSING or isinstance(value, (dict, list)):
+                continue
+            out[key] = scalar_text(value)
+        return out
+
+    return CompiledPattern(
+        text, "json", tree, match_event, extract_event, prefilter, needs_json=True
+    )
+
+
+def _json_expr(expr: nodes.JsonExpr, text: str) -> Predicate:
+    if isinstance(expr, nodes.JsonAnd):
+        parts = tuple(_json_expr(i, text) for i in expr.items)
+        if len(parts) == 2:
+            a, b = parts
+            return lambda o: a(o) and b(o)
+
+        def all_(o) -> bool:
+            for p in parts:
+                if not p(o):
+                    return False
+            return True
+
+        return all_
+    if isinstance(expr, nodes.JsonOr):
+        parts = tuple(_json_expr(i, text) for i in expr.items)
+        if len(parts) == 2:
+            a, b = parts
+            return lambda o: a(o) or b(o)
+
+        def any_(o) -> bool:
+            for p in parts:
+                if p(o):
+                    return True
+            return False
+
+        return any_
+    return _json_condition(expr, text)
+
+
+def _json_condition(cond: nodes.JsonCondition, text: str) -> Predicate:
+    sel = cond.selector
+    if isinstance(cond, nodes.JsonNotExists):
+        if sel.wildcards:
+            reach = _reacher(sel.steps)
+            return lambda o: not reach(o)
+        get = getter(sel.steps)
+        return lambda o: get(o) is MISSING
+
+    if isinstance(cond, nodes.JsonIs):
+        # DECISIONS P10: IS TRUE/FALSE only for JSON booleans, IS NULL only for a present null.
+        want = {"NULL": None, "TRUE": True, "FALSE": False}[cond.what]
+        pred: Predicate = lambda v: v is want  # noqa: E731
+    else:
+        pred = value_predicate(cond.op, cond.value, text)
+
+    if sel.wildcards:
+        # DECISIONS P20: the condition holds when some reached value satisfies it.
+        reach = _reacher(sel.steps)
+
+        def some(o) -> bool:
+            for v in reach(o):
+                if pred(v):
+                    return True
+            return False
+
+        return some
+    get = getter(sel.steps)
+
+    def one(o) -> bool:
+        v = get(o)
+        return v is not MISSING and pred(v)
+
+    return one
+
+
+def value_predicate(op: str, value: nodes.Value, text: str) -> Predicate:
+    """The test a JSON value must pass for ``selector op value`` (DECISIONS P8, P9, P10).
+
+    The predicate receives a present value (never MISSING).
+    """
+    negate = op == "!="
+    if isinstance(value, nodes.Regex):
+        search = compile_regex(value, text)
+        return _on_scalar_text(search, negate)
+    if value.is_number:
+        want = float(value.text)
+        cmp = NUMERIC_COMPARE[op]
+
+        def numeric(v) -> bool:
+            t = type(v)
+            if t is int or t is float:
+                return cmp(v, want)
+            if t is str or t is bool:
+                # DECISIONS P9/P10: a number never equals a string or a boolean.
+                return negate
+            return False  # null, object, array
+
+        return numeric
+    if value.has_wildcard:
+        return _on_scalar_text(compile_wildcard(value.text), negate)
+    want_text = value.text
+
+    def text_equal(v) -> bool:
+        t = type(v)
+        if t is str:
+            return (v == want_text) != negate
+        if t is int or t is float:
+            return (number_text(v) == want_text) != negate
+        if t is bool:
+            return (("true" if v else "false") == want_text) != negate
+        return False
+
+    return text_equal
+
+
+def _on_scalar_text(test: Callable[[str], bool], negate: bool) -> Predicate:
+    def pred(v) -> bool:
+        t = type(v)
+        if t is str:
+            return test(v) != negate
+        if t is int or t is float:
+            return test(number_text(v)) != negate
+        if t is bool:
+            return test("true" if v else "false") != negate
+        return False  # DECISIONS P10: null, objects and arrays satisfy nothing
+
+    return pred
+
+
+def getter(steps: tuple[nodes.Step, ...]) -> Callable[[Any], Any]:
+    """A function from the decoded event object to the one value a selector reaches, or MISSING."""
+    if all(isinstance(s, nodes.Key) for s in steps):
+        keys = tuple(s.name for s in steps)
+        if len(keys) == 1:
+            (k,) = keys
+            return lambda o: o.get(k, MISSING)
+        if len(keys) == 2:
+            k1, k2 = keys
+
+            def get2(o):
+                v = o.get(k1, MISSING)
+                if type(v) is not dict:
+                    return MISSING
+                return v.get(k2, MISSING)
+
+            return get2
+
+    return _path_getter(steps)
+
+
+def _path_getter(steps: tuple[nodes.Step, ...]) -> Callable[[Any], Any]:
+    """Like `getter`, for a start value of any type (not only the event's top-level object)."""
+    plan = tuple((s.name, True) if isinstance(s, nodes.Key) else (s.index, False) for s in steps)
+
+    def get(o):
+        for k, is_key in plan:
+            if is_key:
+                if type(o) is not dict:
+                    return MISSING
+                o = o.get(k, MISSING)
+                if o is MISSING:
+                    return MISSING
+            else:
+                if type(o) is not list or k >= len(o):
+                    return MISSING
+                o = o[k]
+        return o
+
+    return get
+
+
+def _reacher(steps: tuple[nodes.Step, ...]) -> Callable[[Any], list]:
+    """A function from the event object to every value a wildcard selector reaches."""
+    at = next(i for i, s in enumerate(steps) if isinstance(s, (nodes.AnyMember, nodes.AnyElement)))
+    before = getter(steps[:at]) if at else (lambda o: o)
+    after = _path_getter(steps[at + 1 :]) if at + 1 < len(steps) else None
+    members = isinstance(steps[at], nodes.AnyMember)
+
+    def reach(o) -> list:
+        c = before(o)
+        if members:
+            if type(c) is not dict:
+                return []
+            items = c.values()
+        else:
+            if type(c) is not list:
+                return []
+            items = c
+        if after is None:
+            return list(items)
+        out = []
+        for item in items:
+            v = after(item)
+            if v is not MISSING:
+                out.append(v)
+        return out
+
+    return reach
+
+
+def _extraction_selectors(expr: nodes.JsonExpr) -> tuple[tuple[str, Callable], ...]:
+    seen: dict[str, Callable] = {}
+    for cond in nodes.iter_conditions(expr):
+        sel = cond.selector
+        if sel.wildcards or sel.text in seen:
+            continue
+        seen[sel.text] = getter(sel.steps)
+    return tuple(seen.items())
+
+
+# --------------------------------------------------------------------------- prefilter
+# A requirement is a tuple of groups; each group is a tuple of strings of which at least one
+# must occur in the raw message. () means "no requirement".
+
+Requirement = tuple[tuple[str, ...], ...]
+_NUMBERISH = frozenset("0123456789.eE+-")
+
+
+def _literal_ok(s: str) -> bool:
+    """Whether `s` occurs verbatim in any raw JSON text whose decoded string contains it.
+
+    True for text JSON never escapes when the message has no backslash, and that can't come from
+    a number's canonical text (which may differ from the raw token: `1e3` reads as `1000.0`).
+    """
+    if not s or any(c in _NUMBERISH for c in s) and all(c in _NUMBERISH for c in s):
+        return False
+    return all(c >= " " and c not in '"\\' for c in s)
+
+
+def _required(expr: nodes.JsonExpr) -> Requirement:
+    if isinstance(expr, nodes.JsonAnd):
+        groups: list[tuple[str, ...]] = []
+        for item in expr.items:
+            groups.extend(_required(item))
+        return tuple(dict.fromkeys(groups))
+    if isinstance(expr, nodes.JsonOr):
+        picks: list[str] = []
+        for item in expr.items:
+            req = _required(item)
+            if not req:
+                return ()
+            # the most selective single string the branch must contain
+            best = max((g[0] for g in req if len(g) == 1), key=len, default=None)
+            if best is None:
+                return ()
+            picks.append(best)
+        return (tuple(dict.fromkeys(picks)),)
+    return _condition_required(expr)
+
+
+def _condition_required(cond: nodes.JsonCondition) -> Requirement:
+    if isinstance(cond, nodes.JsonNotExists):
+        return ()
+    groups: list[tuple[str, ...]] = []
+    # Every key on the path must occur as a quoted JSON member name.
+    for step in cond.selector.steps:
+        if isinstance(step, nodes.Key) and _literal_ok(step.name):
+            groups.append((f'"{step.name}"',))
+    if isinstance(cond, nodes.JsonIs):
+        if cond.what != "NULL":
+            groups.append((cond.what.lower(),))
+    elif cond.op == "=" and isinstance(cond.value, nodes.Literal) and not cond.value.is_number:
+        if cond.value.has_wildcard:
+            for piece in cond.value.text.split("*"):
+                if _literal_ok(piece):
+                    groups.append((piece,))
+        elif _literal_ok(cond.value.text):
+            groups.append((cond.value.text,))
+    return tuple(groups)
+
+
+def _make_prefilter(req: Requirement) -> Callable[[str], bool]:
+    if not req:
+        return _true
+    groups = tuple(g for g in req)
+
+    def prefilter(m: str) -> bool:
+        if "\\" in m:
+            return True  # an escape could spell any of the literals: decide on the decoded JSON
+        for group in groups:
+            for s in group:
+                if s in m:
+                    break
+            else:
+                return False
+        return True
+
+    return prefilter
+
+
+# --------------------------------------------------------------------------- space-delimited
+
+def _compile_delimited(tree: nodes.DelimitedPattern, text: str) -> CompiledPattern:
+    slots = tree.slots
+    rest_at = next((i for i, s in enumerate(slots) if isinstance(s, nodes.Rest)), None)
+    if not slots:
+        before, after = (), ()
+        rest_at = 0
+    elif rest_at is None:
+        before, after = slots, ()
+    else:
+        before, after = slots[:rest_at], slots[rest_at + 1 :]
+    n_before, n_after = len(before), len(after)
+    exact = rest_at is None
+
+    checks_before = tuple(
+        (i, _slot_predicate(s.condition, text)) for i, s in enumerate(before) if s.condition is not None
+    )
+    checks_after = tuple(
+        (i - n_after, _slot_predicate(s.condition, text))
+        for i, s in enumerate(after)
+        if s.condition is not None
+    )
+    checks = checks_before + checks_after
+    required = _delimited_required(slots)
+    prefilter = _make_plain_prefilter(required)
+
+    def bind_ok(fields: tuple[str, ...]) -> bool:
+        n = len(fields)
+        if exact:
+            return n == n_before  # DECISIONS P13: without `...` the counts must be equal
+        return n >= n_before + n_after
+
+    def match_event(ev: LogEvent) -> bool:
+        if prefilter is not _true and not prefilter(ev.message):
+            return False
+        fields = ev.fields
+        if not bind_ok(fields):
+            return False
+        for idx, pred in checks:
+            if not pred(fields[idx]):
+                return False
+        return True
+
+    def extract_event(ev: LogEvent) -> dict[str, str] | None:
+        if not match_event(ev):
+            return None
+        fields = ev.fields
+        n = len(fields)
+        out: dict[str, str] = {}
+        bound: dict[int, nodes.Slot] = {i: s for i, s in enumerate(before)}
+        for j, s in enumerate(after):
+            bound[n - n_after + j] = s
+        for pos in range(n):
+            slot = bound.get(pos)
+            if slot is not None and slot.name is not None:
+                out[f"${slot.name}"] = fields[pos]  # a repeated name: the later one wins
+            else:
+                out[f"${pos + 1}"] = fields[pos]  # covered by `...` or the unnamed last slot
+        return out
+
+    return CompiledPattern(
+        text, "delimited", tree, match_event, extract_event, prefilter, needs_fields=True
+    )
+
+
+def _slot_predicate(expr: nodes.SlotExpr, text: str) -> Callable[[str], bool]:
+    if isinstance(expr, (nodes.SlotAnd, nodes.SlotOr)):
+        parts = tuple(_slot_predicate(i, text) for i in expr.items)
+        if isinstance(expr, nodes.SlotAnd):
+            return lambda f: all(p(f) for p in parts)
+        return lambda f: any(p(f) for p in parts)
+    return field_predicate(expr.op, expr.value, text)
+
+
+def field_predicate(op: str, value: nodes.Value, text: str) -> Callable[[str], bool]:
+    """The test a space-delimited field's text must pass (DECISIONS P8, P9)."""
+    negate = op == "!="
+    if isinstance(value, nodes.Regex):
+        search = compile_regex(value, text)
+        return (lambda f: not search(f)) if negate else search
+    if value.is_number:
+        want = float(value.text)
+        cmp = NUMERIC_COMPARE[op]
+        is_num = nodes.NUMBER_RE.fullmatch
+
+        def numeric(f: str) -> bool:
+            if is_num(f) is None:
+                return negate  # not a number: `=` false, `!=` true, `<`... false
+            return cmp(float(f), want)
+
+        return numeric
+    if value.has_wildcard:
+        w = compile_wildcard(value.text)
+        return (lambda f: not w(f)) if negate else w
+    want_text = value.text
+    return (lambda f: f != want_text) if negate else (lambda f: f == want_text)
+
+
+def _delimited_required(slots) -> tuple[tuple[str, ...], ...]:
+    groups: list[tuple[str, ...]] = []
+    for s in slots:
+        if not isinstance(s, nodes.Slot) or s.condition is None:
+            continue
+        if isinstance(s.condition, nodes.SlotCompare):
+            c = s.condition
+            if c.op == "=" and isinstance(c.value, nodes.Literal) and not c.value.is_number:
+                pieces = c.value.text.split("*") if c.value.has_wildcard else [c.value.text]
+                for p in pieces:
+                    if p:
+                        groups.append((p,))
+    return tuple(groups)
+
+
+def _make_plain_prefilter(req) -> Callable[[str], bool]:
+    # Fields are substrings of the message (only their `"`/`[` delimiters are removed).
+    if not req:
+        return _true
+    words = tuple(g[0] for g in req)
+    return lambda m: all(w in m for w in words)

@@ -1,0 +1,106 @@
+"""Regexes of filter patterns, run on RE2: linear time by construction (DECISIONS P6, P18)."""
+
+from __future__ import annotations
+
+import functools
+import re
+from typing import Callable
+
+import re2
+
+from ..grammar import nodes
+from ..grammar.errors import INVALID_PATTERN, PatternLimitError, PatternRegexError
+
+_OPTIONS = re2.Options()
+_OPTIONS.log_errors = False  # errors are raised as PatternError, never printed by the C++ library
+_MIN_REPEAT_RE = re.compile(r"\{,([0-9]+)\}")
+
+
+def to_re2(source: str) -> str:
+    """Rewrite a service regex into RE2 syntax.
+
+    The only difference in meaning is DECISIONS P18's `{,n}`, which the service reads as `{0,n}`
+    and RE2 would read literally. Escapes and character classes are copied unchanged.
+    """
+    if "{," not in source:
+        return source
+    out: list[str] = []
+    i, n = 0, len(source)
+    while i < n:
+        ch = source[i]
+        if ch == "\\":
+            out.append(source[i : i + 2])
+            i += 2
+        elif ch == "[":
+            j = _class_end(source, i)
+            out.append(source[i:j])
+            i = j
+        elif ch == "{" and (m := _MIN_REPEAT_RE.match(source, i)):
+            out.append("{0," + m.group(1) + "}")
+            i = m.end()
+        else:
+            out.append(ch)
+            i += 1
+    return "".join(out)
+
+
+def _class_end(src: str, i: int) -> int:
+    n = len(src)
+    j = i + 1
+    if j < n and src[j] == "^":
+        j += 1
+    first = True
+    while j < n:
+        c = src[j]
+        if c == "]" and not first:
+            return j + 1
+        first = False
+        if c == "\\":
+            j += 2
+        elif src.startswith("[:", j) and (k := src.find(":]", j + 2)) >= 0:
+            j = k + 2
+        else:
+            j += 1
+    return n
+
+
+@functools.lru_cache(maxsize=1024)
+def _compile(source: str):
+    return re2.compile(to_re2(source), _OPTIONS)
+
+
+def compile_regex(regex: nodes.Regex, pattern_text: str) -> Callable[[str], bool]:
+    """Compile a regex node into a search predicate on text.
+
+    Raises:
+        PatternLimitError: RE2 refuses the regex as too large.
+        PatternRegexError: RE2 refuses it for another reason.
+    """
+    if regex.source == "":
+        return _always  # DECISIONS P18: `%%` matches every event
+    try:
+        compiled = _compile(regex.source)
+    except re2.error as exc:
+        detail = exc.args[0] if exc.args else str(exc)
+        if isinstance(detail, bytes):
+            detail = detail.decode("utf-8", "replace")
+        cls = PatternLimitError if "too large" in detail or "too big" in detail else PatternRegexError
+        raise cls(
+            f"{INVALID_PATTERN}: invalid regex %{regex.source}%: {detail}",
+            pattern_text,
+            regex.span.start,
+            regex.span.end,
+        ) from None
+    search = compiled.search
+
+    def matches(text: str) -> bool:
+        try:
+            return search(text) is not None
+        except UnicodeEncodeError:  # lone surrogates in text from a caller: match on U+FFFD
+            return search(text.encode("utf-8", "replace").decode("utf-8")) is not None
+
+    return matches
+
+
+def _always(text: str) -> bool:
+    return True
