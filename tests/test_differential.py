@@ -1,0 +1,91 @@
+"""The compiled matchers agree with the plain tree-walking interpreter, on generated patterns and events.
+
+The interpreter (`cwfilter.engine.interpret`) implements DECISIONS directly and slowly; the
+compiler adds specialised closures and escape-aware prefilters. Any disagreement is a bug in one
+of them. Patterns are printed with `unparse` and parsed back, so the printer is exercised too.
+"""
+
+from __future__ import annotations
+
+import os
+
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+import cwfilter
+from cwfilter.engine.events import LogEvent
+from cwfilter.engine.interpret import interpret, interpret_extract
+
+from strategies import json_messages, line_messages, messages, patterns
+
+# At least 2,000 generated examples in every run (CI included); CWFILTER_FUZZ_EXAMPLES raises it.
+EXAMPLES = int(os.environ.get("CWFILTER_FUZZ_EXAMPLES", "2000"))
+
+
+def _compile(tree):
+    text = cwfilter.unparse(tree)
+    try:
+        compiled = cwfilter.compile_pattern(text)
+    except cwfilter.PatternError:
+        assume(False)  # a generated tree over a service limit (regex or wildcard quota)
+    assert compiled.tree == tree, text
+    return compiled
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tree=patterns, events=st.lists(st.one_of(messages, json_messages(), line_messages()), min_size=1, max_size=6))
+def test_compiled_agrees_with_interpreter(tree, events):
+    compiled = _compile(tree)
+    for message in events:
+        expected = interpret(compiled.tree, LogEvent(message))
+        assert compiled.match_event(LogEvent(message)) is expected, (compiled.text, message)
+        assert compiled.matches(message) is expected
+        got = compiled.extract(message)
+        want = interpret_extract(compiled.tree, LogEvent(message))
+        assert got == want, (compiled.text, message)
+
+
+@settings(max_examples=max(500, EXAMPLES // 4), deadline=None)
+@given(tree=patterns, message=st.one_of(json_messages(), line_messages()))
+def test_prefilter_never_rejects_a_match(tree, message):
+    compiled = _compile(tree)
+    if interpret(compiled.tree, LogEvent(message)):
+        assert compiled.prefilter(message), (compiled.text, message)
+
+
+def _escape_some(text: str, data) -> str:
+    """Spell some letters of JSON strings (keys and values) as \\u escapes."""
+    from strategies import _in_string
+
+    flags = data.draw(st.lists(st.booleans(), min_size=len(text), max_size=len(text)))
+    return "".join(
+        f"\\u{ord(c):04x}" if c.isalpha() and flag and _in_string(text, i) else c
+        for i, (c, flag) in enumerate(zip(text, flags))
+    )
+
+
+_KEY = st.text(alphabet="abcdefXYZ_", min_size=1, max_size=6)
+_VALUE = st.text(alphabet="abcdefXYZ _:/.", min_size=1, max_size=12)
+
+
+@settings(max_examples=max(500, EXAMPLES // 4), deadline=None)
+@given(path=st.lists(_KEY, min_size=1, max_size=3), value=_VALUE, form=st.integers(0, 3), data=st.data())
+def test_escaped_json_still_matches(path, value, form, data):
+    """An event holding the value a pattern asks for matches however JSON escapes its text."""
+    obj: object = value
+    for key in reversed(path):
+        obj = {key: obj, "other": 1}
+    import json
+
+    message = _escape_some(json.dumps(obj), data)
+    selector = "$." + ".".join(path)
+    quoted = '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    pattern = {
+        0: f"{{ {selector} = {quoted} }}",
+        1: f"{{ {selector} = \"{value[:1]}*\" }}",
+        2: f"{{ {selector} = \"*{value}\" && {selector} != \"zz\" }}",
+        3: f"{{ $.nothing = 1 || {selector} = {quoted} }}",
+    }[form]
+    compiled = cwfilter.compile_pattern(pattern)
+    assert compiled.matches(message), (pattern, message)
+    assert interpret(compiled.tree, LogEvent(message))
