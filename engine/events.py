@@ -20,7 +20,7 @@ import json.decoder
 import math
 import re
 from fractions import Fraction
-from typing import Any, Callable, Final, Literal
+from typing import Any, Callable, Final
 
 import orjson
 
@@ -118,11 +118,24 @@ _WS_CHARS = " \t\r\n"
 # integer token as an exact integer. Such a token has at least 19 digits and, in valid JSON, is
 # preceded by `[`, `:` or `,` (plus whitespace). A run of 19 digits is found in about 2 µs for a
 # CloudTrail record by mapping every digit byte to `0` (`bytes.translate`) and searching for 19
-# zeros; only then the (slower) regex confirms the shape. A match anywhere, even inside a string,
-# merely costs a slower, exact decode.
+# zeros; only then the (slower) regex looks for such a token out of orjson's range. A hit, even
+# inside a string, merely costs a slower, exact decode.
 _DIGITS_TO_ZERO = bytes(0x30 if 0x30 <= byte <= 0x39 else 0x78 for byte in range(256))
 _NINETEEN_DIGITS = b"0" * 19
-_BIG_INT_HINT = re.compile(r"[\[:,][ \t\r\n]*(?:-[0-9]{19}|[0-9]{20})")
+_LONG_INT_TOKEN = re.compile(r"[\[:,][ \t\r\n]*(-?[0-9]{19,})")
+_ORJSON_INT_RANGE = range(-(2**63), 2**64)
+
+
+def _has_big_int(data: bytes, message: str) -> bool:
+    """True when `message` may hold an integer token that orjson would not read exactly."""
+    if _NINETEEN_DIGITS not in data.translate(_DIGITS_TO_ZERO):
+        return False
+    for match in _LONG_INT_TOKEN.finditer(message):
+        token = match.group(1)
+        if len(token) > 21 or int(token) not in _ORJSON_INT_RANGE:
+            return True
+    return False
+
 
 # orjson accepts at most 1024 nested containers; the exact decoder enforces the same limit so that
 # the answer never depends on which decoder ran.
@@ -165,10 +178,7 @@ def decode_json(message: str) -> JsonDoc | NotJsonType:
         data = message.encode("utf-8")
     except UnicodeEncodeError:
         data = None  # surrogate code points in the str itself: only the exact decoder copes
-    if data is not None and (
-        _NINETEEN_DIGITS not in data.translate(_DIGITS_TO_ZERO)
-        or _BIG_INT_HINT.search(message) is None
-    ):
+    if data is not None and not _has_big_int(data, message):
         try:
             return orjson.loads(data)
         except orjson.JSONDecodeError:
@@ -207,7 +217,8 @@ def _decode_exact(text: str) -> JsonDoc:
     stack: list[Any] = [root]        # open containers, innermost last
     keys: list[str | None] = [None]  # the key awaiting its value, for each open container
     i += 1
-    expect = "first"                 # "first" (member or closer), "next" (member), "after" (, or closer)
+    # What may come next: "first" a member or the closer, "next" a member, "after" `,` or closer.
+    expect = "first"
     while True:
         i = skip(text, i).end()
         top = stack[-1]

@@ -10,8 +10,9 @@ never comparison logic. Speed is not a goal here.
 from __future__ import annotations
 
 import functools
+import operator
 import re
-from typing import Any
+from typing import Any, Callable
 
 import re2
 
@@ -96,7 +97,7 @@ _EMPTY_MIN_REPEAT = re.compile(r"\{,([0-9]+)\}")
 
 
 def _rewrite_regex(source: str) -> str:
-    """Rewrite `{,n}` to `{0,n}` where it is a repetition (DECISIONS P18); keep all else as written."""
+    """Rewrite `{,n}` to `{0,n}` where it is a repetition (DECISIONS P18); keep the rest as is."""
     out: list[str] = []
     i, n = 0, len(source)
     in_class = False
@@ -207,21 +208,20 @@ def _apply_text(op: str, equal: bool) -> bool:
     return False
 
 
+# DECISIONS P9: numbers compare as IEEE doubles, with every operator.
+_NUMBER_COMPARE: dict[str, Callable[[float, float], bool]] = {
+    "=": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
+
+
 def _apply_number(op: str, left: float, right: float) -> bool:
     """Compare two IEEE doubles (DECISIONS P9)."""
-    if op == "=":
-        return left == right
-    if op == "!=":
-        return left != right
-    if op == "<":
-        return left < right
-    if op == "<=":
-        return left <= right
-    if op == ">":
-        return left > right
-    if op == ">=":
-        return left >= right
-    raise ValueError(f"unknown operator {op!r}")
+    return _NUMBER_COMPARE[op](left, right)
 
 
 def _json_value_satisfies(value: Any, op: str, want: nodes.Value) -> bool:
