@@ -1,0 +1,81 @@
+"""Errors of the engine: the base `EngineError`, and `ConfigError` with every `ConfigIssue` of a config.
+
+Stdlib only, so that any layer (and the CLI) can catch these without importing pydantic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable
+
+ERROR = "error"
+WARNING = "warning"
+
+
+class EngineError(Exception):
+    """Base for every error the engine raises about a user's input."""
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigIssue:
+    """One problem found in a configuration file.
+
+    Attributes:
+        path: where in the document, jsonschema-like with AWS key spelling
+            (``metricFilters[3].filterPattern``); empty for the document itself.
+        message: the service's wording where it is known; for a bad filter pattern the
+            `PatternError` text with its caret lines.
+        source: the file name (``<stdin>`` for standard input), when known.
+        line: 1-based line of the offending key in that file, when known.
+        severity: ``"error"`` or ``"warning"``.
+        column: 1-based column, for syntax errors of the file itself.
+    """
+
+    path: str
+    message: str
+    source: str | None = None
+    line: int | None = None
+    severity: str = ERROR
+    column: int | None = None
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == ERROR
+
+    def __str__(self) -> str:
+        where = ""
+        if self.source is not None:
+            where = self.source
+            if self.line is not None:
+                where += f":{self.line}"
+                if self.column is not None:
+                    where += f":{self.column}"
+        elif self.line is not None:
+            where = f"line {self.line}" + (f", column {self.column}" if self.column is not None else "")
+        parts = [p for p in (where, self.path) if p]
+        text = self.message if self.is_error else f"{self.severity}: {self.message}"
+        return ": ".join([*parts, text])
+
+
+class ConfigError(EngineError):
+    """A configuration that cannot be used; holds every issue found, not just the first.
+
+    Attributes:
+        issues: the issues in the order they were found (errors, and any warnings reported
+            with them).
+    """
+
+    def __init__(self, issues: Iterable[ConfigIssue]) -> None:
+        self.issues: list[ConfigIssue] = list(issues)
+        super().__init__(str(self))
+
+    @property
+    def errors(self) -> list[ConfigIssue]:
+        """The issues of severity ``"error"``."""
+        return [issue for issue in self.issues if issue.is_error]
+
+    def __str__(self) -> str:
+        return "\n".join(str(issue) for issue in self.issues)
+
+    def __reduce__(self):  # keep pickling working: the constructor takes the issues
+        return (type(self), (self.issues,))
