@@ -357,6 +357,350 @@ def _flush_quietly() -> None:
         _silence_stdout()
 
 
+# --------------------------------------------------------------------------- check
+
+
+class CheckOutput(str, enum.Enum):
+    """Rendering of `cwfilter check` findings."""
+
+    text = "text"
+    json = "json"
+
+
+@app.command("check")
+def check_command(
+    configs: Annotated[list[str], typer.Argument(metavar="CONFIG", help="Config files (YAML or JSON); `-` reads stdin.")],
+    output: Annotated[CheckOutput, typer.Option("--output", "-o", help="text or json.")] = CheckOutput.text,
+    strict: Annotated[bool, typer.Option("--strict", help="Warnings fail the check too.")] = False,
+) -> None:
+    """Validate metric filters and alarms as PutMetricFilter / PutMetricAlarm would.
+
+    Every problem is reported at once, each with its file, line and path
+    (`metricFilters[3].filterPattern`). Exit status: 0 valid, 2 invalid.
+    """
+    from .engine.config import check_config
+
+    issues = check_config(configs)
+    errors = [i for i in issues if i.severity == "error"]
+    warnings = [i for i in issues if i.severity != "error"]
+    if output is CheckOutput.json:
+        doc = [
+            {"path": i.path, "message": i.message, "severity": i.severity, "file": i.source, "line": i.line}
+            for i in issues
+        ]
+        typer.echo(json.dumps(doc, indent=4, ensure_ascii=False))
+    else:
+        for issue in issues:
+            typer.echo(str(issue))
+        if issues:
+            typer.echo(
+                f"{_plural(len(errors), 'error')}, {_plural(len(warnings), 'warning')}", err=True
+            )
+        else:
+            typer.echo(f"{', '.join(configs)}: valid", err=True)
+    failed = bool(errors) or (strict and bool(warnings))
+    raise typer.Exit(EXIT_ERROR if failed else 0)
+
+
+# --------------------------------------------------------------------------- run
+
+
+class RunOutput(str, enum.Enum):
+    """Rendering of `cwfilter run` results."""
+
+    table = "table"
+    json = "json"
+    jsonl = "jsonl"
+    emf = "emf"
+
+
+def _parse_time(text: str, option: str) -> int:
+    """ISO-8601 (`2024-01-01T00:00:00Z`) or epoch milliseconds -> epoch milliseconds."""
+    import datetime as dt
+
+    if text.lstrip("-").isdigit():
+        return int(text)
+    try:
+        value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is neither ISO-8601 time nor epoch milliseconds", param_hint=option) from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.timezone.utc)
+    return int(value.timestamp() * 1000)
+
+
+class _Renderer:
+    """Writes datapoints as they close (jsonl, emf) or keeps them for the end (table, json)."""
+
+    def __init__(self, output: RunOutput, statistics: list[str]) -> None:
+        self.output = output
+        self.statistics = statistics
+        self.kept: list[Any] = []
+
+    def datapoint(self, dp: Any) -> None:
+        if self.output is RunOutput.jsonl:
+            sys.stdout.write(json.dumps(dp.to_json(self.statistics), ensure_ascii=False) + "\n")
+            sys.stdout.flush()  # streaming users read each period as it closes
+        elif self.output is RunOutput.emf:
+            for doc in dp.to_emf():
+                sys.stdout.write(json.dumps(doc, ensure_ascii=False) + "\n")
+            sys.stdout.flush()
+        else:
+            self.kept.append(dp)
+
+    def finish(self, summary: dict) -> None:
+        if self.output is RunOutput.json:
+            doc = {"metrics": _group_metrics(self.kept, self.statistics), "summary": summary}
+            sys.stdout.write(json.dumps(doc, indent=4, ensure_ascii=False) + "\n")
+        elif self.output is RunOutput.table:
+            _render_run_table(self.kept, self.statistics)
+
+
+def _group_metrics(datapoints: list[Any], statistics: list[str]) -> list[dict]:
+    """GetMetricStatistics-shaped results, one entry per metric and dimension set."""
+    groups: dict[Any, list[Any]] = {}
+    for dp in datapoints:
+        groups.setdefault(dp.key, []).append(dp)
+    out = []
+    for key in sorted(groups, key=lambda k: (k.namespace, k.name, k.dimensions, k.unit or "")):
+        points = []
+        for dp in sorted(groups[key], key=lambda d: d.timestamp_ms):
+            item = dp.to_json(statistics)
+            for drop in ("Namespace", "MetricName", "Dimensions"):
+                item.pop(drop)
+            points.append(item)
+        out.append(
+            {
+                "Namespace": key.namespace,
+                "MetricName": key.name,
+                "Dimensions": key.dimensions_json(),
+                "Label": key.name,
+                "Datapoints": points,
+            }
+        )
+    return out
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return f"{value:.6g}" if isinstance(value, float) else str(value)
+
+
+def _render_run_table(datapoints: list[Any], statistics: list[str]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    from .engine.series import STANDARD_STATISTICS
+
+    console = Console(highlight=False)
+    if not datapoints:
+        console.print("no datapoints")
+        return
+    for metric in _group_metrics(datapoints, statistics):
+        dims = ", ".join(f"{d['Name']}={d['Value']}" for d in metric["Dimensions"])
+        title = f"{metric['Namespace']} / {metric['MetricName']}" + (f" [{dims}]" if dims else "")
+        table = Table(title=Text(title), title_justify="left")
+        table.add_column("period start (UTC)")
+        for name in STANDARD_STATISTICS:
+            table.add_column(name, justify="right")
+        for name in statistics:
+            table.add_column(name, justify="right")
+        for p in metric["Datapoints"]:
+            ext = p.get("ExtendedStatistics", {})
+            table.add_row(
+                p["Timestamp"], *(_fmt(p[n]) for n in STANDARD_STATISTICS), *(_fmt(ext.get(n)) for n in statistics)
+            )
+        console.print(table)
+
+
+def _render_summary(summary: dict) -> None:
+    inputs = summary["inputs"]
+    total = inputs["total"]
+    lines = [
+        f"read {total['read']:,} events from {_plural(len(inputs['sources']), 'input')}: "
+        f"{total['delivered']:,} delivered, {total['rejected']:,} rejected"
+        + (f", {total['skipped']:,} lines skipped" if total["skipped"] else "")
+    ]
+    for kind, count in sorted(total["problems"].items()):
+        lines.append(f"  {kind}: {count:,}")
+    for problem in inputs["problems"][:10]:
+        lines.append(f"  {problem['source']}: {problem['position']}: {problem['kind']}: {problem['detail']}")
+    if len(inputs["problems"]) > 10:
+        lines.append(f"  ... and {len(inputs['problems']) - 10:,} more (see --output json)")
+    for f in summary["filters"]:
+        extra = [
+            f"{f[k]:,} {label}"
+            for k, label in (
+                ("valueNotNumeric", "value not numeric"),
+                ("dimensionMissing", "dimension missing"),
+                ("late", "late"),
+                ("defaultSamples", "default samples"),
+            )
+            if f[k]
+        ]
+        lines.append(
+            f"{f['filterName']} ({f['logGroupName'] or 'any log group'}): read {f['read']:,} = "
+            f"matched {f['matched']:,} + unmatched {f['unmatched']:,} + rejected {f['rejected']:,}; "
+            f"{f['samples']:,} samples" + ("; " + ", ".join(extra) if extra else "")
+        )
+    for line in lines:
+        typer.echo(line, err=True)
+
+
+class _Progress:
+    """A one-line event counter on stderr, only when stderr is a terminal."""
+
+    def __init__(self) -> None:
+        self.enabled = sys.stderr.isatty()
+        self.shown = False
+
+    def __call__(self, count: int) -> None:
+        if self.enabled and count % 50_000 == 0:
+            sys.stderr.write(f"\rcwfilter: {count:,} events read")
+            sys.stderr.flush()
+            self.shown = True
+
+    def clear(self) -> None:
+        if self.shown:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
+
+
+@app.command("run")
+def run_command(
+    config: Annotated[str, typer.Argument(metavar="CONFIG", help="Config file: metricFilters (and alarms), YAML or JSON.")],
+    inputs: Annotated[
+        Optional[list[str]],
+        typer.Argument(metavar="INPUT", help="Log inputs; `FILE@LOG_GROUP` binds one to a log group; none reads stdin."),
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="Input format: auto, lines, jsonl, cloudtrail, subscription, filter-log-events, vpcflow, cloudfront, lambda.")] = "auto",
+    log_group: Annotated[Optional[str], typer.Option("--log-group", "-g", help="Log group of inputs that name none.")] = None,
+    output: Annotated[Optional[RunOutput], typer.Option("--output", "-o", help="table, json, jsonl or emf (default: table on a terminal, json otherwise).")] = None,
+    period: Annotated[int, typer.Option("--period", min=1, help="Output period in seconds.")] = 60,
+    lateness: Annotated[int, typer.Option("--lateness", min=0, help="Seconds after a period's end during which late events still count.")] = 300,
+    statistic: Annotated[Optional[list[str]], typer.Option("--statistic", "-s", help="Extended statistic to report as well (p99, tm90, IQM, PR(0:100) ...); repeatable.")] = None,
+    timestamps: Annotated[str, typer.Option("--timestamps", help="event: the time in each event; now: the time of reading.")] = "event",
+    start: Annotated[Optional[str], typer.Option("--start", help="Time of the first event that carries none (ISO-8601 or epoch ms).")] = None,
+    step: Annotated[float, typer.Option("--step", help="Seconds between synthetic timestamps after --start.")] = 1.0,
+    account: Annotated[Optional[str], typer.Option("--account", help="Value of the @aws.account system dimension.")] = None,
+    region: Annotated[Optional[str], typer.Option("--region", help="Value of the @aws.region system dimension.")] = None,
+    default_value_mode: Annotated[str, typer.Option("--default-value-mode", help="minute: one defaultValue per quiet minute (M2); event: one per non-matching event.")] = "minute",
+    follow: Annotated[bool, typer.Option("--follow", help="Keep reading a growing file or a pipe; emit each period as it closes.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary on stderr.")] = False,
+) -> None:
+    """Run metric filters over log events and report the metrics they publish.
+
+    Exit status: 0 when the run completed, 2 for a bad config, option or unreadable input.
+    Bad events (invalid UTF-8, oversize, malformed JSON) are counted in the summary, not fatal.
+    """
+    from .engine.config import ConfigError, load_config
+    from .engine.inputs import FORMATS
+    from .engine.pipeline import Engine
+    from .engine.runner import RunOptions, RunResult, UnboundInputError, run
+    from .engine.series import parse_statistic
+
+    if output is None:
+        output = RunOutput.table if sys.stdout.isatty() else RunOutput.json
+    if fmt not in FORMATS:
+        _error(f"unknown --format {fmt!r}; one of {', '.join(FORMATS)}")
+        raise typer.Exit(EXIT_ERROR)
+    if timestamps not in ("event", "now") or default_value_mode not in ("minute", "event"):
+        _error("--timestamps is event or now; --default-value-mode is minute or event")
+        raise typer.Exit(EXIT_ERROR)
+    statistics = statistic or []
+    for name in statistics:
+        try:
+            parse_statistic(name)
+        except ValueError as exc:
+            _error(str(exc))
+            raise typer.Exit(EXIT_ERROR) from None
+    try:
+        cfg = load_config([config], on_warning=lambda w: _note(str(w)))
+    except ConfigError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(EXIT_ERROR) from None
+    needs = {d for mf in cfg.metric_filters for d in (mf.emit_system_field_dimensions or ())}
+    if ("@aws.account" in needs and not account) or ("@aws.region" in needs and not region):
+        _error("the config emits system field dimensions: give --account and --region")
+        raise typer.Exit(EXIT_ERROR)
+
+    engine = Engine(
+        cfg, period=period, lateness=lateness, account=account, region=region,
+        default_value_mode=default_value_mode,
+    )
+    options = RunOptions(
+        fmt=fmt, timestamps=timestamps, step_ms=int(step * 1000), log_group=log_group,
+        start_ms=_parse_time(start, "--start") if start else None,
+    )
+    renderer = _Renderer(output, statistics)
+    result = RunResult()
+    progress = _Progress()
+    specs = list(inputs or ["-"])
+    if follow:
+        specs = [_follow_stream(s, engine, renderer) for s in specs]
+    try:
+        for dp in run(engine, specs, options, result, on_event=progress):
+            renderer.datapoint(dp)
+    except UnboundInputError as exc:
+        progress.clear()
+        _error(str(exc))
+        raise typer.Exit(EXIT_ERROR) from None
+    except BrokenPipeError:
+        _silence_stdout()
+        raise typer.Exit(0) from None
+    except KeyboardInterrupt:
+        progress.clear()
+        for dp in engine.close():
+            renderer.datapoint(dp)
+        summary = _summary(engine, result)
+        renderer.finish(summary)
+        _flush_quietly()
+        if not quiet:
+            _render_summary(summary)
+        raise typer.Exit(130) from None
+    progress.clear()
+    summary = _summary(engine, result)
+    try:
+        renderer.finish(summary)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _silence_stdout()
+    if not quiet:
+        _render_summary(summary)
+    unreadable = {"missing", "is-a-directory", "unreadable"}
+    failed = any(k in unreadable for k in result.stats.problem_counts)
+    raise typer.Exit(EXIT_ERROR if failed else 0)
+
+
+def _summary(engine: Any, result: Any) -> dict:
+    summary = engine.summary()
+    summary["inputs"] = result.stats.as_dict()
+    return summary
+
+
+def _follow_stream(spec: str, engine: Any, renderer: _Renderer) -> Any:
+    """A `--follow` input: a stream that waits for more data instead of ending at end of file.
+
+    While it waits, the wall clock advances the engine too (DECISIONS A1), so periods close on
+    time even when no new events arrive.
+    """
+    from .engine.follow import FollowStream
+    from .engine.inputs import parse_input_spec
+
+    path, group = parse_input_spec(spec)
+
+    def idle(now_ms: int) -> None:
+        if engine.watermark is not None and now_ms > engine.watermark:
+            for dp in engine.advance(now_ms):
+                renderer.datapoint(dp)
+
+    return FollowStream(path, on_idle=idle, log_group=group)
+
+
 def main() -> None:
     """Console-script entry point (`cwfilter`)."""
     app()

@@ -52,11 +52,17 @@ def run(
     stats = result.stats
     count = 0
     for spec in inputs or ["-"]:
-        _, bound = parse_input_spec(spec) if isinstance(spec, str) else (spec, None)
+        if isinstance(spec, str):
+            _, bound = parse_input_spec(spec)
+            source = None
+        else:  # an open stream, such as a FollowStream
+            bound = getattr(spec, "log_group", None)
+            source = getattr(spec, "name", None)
         group = bound or options.log_group or engine.default_log_group()
         before = stats.rejected
         for ev in read_events(
             spec,
+            source=source,
             fmt=options.fmt,
             log_group=group,
             stats=stats,
