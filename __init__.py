@@ -3,11 +3,17 @@
     >>> import cwfilter
     >>> cwfilter.compile_pattern('{ $.errorCode = "AccessDenied*" }').matches('{"errorCode": "AccessDeniedException"}')
     True
+
+The pattern language lives in `cwfilter.grammar`, matching, metrics and alarms in
+`cwfilter.engine`; the names below are re-exported from them and imported on first use.
 """
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-from .engine import CompiledPattern, LogEvent, compile_pattern, test_metric_filter
 from .grammar import (
     PatternError,
     PatternLimitError,
@@ -19,18 +25,36 @@ from .grammar import (
     unparse,
 )
 
-__all__ = [
-    "CompiledPattern",
-    "LogEvent",
-    "PatternError",
-    "PatternLimitError",
-    "PatternRegexError",
-    "PatternSyntaxError",
-    "PatternUnsupportedError",
-    "__version__",
-    "compile_pattern",
-    "nodes",
-    "parse",
+_ENGINE = (
+    "AlarmResult", "CompiledPattern", "Config", "ConfigError", "Datapoint", "Engine", "LogEvent",
+    "check_config", "compile_pattern", "evaluate_alarm", "evaluate_composite", "load_config",
     "test_metric_filter",
-    "unparse",
-]
+)
+
+__all__ = sorted(
+    [
+        "PatternError", "PatternLimitError", "PatternRegexError", "PatternSyntaxError",
+        "PatternUnsupportedError", "__version__", "nodes", "parse", "unparse", *_ENGINE,
+    ]
+)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _ENGINE:
+        from . import engine
+
+        value = getattr(engine, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .engine import (
+        AlarmResult, CompiledPattern, Config, ConfigError, Datapoint, Engine, LogEvent, check_config,
+        compile_pattern, evaluate_alarm, evaluate_composite, load_config, test_metric_filter,
+    )

@@ -432,10 +432,64 @@ def _parse_time(text: str, option: str) -> int:
 class _Renderer:
     """Writes datapoints as they close (jsonl, emf) or keeps them for the end (table, json)."""
 
-    def __init__(self, output: RunOutput, statistics: list[str]) -> None:
+    def __init__(self, output: RunOutput, statistics: list[str], on_transition: str | None = None) -> None:
         self.output = output
         self.statistics = statistics
         self.kept: list[Any] = []
+        self.transitions: list[Any] = []
+        self.on_transition = on_transition
+        self.action_failures = 0
+
+    def item(self, item: Any) -> None:
+        """A datapoint or an alarm transition, as the engine produces them."""
+        if self._is_change(item):
+            self.transition(item)
+        else:
+            self.datapoint(item)
+
+    @staticmethod
+    def _is_change(item: Any) -> bool:
+        return hasattr(item, "transition")
+
+    def transition(self, change: Any) -> None:
+        """Print an alarm transition as it happens (in event time) and run its actions."""
+        self.transitions.append(change)
+        t = change.transition
+        if self.output is RunOutput.jsonl:
+            sys.stdout.write(json.dumps(change.detail(), ensure_ascii=False) + "\n")
+            sys.stdout.flush()
+        elif self.output is RunOutput.table:
+            from .engine.pipeline import iso
+
+            line = f"{iso(t.timestamp)}  {t.alarm_name}  {t.old_state} -> {t.new_state}  {t.new_reason}"
+            if _colour(sys.stdout):
+                colour = {"ALARM": "red", "OK": "green"}.get(t.new_state, "yellow")
+                line = typer.style(line, fg=colour)
+            typer.echo(line)
+        elif self.output is RunOutput.emf:
+            from .engine.pipeline import iso
+
+            _note(f"{iso(t.timestamp)} alarm {t.alarm_name}: {t.old_state} -> {t.new_state}")
+        if self.on_transition and change.actions():
+            self._run_action(change)
+
+    def _run_action(self, change: Any) -> None:
+        """Run the --on-transition command with the SNS notification message on its stdin."""
+        import subprocess
+
+        message = json.dumps(change.sns_message(), ensure_ascii=False)
+        env = dict(os.environ, CWFILTER_ALARM_NAME=change.transition.alarm_name,
+                   CWFILTER_ALARM_STATE=change.transition.new_state,
+                   CWFILTER_ALARM_ACTIONS=",".join(change.actions()))
+        try:
+            done = subprocess.run(self.on_transition, shell=True, input=message.encode("utf-8"), env=env, check=False)
+        except OSError as exc:
+            self.action_failures += 1
+            _error(f"--on-transition: {exc}")
+            return
+        if done.returncode != 0:
+            self.action_failures += 1
+            _error(f"--on-transition exited {done.returncode} for {change.transition.alarm_name}")
 
     def datapoint(self, dp: Any) -> None:
         if self.output is RunOutput.jsonl:
@@ -450,7 +504,11 @@ class _Renderer:
 
     def finish(self, summary: dict) -> None:
         if self.output is RunOutput.json:
+            from .engine.alarms import history_item
+
             doc = {"metrics": _group_metrics(self.kept, self.statistics), "summary": summary}
+            if self.transitions or summary.get("alarms"):
+                doc["alarmHistory"] = [history_item(c.transition) for c in self.transitions]
             sys.stdout.write(json.dumps(doc, indent=4, ensure_ascii=False) + "\n")
         elif self.output is RunOutput.table:
             _render_run_table(self.kept, self.statistics)
@@ -547,6 +605,8 @@ def _render_summary(summary: dict) -> None:
             f"matched {f['matched']:,} + unmatched {f['unmatched']:,} + rejected {f['rejected']:,}; "
             f"{f['samples']:,} samples" + ("; " + ", ".join(extra) if extra else "")
         )
+    for a in summary.get("alarms", []):
+        lines.append(f"alarm {a['alarmName']}: {a['stateValue']} ({a['stateReason']})")
     for line in lines:
         typer.echo(line, err=True)
 
@@ -590,6 +650,9 @@ def run_command(
     region: Annotated[Optional[str], typer.Option("--region", help="Value of the @aws.region system dimension.")] = None,
     default_value_mode: Annotated[str, typer.Option("--default-value-mode", help="minute: one defaultValue per quiet minute (M2); event: one per non-matching event.")] = "minute",
     follow: Annotated[bool, typer.Option("--follow", help="Keep reading a growing file or a pipe; emit each period as it closes.")] = False,
+    until: Annotated[Optional[str], typer.Option("--until", help="Keep evaluating alarms up to this time (ISO-8601 or epoch ms); empty periods count as missing data.")] = None,
+    fail_on_alarm: Annotated[Optional[str], typer.Option("--fail-on-alarm", metavar="[end|ever]", help="Exit 1 if an alarm is in ALARM at the end (--fail-on-alarm) or was at any time (--fail-on-alarm=ever).")] = None,
+    on_transition: Annotated[Optional[str], typer.Option("--on-transition", metavar="CMD", help="Run CMD for each alarm transition that has actions, with the SNS message on its stdin.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary on stderr.")] = False,
 ) -> None:
     """Run metric filters over log events and report the metrics they publish.
@@ -628,23 +691,27 @@ def run_command(
         _error("the config emits system field dimensions: give --account and --region")
         raise typer.Exit(EXIT_ERROR)
 
+    if fail_on_alarm not in (None, "end", "ever"):
+        _error("--fail-on-alarm takes end or ever")
+        raise typer.Exit(EXIT_ERROR)
     engine = Engine(
         cfg, period=period, lateness=lateness, account=account, region=region,
         default_value_mode=default_value_mode,
+        until_ms=_parse_time(until, "--until") if until else None,
     )
     options = RunOptions(
         fmt=fmt, timestamps=timestamps, step_ms=int(step * 1000), log_group=log_group,
         start_ms=_parse_time(start, "--start") if start else None,
     )
-    renderer = _Renderer(output, statistics)
+    renderer = _Renderer(output, statistics, on_transition)
     result = RunResult()
     progress = _Progress()
     specs = list(inputs or ["-"])
     if follow:
         specs = [_follow_stream(s, engine, renderer) for s in specs]
     try:
-        for dp in run(engine, specs, options, result, on_event=progress):
-            renderer.datapoint(dp)
+        for item in run(engine, specs, options, result, on_event=progress):
+            renderer.item(item)
     except UnboundInputError as exc:
         progress.clear()
         _error(str(exc))
@@ -654,8 +721,8 @@ def run_command(
         raise typer.Exit(0) from None
     except KeyboardInterrupt:
         progress.clear()
-        for dp in engine.close():
-            renderer.datapoint(dp)
+        for item in engine.close():
+            renderer.item(item)
         summary = _summary(engine, result)
         renderer.finish(summary)
         _flush_quietly()
@@ -673,7 +740,17 @@ def run_command(
         _render_summary(summary)
     unreadable = {"missing", "is-a-directory", "unreadable"}
     failed = any(k in unreadable for k in result.stats.problem_counts)
-    raise typer.Exit(EXIT_ERROR if failed else 0)
+    if failed:
+        raise typer.Exit(EXIT_ERROR)
+    if fail_on_alarm and engine.alarms is not None:
+        if fail_on_alarm == "ever":
+            alarmed = sorted(engine.alarms.ever_alarm)
+        else:
+            alarmed = [a["alarmName"] for a in engine.alarms.summary() if a["stateValue"] == "ALARM"]
+        if alarmed:
+            _note(f"in ALARM{' at some time' if fail_on_alarm == 'ever' else ' at the end'}: {', '.join(alarmed)}")
+            raise typer.Exit(EXIT_NO_MATCH)
+    raise typer.Exit(0)
 
 
 def _summary(engine: Any, result: Any) -> dict:
@@ -695,12 +772,14 @@ def _follow_stream(spec: str, engine: Any, renderer: _Renderer) -> Any:
 
     def idle(now_ms: int) -> None:
         if engine.watermark is not None and now_ms > engine.watermark:
-            for dp in engine.advance(now_ms):
-                renderer.datapoint(dp)
+            for item in engine.advance(now_ms):
+                renderer.item(item)
 
     return FollowStream(path, on_idle=idle, log_group=group)
 
 
 def main() -> None:
     """Console-script entry point (`cwfilter`)."""
+    # `--fail-on-alarm` alone means `--fail-on-alarm=end` (typer options take no optional value).
+    sys.argv[1:] = ["--fail-on-alarm=end" if a == "--fail-on-alarm" else a for a in sys.argv[1:]]
     app()

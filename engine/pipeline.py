@@ -109,6 +109,7 @@ class Engine:
         account: str | None = None,
         region: str | None = None,
         default_value_mode: str = "minute",
+        until_ms: int | None = None,
     ) -> None:
         if default_value_mode not in ("minute", "event"):
             raise ValueError("default_value_mode is 'minute' or 'event'")
@@ -134,6 +135,14 @@ class Engine:
         self._minutes: dict[int, SortedDict] = {
             id(f): SortedDict() for f in self.filters if f.default_value is not None
         }
+        self.until_ms = until_ms
+        metric_alarms = list(getattr(config, "metric_alarms", None) or [])
+        composite_alarms = list(getattr(config, "composite_alarms", None) or [])
+        self.alarms: AlarmBank | None = (
+            AlarmBank(metric_alarms, composite_alarms, lateness=lateness, account=account, region=region)
+            if metric_alarms or composite_alarms
+            else None
+        )
 
     # ------------------------------------------------------------------ routing
 
@@ -207,6 +216,9 @@ class Engine:
             f.counters.rejected += count
 
     def _add(self, f: RuntimeFilter, key: MetricKey, ts: int, value: float, default: bool = False) -> None:
+        alarms = self.alarms
+        if alarms is not None and alarms.watches(key):
+            alarms.add(key, ts, value)
         if self.store.add(key, ts, value):
             if default:
                 f.counters.default_samples += 1
@@ -224,16 +236,31 @@ class Engine:
 
     # ------------------------------------------------------------------ closing
 
-    def advance(self, watermark_ms: int) -> list[Datapoint]:
-        """Close every period (and default-value minute) that ends at least `lateness` before the watermark."""
+    def advance(self, watermark_ms: int) -> list[Datapoint | AlarmChange]:
+        """Close every period (and default-value minute) that ends at least `lateness` before the
+        watermark, and evaluate the alarms up to that time.
+
+        Returns:
+            Closed datapoints, oldest first, then alarm transitions in time order.
+        """
         limit = watermark_ms - self.lateness * 1000
         self._settle_minutes(limit)
-        return [self._datapoint(p) for p in self.store.advance(watermark_ms)]
+        out: list = [self._datapoint(p) for p in self.store.advance(watermark_ms)]
+        if self.alarms is not None and self.first_event_ms is not None:
+            out.extend(self.alarms.advance(watermark_ms, self.first_event_ms))
+        return out
 
-    def close(self) -> list[Datapoint]:
-        """End of input: settle every minute and close every open period."""
+    def close(self) -> list[Datapoint | AlarmChange]:
+        """End of input: settle every minute, close every open period, and evaluate the alarms
+        through the first boundary after the last event (or `until_ms`, DECISIONS A1)."""
         self._settle_minutes(None)
-        return [self._datapoint(p) for p in self.store.flush()]
+        out: list = [self._datapoint(p) for p in self.store.flush()]
+        if self.alarms is not None:
+            first = self.first_event_ms if self.first_event_ms is not None else self.until_ms
+            if first is not None:
+                last = self.watermark if self.watermark is not None else first
+                out.extend(self.alarms.close(last, first, self.until_ms))
+        return out
 
     def _settle_minutes(self, limit: int | None) -> None:
         if limit is not None and (self._closed_minutes_end is None or limit > self._closed_minutes_end):
@@ -264,8 +291,206 @@ class Engine:
             "events": self.events,
             "unrouted": self.unrouted,
             "lateSamples": self.store.late_samples,
+            "alarms": self.alarms.summary() if self.alarms is not None else [],
             "filters": [
                 {"filterName": f.name, "logGroupName": f.log_group, **f.counters.as_dict()}
                 for f in self.filters
             ],
         }
+
+
+# --------------------------------------------------------------------------- alarms
+
+
+@dataclass(frozen=True, slots=True)
+class AlarmChange:
+    """A state transition of a metric or composite alarm, at its simulated evaluation time."""
+
+    alarm: dict = field(repr=False)
+    transition: object  # engine.alarms.Transition
+    evaluator: object = field(repr=False)
+    composite: bool = False
+
+    @property
+    def timestamp_ms(self) -> int:
+        return self.transition.timestamp
+
+    def detail(self) -> dict:
+        """The EventBridge "CloudWatch Alarm State Change" detail."""
+        from .alarms import eventbridge_detail
+
+        return eventbridge_detail(self.evaluator.alarm, self.transition)
+
+    def sns_message(self) -> dict:
+        """The notification message SNS would deliver for this transition."""
+        return self.evaluator.sns_message(self.transition)
+
+    def actions(self) -> list[str]:
+        """The actions this transition runs (none when ActionsEnabled is false)."""
+        if self.alarm.get("ActionsEnabled", True) is False:
+            return []
+        key = {"ALARM": "AlarmActions", "OK": "OKActions", "INSUFFICIENT_DATA": "InsufficientDataActions"}
+        return list(self.alarm.get(key[self.transition.new_state]) or [])
+
+
+class AlarmBank:
+    """The metric and composite alarms of a config, on the simulated clock of the event stream.
+
+    Samples of every series an alarm watches are kept as mergeable per-minute aggregates (per 10
+    seconds when an alarm has a 10, 20 or 30 second period). At each evaluation time the alarm's
+    periods (DECISIONS A2, A3) are built by merging those aggregates, so periods longer than the
+    cadence slide with it as they do in CloudWatch.
+    """
+
+    def __init__(self, metric_alarms, composite_alarms, *, lateness: int, account: str | None, region: str | None) -> None:
+        from .alarms import AlarmEvaluator, CompositeAlarmEvaluator, composite_evaluation_order
+
+        kw = {}
+        if account:
+            kw["account_id"] = account
+        if region:
+            kw["region"] = region
+        self.evaluators = []
+        self.unsupported: list[str] = []
+        for alarm in metric_alarms:
+            if "Metrics" in alarm or "MetricName" not in alarm:
+                # Metric math and anomaly detection need other metrics than the filters publish.
+                self.unsupported.append(str(alarm.get("AlarmName")))
+                continue
+            self.evaluators.append(AlarmEvaluator(alarm, **kw))
+        by_name = {c["AlarmName"]: c for c in composite_alarms}
+        order = composite_evaluation_order({n: c["AlarmRule"] for n, c in by_name.items()}) if by_name else []
+        self.composites = [CompositeAlarmEvaluator(by_name[n], **kw) for n in order]
+        self.high_res = any(ev.period < 60 for ev in self.evaluators)
+        self.base_seconds = 10 if self.high_res else 60
+        self.store = SeriesStore(self.base_seconds, lateness)
+        self.lateness_ms = lateness * 1000
+        # (namespace, name, dims) -> evaluators watching it; alarm Unit narrows the match.
+        self._watch: dict[tuple, list] = {}
+        for ev in self.evaluators:
+            a = ev.alarm
+            dims = tuple(sorted((d["Name"], d["Value"]) for d in a.get("Dimensions") or ()))
+            self._watch.setdefault((a["Namespace"], a["MetricName"], dims), []).append(ev)
+        self._history: dict[tuple, SortedDict] = {}
+        self._keep_ms = max(
+            [ev.period * 1000 * (ev.alarm["EvaluationPeriods"] + max(ev.alarm["EvaluationPeriods"] // 3, 2) + 1)
+             for ev in self.evaluators] or [0]
+        )
+        self._next_t: int | None = None
+        self.ever_alarm: set[str] = set()
+
+    def watches(self, key: MetricKey) -> bool:
+        return (key.namespace, key.name, key.dimensions) in self._watch
+
+    def add(self, key: MetricKey, ts: int, value: float) -> None:
+        self.store.add(key, ts, value)
+
+    def _collect(self, closed) -> None:
+        for p in closed:
+            k = p.key
+            hist = self._history.setdefault((k.namespace, k.name, k.dimensions), SortedDict())
+            slot = (p.start_ms, k.unit or "None")
+            prev = hist.get(slot)
+            hist[slot] = p.aggregate if prev is None else prev.merge(p.aggregate)
+
+    def _datapoints(self, ev, t: int) -> list[dict]:
+        a = ev.alarm
+        hist = self._history.get((a["Namespace"], a["MetricName"], tuple(sorted((d["Name"], d["Value"]) for d in a.get("Dimensions") or ()))))
+        if not hist:
+            return []
+        unit = a.get("Unit")
+        stat = a.get("Statistic") or a.get("ExtendedStatistic")
+        out = []
+        for start, end in ev.periods(t):
+            agg = None
+            for (s, u) in hist.irange((start, ""), (end, ""), inclusive=(True, False)):
+                if unit and u != unit:
+                    continue
+                part = hist[(s, u)]
+                agg = part if agg is None else agg.merge(part)
+            if agg is not None and agg.sample_count:
+                out.append({"timestamp": start, "value": agg.statistic(stat), "sampleCount": agg.sample_count})
+        return out
+
+    def _step(self) -> int:
+        return self.base_seconds * 1000
+
+    def evaluate_until(self, limit_ms: int, first_event_ms: int) -> list[AlarmChange]:
+        """Evaluate every cadence boundary from the first event up to `limit_ms` (DECISIONS A1)."""
+        if not self.evaluators and not self.composites:
+            return []
+        step = self._step()
+        if self._next_t is None:
+            self._next_t = -(-first_event_ms // step) * step
+            for ev in self.evaluators:
+                ev.state_timestamp = first_event_ms  # created with the first event (A7)
+        changes: list[AlarmChange] = []
+        t = self._next_t
+        first_round = t == -(-first_event_ms // step) * step
+        while t <= limit_ms:
+            changed: list[str] = []
+            for ev in self.evaluators:
+                ev_step = 10_000 if ev.period < 60 else 60_000
+                if t % ev_step:
+                    continue
+                tr = ev.evaluate(t, self._datapoints(ev, t))
+                if tr is not None:
+                    changed.append(ev.name)
+                    changes.append(AlarmChange(ev.alarm, tr, ev))
+                    if tr.new_state == "ALARM":
+                        self.ever_alarm.add(ev.name)
+            if self.composites and (changed or first_round):
+                states = {ev.name: (ev.state, ev.state_timestamp or t) for ev in self.evaluators}
+                for comp in self.composites:
+                    names = set(comp.rule.alarm_names) | ({comp.suppressor} if comp.suppressor else set())
+                    if not (changed or first_round) or (not first_round and not names & set(changed)):
+                        continue
+                    child = [n for n in changed if n in names]
+                    tr = comp.update(t, {n: states[n] for n in names if n in states}, changed=child[-1] if child else None)
+                    states[comp.name] = (comp.state, comp.state_timestamp or t)
+                    if tr is not None:
+                        changed.append(comp.name)
+                        changes.append(AlarmChange(comp.alarm, tr, comp, composite=True))
+                        if tr.new_state == "ALARM":
+                            self.ever_alarm.add(comp.name)
+            for comp in self.composites:
+                comp.advance(t)
+            first_round = False
+            t += step
+        self._next_t = t
+        self._prune(t)
+        return changes
+
+    def _prune(self, now: int) -> None:
+        horizon = now - self._keep_ms - self._step()
+        for hist in self._history.values():
+            while hist and hist.peekitem(0)[0][0] < horizon:
+                hist.popitem(0)
+
+    def advance(self, watermark_ms: int, first_event_ms: int) -> list[AlarmChange]:
+        self._collect(self.store.advance(watermark_ms))
+        return self.evaluate_until(watermark_ms - self.lateness_ms, first_event_ms)
+
+    def close(self, last_event_ms: int, first_event_ms: int, until_ms: int | None) -> list[AlarmChange]:
+        """End of input: evaluate through the first boundary after the last event, or `until_ms`."""
+        self._collect(self.store.flush())
+        step = self._step()
+        last = (last_event_ms // step + 1) * step
+        if until_ms is not None:
+            last = max(last, until_ms - until_ms % step)
+        return self.evaluate_until(last, first_event_ms)
+
+    def advance_wall_clock(self, now_ms: int, first_event_ms: int) -> list[AlarmChange]:
+        """--follow: the wall clock moves the simulated clock too (DECISIONS A1)."""
+        return self.advance(now_ms, first_event_ms)
+
+    def summary(self) -> list[dict]:
+        out = []
+        for ev in list(self.evaluators) + list(self.composites):
+            out.append({"alarmName": ev.name, "stateValue": ev.state, "stateReason": ev.reason,
+                        "transitions": len(ev.transitions)})
+        for name in self.unsupported:
+            out.append({"alarmName": name, "stateValue": "INSUFFICIENT_DATA",
+                        "stateReason": "not evaluated: metric-math and anomaly-detection alarms are not simulated",
+                        "transitions": 0})
+        return out
