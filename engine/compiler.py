@@ -13,11 +13,23 @@ from __future__ import annotations
 
 import functools
 import operator
+
+import orjson
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ..grammar import nodes, parse
-from .events import MISSING, NOT_JSON, LogEvent, compile_wildcard, number_text, scalar_text
+from .events import (
+    INEXACT_FLOAT,
+    MISSING,
+    NOT_JSON,
+    LogEvent,
+    compile_wildcard,
+    decode_json,
+    decode_json_fast,
+    number_text,
+    scalar_text,
+)
 from .regex import compile_regex
 
 Predicate = Callable[[Any], bool]
@@ -177,19 +189,53 @@ def _all_none(inc: tuple[str, ...], exc: tuple[str, ...]) -> Callable[[str], boo
 
 # --------------------------------------------------------------------------- JSON
 
+class _Inexact(Exception):
+    """A value read from the fast decode may be an integer token it could not read exactly."""
+
+
 def _compile_json(tree: nodes.JsonPattern, text: str) -> CompiledPattern:
-    body = _json_expr(tree.expr, text)
+    body = _json_expr(tree.expr, text, guard=True)
+    exact_body = _json_expr(tree.expr, text, guard=False)
     extract_selectors = _extraction_selectors(tree.expr)
     required = _required(tree.expr)
     prefilter = _make_prefilter(required)
 
-    def match_event(ev: LogEvent) -> bool:
-        if prefilter is not _true and not prefilter(ev.message):
-            return False
-        obj = ev.json
+    def decide(ev: LogEvent) -> bool:
+        obj = ev.fast_json
         if obj is NOT_JSON:  # DECISIONS P12: no match, never an error
             return False
-        return body(obj)
+        try:
+            return body(obj)
+        except _Inexact:
+            # A huge float was read: decode exactly (DECISIONS P9) and decide on that.
+            return exact_body(ev.json)
+
+    loads = orjson.loads
+
+    def decide_text(m: str) -> bool:
+        # One message, one pattern: no LogEvent to share, so decode directly (the fast path of
+        # decode_json_fast, inlined; anything unusual goes through it).
+        obj = None
+        if m.startswith("{"):
+            try:
+                obj = loads(m)
+            except orjson.JSONDecodeError:
+                pass
+        if type(obj) is not dict:
+            obj = decode_json_fast(m)
+            if obj is NOT_JSON:
+                return False
+        try:
+            return body(obj)
+        except _Inexact:
+            return exact_body(decode_json(m))
+
+    if prefilter is _true:
+        match_event = decide
+        match_text = decide_text
+    else:
+        match_event = lambda ev: prefilter(ev.message) and decide(ev)  # noqa: E731
+        match_text = lambda m: prefilter(m) and decide_text(m)  # noqa: E731
 
     def extract_event(ev: LogEvent) -> dict[str, str] | None:
         if not match_event(ev):
@@ -205,13 +251,13 @@ def _compile_json(tree: nodes.JsonPattern, text: str) -> CompiledPattern:
         return out
 
     return CompiledPattern(
-        text, "json", tree, match_event, extract_event, prefilter, needs_json=True
+        text, "json", tree, match_event, extract_event, prefilter, match_text, needs_json=True
     )
 
 
-def _json_expr(expr: nodes.JsonExpr, text: str) -> Predicate:
+def _json_expr(expr: nodes.JsonExpr, text: str, guard: bool) -> Predicate:
     if isinstance(expr, nodes.JsonAnd):
-        parts = tuple(_json_expr(i, text) for i in expr.items)
+        parts = tuple(_json_expr(i, text, guard) for i in expr.items)
         if len(parts) == 2:
             a, b = parts
             return lambda o: a(o) and b(o)
@@ -224,7 +270,7 @@ def _json_expr(expr: nodes.JsonExpr, text: str) -> Predicate:
 
         return all_
     if isinstance(expr, nodes.JsonOr):
-        parts = tuple(_json_expr(i, text) for i in expr.items)
+        parts = tuple(_json_expr(i, text, guard) for i in expr.items)
         if len(parts) == 2:
             a, b = parts
             return lambda o: a(o) or b(o)
@@ -236,10 +282,16 @@ def _json_expr(expr: nodes.JsonExpr, text: str) -> Predicate:
             return False
 
         return any_
-    return _json_condition(expr, text)
+    return _json_condition(expr, text, guard)
 
 
-def _json_condition(cond: nodes.JsonCondition, text: str) -> Predicate:
+def _check_exact(v: Any) -> Any:
+    if type(v) is float and (v >= INEXACT_FLOAT or v <= -INEXACT_FLOAT):
+        raise _Inexact
+    return v
+
+
+def _json_condition(cond: nodes.JsonCondition, text: str, guard: bool) -> Predicate:
     sel = cond.selector
     if isinstance(cond, nodes.JsonNotExists):
         if sel.wildcards:
@@ -261,6 +313,8 @@ def _json_condition(cond: nodes.JsonCondition, text: str) -> Predicate:
 
         def some(o) -> bool:
             for v in reach(o):
+                if guard and type(v) is float:
+                    _check_exact(v)
                 if pred(v):
                     return True
             return False
@@ -268,11 +322,23 @@ def _json_condition(cond: nodes.JsonCondition, text: str) -> Predicate:
         return some
     get = getter(sel.steps)
 
-    def one(o) -> bool:
-        v = get(o)
-        return v is not MISSING and pred(v)
+    if not guard:
 
-    return one
+        def one(o) -> bool:
+            v = get(o)
+            return v is not MISSING and pred(v)
+
+        return one
+
+    def one_guarded(o) -> bool:
+        v = get(o)
+        if v is MISSING:
+            return False
+        if type(v) is float and (v >= INEXACT_FLOAT or v <= -INEXACT_FLOAT):
+            raise _Inexact
+        return pred(v)
+
+    return one_guarded
 
 
 def value_predicate(op: str, value: nodes.Value, text: str) -> Predicate:
@@ -299,6 +365,11 @@ def value_predicate(op: str, value: nodes.Value, text: str) -> Predicate:
 
         return numeric
     if value.has_wildcard:
+        if value.text.strip("*") == "":
+            # DECISIONS P8: `= *` holds for any present scalar ("" included), never for null.
+            if negate:
+                return _false
+            return lambda v: v is not None and type(v) is not dict and type(v) is not list
         return _on_scalar_text(compile_wildcard(value.text), negate)
     want_text = value.text
 
@@ -411,80 +482,99 @@ def _extraction_selectors(expr: nodes.JsonExpr) -> tuple[tuple[str, Callable], .
 
 
 # --------------------------------------------------------------------------- prefilter
-# A requirement is a tuple of groups; each group is a tuple of strings of which at least one
-# must occur in the raw message. () means "no requirement".
+# A requirement is a tuple of (rank, group) pairs; each group is a tuple of strings of which at
+# least one must occur in the raw message. Rank 0 is a value (selective: checked first), rank 1
+# a member name (present in most events). () means "no requirement".
 
-Requirement = tuple[tuple[str, ...], ...]
+Requirement = tuple[tuple[int, tuple[str, ...]], ...]
 _NUMBERISH = frozenset("0123456789.eE+-")
 
 
 def _literal_ok(s: str) -> bool:
     """Whether `s` occurs verbatim in any raw JSON text whose decoded string contains it.
 
-    True for text JSON never escapes when the message has no backslash, and that can't come from
-    a number's canonical text (which may differ from the raw token: `1e3` reads as `1000.0`).
+    True for text that JSON writes unescaped (a `\\uXXXX` escape aside, which the prefilter
+    checks for) and that can't come from a number's canonical text, which may differ from the
+    raw token (`1e3` reads as `1000.0`).
     """
-    if not s or any(c in _NUMBERISH for c in s) and all(c in _NUMBERISH for c in s):
+    if not s or all(c in _NUMBERISH for c in s):
         return False
-    return all(c >= " " and c not in '"\\' for c in s)
+    # JSON can also write `/` as `\\/`; every other character of such a literal only as `\\uXXXX`.
+    return all(c >= " " and c not in '"\\/' for c in s)
 
 
 def _required(expr: nodes.JsonExpr) -> Requirement:
     if isinstance(expr, nodes.JsonAnd):
-        groups: list[tuple[str, ...]] = []
+        groups: list[tuple[int, tuple[str, ...]]] = []
         for item in expr.items:
             groups.extend(_required(item))
         return tuple(dict.fromkeys(groups))
     if isinstance(expr, nodes.JsonOr):
-        picks: list[str] = []
+        picks: list[tuple[int, str]] = []
         for item in expr.items:
             req = _required(item)
-            if not req:
-                return ()
+            singles = [(rank, g[0]) for rank, g in req if len(g) == 1]
+            if not singles:
+                return ()  # a branch that needs nothing: the disjunction needs nothing
             # the most selective single string the branch must contain
-            best = max((g[0] for g in req if len(g) == 1), key=len, default=None)
-            if best is None:
-                return ()
-            picks.append(best)
-        return (tuple(dict.fromkeys(picks)),)
+            picks.append(min(singles, key=lambda p: (p[0], -len(p[1]))))
+        rank = max(r for r, _ in picks)
+        return ((rank, tuple(dict.fromkeys(s for _, s in picks))),)
     return _condition_required(expr)
 
 
 def _condition_required(cond: nodes.JsonCondition) -> Requirement:
     if isinstance(cond, nodes.JsonNotExists):
         return ()
-    groups: list[tuple[str, ...]] = []
-    # Every key on the path must occur as a quoted JSON member name.
-    for step in cond.selector.steps:
-        if isinstance(step, nodes.Key) and _literal_ok(step.name):
-            groups.append((f'"{step.name}"',))
+    groups: list[tuple[int, tuple[str, ...]]] = []
     if isinstance(cond, nodes.JsonIs):
         if cond.what != "NULL":
-            groups.append((cond.what.lower(),))
+            groups.append((0, (cond.what.lower(),)))
     elif cond.op == "=" and isinstance(cond.value, nodes.Literal) and not cond.value.is_number:
+        text = cond.value.text
+        # Only a JSON string can show text that is neither a number nor true/false/null, and a
+        # string stands between quotes: the quotes join the literal where it touches an end.
+        bare = text in ("true", "false", "null")
         if cond.value.has_wildcard:
-            for piece in cond.value.text.split("*"):
-                if _literal_ok(piece):
-                    groups.append((piece,))
-        elif _literal_ok(cond.value.text):
-            groups.append((cond.value.text,))
+            pieces = text.split("*")
+            for i, piece in enumerate(pieces):
+                if not _literal_ok(piece):
+                    continue
+                if not bare and i == 0:
+                    piece = '"' + piece  # DECISIONS P8: the first piece is a prefix
+                elif not bare and i == len(pieces) - 1:
+                    piece = piece + '"'  # no trailing `*`: the last piece ends the value
+                groups.append((0, (piece,)))
+        elif _literal_ok(text):
+            groups.append((0, (text if bare else f'"{text}"',)))
+    # Every member name on the path must occur as a quoted JSON member name.
+    for step in cond.selector.steps:
+        if isinstance(step, nodes.Key) and _literal_ok(step.name):
+            groups.append((1, (f'"{step.name}"',)))
     return tuple(groups)
 
 
 def _make_prefilter(req: Requirement) -> Callable[[str], bool]:
     if not req:
         return _true
-    groups = tuple(g for g in req)
+    # Values first (rarer than member names), longest first: the likeliest to be absent.
+    ranked = sorted(req, key=lambda rg: (rg[0], -min(len(s) for s in rg[1])))
+    if ranked[0][0] == 1:
+        ranked = ranked[:1]  # only member names: one (the longest) rules out foreign events
+    groups = tuple(g for _, g in ranked)
+    if len(groups) == 1 and len(groups[0]) == 1:
+        (only,) = groups[0]
+        return lambda m: only in m or ("\\" in m and "\\u" in m)
 
     def prefilter(m: str) -> bool:
-        if "\\" in m:
-            return True  # an escape could spell any of the literals: decide on the decoded JSON
         for group in groups:
             for s in group:
                 if s in m:
                     break
             else:
-                return False
+                # Absent as written; a \u escape could still spell it: let the decoder decide.
+                # (The one-character test runs at memchr speed and settles most events.)
+                return "\\" in m and "\\u" in m
         return True
 
     return prefilter

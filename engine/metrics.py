@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 from ..grammar import nodes, parse_selector
 from .compiler import CompiledPattern, compile_pattern, getter
-from .events import MISSING, NOT_JSON, LogEvent, scalar_text
+from .events import INEXACT_FLOAT, MISSING, NOT_JSON, LogEvent, scalar_text
 
 # Returned by value and dimension readers when the event has no usable value.
 NO_VALUE: Any = object()
@@ -167,10 +167,12 @@ def _raw_reader(ref: str, compiled: CompiledPattern) -> Callable[[LogEvent], Any
         get = getter(parse_selector(ref).steps)
 
         def from_json(ev: LogEvent):
-            obj = ev.json
+            obj = ev.fast_json
             if obj is NOT_JSON:
                 return NO_VALUE
             v = get(obj)
+            if type(v) is float and (v >= INEXACT_FLOAT or v <= -INEXACT_FLOAT):
+                v = get(ev.json)  # maybe an integer beyond 64 bits: read it exactly (P9)
             return NO_VALUE if v is MISSING else v
 
         return from_json
