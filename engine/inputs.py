@@ -139,6 +139,8 @@ class Problem:
     position: str
     kind: str
     detail: str
+    #: For a rejected event, the log group it belonged to (None when the input names none).
+    log_group: str | None = None
 
     def __str__(self) -> str:
         return f"{self.source}: {self.position}: {self.kind}: {self.detail}"
@@ -210,7 +212,8 @@ class InputStats:
     `on_problem`, when given, is called with each problem as it is found (for live reporting).
     """
 
-    __slots__ = ("sources", "problems", "details_dropped", "max_details_per_kind", "on_problem", "_stored")
+    __slots__ = ("sources", "problems", "details_dropped", "max_details_per_kind", "on_problem", "_stored",
+                 "rejected_by_group")
 
     def __init__(
         self,
@@ -223,6 +226,8 @@ class InputStats:
         self.max_details_per_kind = max_details_per_kind
         self.on_problem = on_problem
         self._stored: Counter[str] = Counter()
+        #: Rejected events by the log group they belonged to (None: the input names none).
+        self.rejected_by_group: Counter[str | None] = Counter()
 
     def source(self, name: str) -> SourceStats:
         """The `SourceStats` of input `name`, created on first use."""
@@ -239,6 +244,7 @@ class InputStats:
             stats.read += 1
             stats.rejected += 1
             stats.rejections[problem.kind] += 1
+            self.rejected_by_group[problem.log_group] += 1
         if self._stored[problem.kind] < self.max_details_per_kind:
             self._stored[problem.kind] += 1
             self.problems.append(problem)
@@ -931,9 +937,10 @@ class _Sink:
     def problem(self, position: str, kind: str, detail: str) -> None:
         self.stats.add_problem(Problem(self.source, position, kind, detail))
 
-    def reject(self, position: str, kind: str, detail: str) -> None:
+    def reject(self, position: str, kind: str, detail: str, group: str | None = None) -> None:
         self.ordinal += 1
-        self.stats.add_problem(Problem(self.source, position, kind, detail), rejects_event=True)
+        log_group = self.bound_group or group or self.default_group
+        self.stats.add_problem(Problem(self.source, position, kind, detail, log_group), rejects_event=True)
 
     def deliver(self, message: str, timestamp: int | None, position: str, group: str | None = None,
                 size: int | None = None) -> InputEvent | None:
@@ -941,7 +948,8 @@ class _Sink:
         if size is None:
             size = _utf8_len(message)
         if size > MAX_EVENT_BYTES:  # DECISIONS M6: rejected and reported, never truncated
-            self.reject(position, "oversize", f"{size} bytes of UTF-8, over the limit of {MAX_EVENT_BYTES}")
+            self.reject(position, "oversize", f"{size} bytes of UTF-8, over the limit of {MAX_EVENT_BYTES}",
+                        group)
             return None
         i = self.ordinal
         self.ordinal += 1
@@ -1181,8 +1189,10 @@ def _log_event(ev: Any, position: str, sink: _Sink, group: str | None) -> InputE
     """One event of a subscription payload or of filter-log-events output."""
     if not isinstance(ev, dict) or not isinstance(ev.get("message"), str):
         what = _kind(ev) if not isinstance(ev, dict) else "an object without a string message"
+        own = ev.get("logGroupName") if isinstance(ev, dict) else None
         sink.reject(position, "malformed-event",
-                    f"a log event must be an object with a string message, not {what}")
+                    f"a log event must be an object with a string message, not {what}",
+                    own if isinstance(own, str) else group)
         return None
     own = ev.get("logGroupName")
     return sink.deliver(ev["message"], _exact_ms(ev.get("timestamp")), position,

@@ -130,7 +130,7 @@ class Engine:
         self.events = 0
         self.unrouted = 0
         self._closed_minutes_end: int | None = None
-        self._last_tick: int | None = None
+        self._next_due: int | None = None
         # DECISIONS M2: per filter with a defaultValue, minute start -> whether anything matched.
         self._minutes: dict[int, SortedDict] = {
             id(f): SortedDict() for f in self.filters if f.default_value is not None
@@ -138,11 +138,16 @@ class Engine:
         self.until_ms = until_ms
         metric_alarms = list(getattr(config, "metric_alarms", None) or [])
         composite_alarms = list(getattr(config, "composite_alarms", None) or [])
+        self._grid_ms = 0
         self.alarms: AlarmBank | None = (
             AlarmBank(metric_alarms, composite_alarms, lateness=lateness, account=account, region=region)
             if metric_alarms or composite_alarms
             else None
         )
+        # Period ends, default-value minutes and alarm evaluation boundaries all fall on this grid.
+        import math
+
+        self._grid_ms = math.gcd(period * 1000, MINUTE_MS, (self.alarms.base_seconds * 1000) if self.alarms else MINUTE_MS)
 
     # ------------------------------------------------------------------ routing
 
@@ -197,9 +202,9 @@ class Engine:
             self.first_event_ms = timestamp_ms
         if self.watermark is None or timestamp_ms > self.watermark:
             self.watermark = timestamp_ms
-            tick = timestamp_ms // 10_000
-            if tick != self._last_tick:
-                self._last_tick = tick
+            # Something can close only when the watermark reaches `k * grid + lateness`: advance
+            # exactly then, not on every event.
+            if self._next_due is None or timestamp_ms >= self._next_due:
                 return self.advance(timestamp_ms)
         return []
 
@@ -244,6 +249,8 @@ class Engine:
             Closed datapoints, oldest first, then alarm transitions in time order.
         """
         limit = watermark_ms - self.lateness * 1000
+        grid = self._grid_ms
+        self._next_due = (limit // grid + 1) * grid + self.lateness * 1000
         self._settle_minutes(limit)
         out: list = [self._datapoint(p) for p in self.store.advance(watermark_ms)]
         if self.alarms is not None and self.first_event_ms is not None:
@@ -278,7 +285,9 @@ class Engine:
                 table.popitem(0)
                 if not matched:
                     # DECISIONS M2: one defaultValue sample for a minute with events and no match.
-                    self._add(f, f.key(), minute, f.default_value, default=True)
+                    # It is stamped in the minute's last millisecond: the period holding that
+                    # instant closes no earlier than the minute is settled, whatever the period.
+                    self._add(f, f.key(), minute + MINUTE_MS - 1, f.default_value, default=True)
 
     def _datapoint(self, p) -> Datapoint:
         return Datapoint(p.key, p.start_ms, p.period_seconds, p.aggregate)

@@ -59,7 +59,7 @@ def run(
             bound = getattr(spec, "log_group", None)
             source = getattr(spec, "name", None)
         group = bound or options.log_group or engine.default_log_group()
-        before = stats.rejected
+        before = dict(stats.rejected_by_group)
         for ev in read_events(
             spec,
             source=source,
@@ -78,9 +78,12 @@ def run(
             count += 1
             if on_event is not None and count % 1000 == 0:
                 on_event(count)
-        rejected = stats.rejected - before
-        if rejected:
-            engine.reject(group, rejected)
+        # Rejected events count for the filters of the log group they belonged to (a payload's
+        # own logGroup, else the input's binding), so per filter read = matched + unmatched + rejected.
+        for log_group, count in stats.rejected_by_group.items():
+            delta = count - before.get(log_group, 0)
+            if delta:
+                engine.reject(log_group or group, delta)
     for dp in engine.close():
         result.datapoints += 1
         yield dp
