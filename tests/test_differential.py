@@ -89,3 +89,36 @@ def test_escaped_json_still_matches(path, value, form, data):
     compiled = cwfilter.compile_pattern(pattern)
     assert compiled.matches(message), (pattern, message)
     assert interpret(compiled.tree, LogEvent(message))
+
+
+@settings(max_examples=max(500, EXAMPLES // 2), deadline=None)
+@given(
+    message=st.text(alphabet='ab"[] \t\n5', max_size=24),
+    before=st.integers(0, 4),
+    rest=st.booleans(),
+    after=st.integers(0, 2),
+    conditioned=st.integers(0, 6),
+)
+def test_line_regex_agrees_with_field_splitting(message, before, rest, after, conditioned):
+    """The full-line regex behind `matches` for space-delimited patterns counts and reads fields
+    exactly as `split_fields` (DECISIONS P13) does, quotes, brackets and newlines included."""
+    from cwfilter.engine.events import split_fields
+
+    if not rest:
+        after = 0
+        if before == 0:
+            before = 1
+    names = [f"f{i}" for i in range(before + after)]
+    slots = [f"{n} = *a*" if i == conditioned else n for i, n in enumerate(names)]
+    if rest:
+        slots.insert(before, "...")
+    pattern = "[" + ", ".join(slots) + "]"
+    compiled = cwfilter.compile_pattern(pattern)
+    fields = split_fields(message)
+    fits = len(fields) == before if not rest else len(fields) >= before + after
+    if fits and conditioned < len(names):
+        # The conditioned slot reads the field at its own position (counted from the end after `...`).
+        at = conditioned if conditioned < before else len(fields) - (before + after - conditioned)
+        fits = "a" in fields[at]
+    assert compiled.matches(message) is fits, (pattern, message, fields)
+    assert compiled.match_event(LogEvent(message)) is fits
