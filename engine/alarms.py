@@ -24,7 +24,6 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from decimal import Decimal
 from fractions import Fraction
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
@@ -42,6 +41,7 @@ from ..grammar.alarm_rule import (
     iter_alarm_refs,
     parse_alarm_rule,
 )
+from .events import number_text
 
 __all__ = [
     "ALARM",
@@ -148,31 +148,8 @@ _TEN_SECONDS_MS = 10_000
 
 
 def _java_double(value: float) -> str:
-    """Format a double as Java's ``Double.toString`` does (JDK 19 and later), DECISIONS A6.
-
-    The digits are the shortest that round-trip, which Python's `repr` also gives for every normal
-    double; Java writes them as ``d.ddd`` between 10^-3 and 10^7 and as ``d.dddE<n>`` outside.
-    """
-    value = float(value)
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "Infinity" if value > 0 else "-Infinity"
-    if value == 0:
-        return "-0.0" if math.copysign(1.0, value) < 0 else "0.0"
-    sign, digit_tuple, exponent = Decimal(repr(value)).as_tuple()
-    digits = "".join(map(str, digit_tuple)).rstrip("0") or "0"
-    exponent += len("".join(map(str, digit_tuple))) - len(digits)
-    sci = len(digits) - 1 + exponent  # value = d.ddd × 10^sci
-    prefix = "-" if sign else ""
-    if 1e-3 <= abs(value) < 1e7:
-        if sci >= 0:
-            whole = digits[: sci + 1].ljust(sci + 1, "0")
-            frac = digits[sci + 1:] or "0"
-        else:
-            whole, frac = "0", "0" * (-sci - 1) + digits
-        return f"{prefix}{whole}.{frac}"
-    return f"{prefix}{digits[0]}.{digits[1:] or '0'}E{sci}"
+    """A double as Java's ``Double.toString`` prints it, DECISIONS A6 (see `events.number_text`)."""
+    return number_text(float(value))
 
 
 def service_json(value: Any) -> str:

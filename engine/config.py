@@ -21,7 +21,6 @@ import math
 import re
 import sys
 from dataclasses import dataclass, field, fields, is_dataclass
-from decimal import Decimal
 from functools import cached_property
 from json.decoder import scanstring
 from pathlib import Path
@@ -31,7 +30,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ..grammar import PatternError, nodes, parse, parse_selector
+from .alarms import STANDARD_UNITS
 from .errors import ERROR, WARNING, ConfigError, ConfigIssue
+from .events import number_text
 
 __all__ = [
     "Config",
@@ -65,14 +66,6 @@ _FILTER_NAME_RE = re.compile(FILTER_NAME_PATTERN)
 _LOG_GROUP_NAME_RE = re.compile(LOG_GROUP_NAME_PATTERN)
 _METRIC_NAME_RE = re.compile(METRIC_NAME_PATTERN)
 
-# CloudWatch StandardUnit, in the API model's order (alarms.md §1).
-STANDARD_UNITS = (
-    "Seconds", "Microseconds", "Milliseconds", "Bytes", "Kilobytes", "Megabytes", "Gigabytes",
-    "Terabytes", "Bits", "Kilobits", "Megabits", "Gigabits", "Terabits", "Percent", "Count",
-    "Bytes/Second", "Kilobytes/Second", "Megabytes/Second", "Gigabytes/Second", "Terabytes/Second",
-    "Bits/Second", "Kilobits/Second", "Megabits/Second", "Gigabits/Second", "Terabits/Second",
-    "Count/Second", "None",
-)
 
 # The only system fields a metric filter can emit as dimensions (PutMetricFilter, A3).
 SYSTEM_FIELD_DIMENSIONS = ("@aws.account", "@aws.region")
@@ -237,25 +230,8 @@ def _number_text(value: int | float) -> str:
 
 
 def _java_double(value: float) -> str:
-    """A double as Java's ``Double.toString`` prints it (JDK 19+: shortest round-trip digits)."""
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "Infinity" if value > 0 else "-Infinity"
-    if value == 0:
-        return "-0.0" if math.copysign(1.0, value) < 0 else "0.0"
-    sign, digits, exp = Decimal(repr(float(value))).as_tuple()
-    text = "".join(map(str, digits)).rstrip("0") or "0"
-    exp += len(digits) - len(text)
-    point = len(text) + exp  # digits before the decimal point
-    minus = "-" if sign else ""
-    if 1e-3 <= abs(value) < 1e7:
-        if point <= 0:
-            return f"{minus}0.{'0' * -point}{text}"
-        if point >= len(text):
-            return f"{minus}{text}{'0' * (point - len(text))}.0"
-        return f"{minus}{text[:point]}.{text[point:]}"
-    return f"{minus}{text[0]}.{text[1:] or '0'}E{point - 1}"
+    """A double as Java's ``Double.toString`` prints it (see `events.number_text`)."""
+    return number_text(float(value))
 
 
 def _java_text(value: Any) -> str:

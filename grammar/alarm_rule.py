@@ -21,6 +21,8 @@ from typing import Iterator, Union
 from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
 
+from .errors import TextError
+
 __all__ = [
     "AlarmRef",
     "AlarmRule",
@@ -199,41 +201,12 @@ def iter_alarm_refs(expr: Expr) -> Iterator[AlarmRef]:
 # --------------------------------------------------------------------------- errors
 
 
-class AlarmRuleError(ValueError):
-    """A composite alarm's AlarmRule is malformed or exceeds a limit.
-
-    Attributes:
-        message: the error text, without position.
-        rule: the whole rule text.
-        start: 0-based code-point offset of the first offending character.
-        end: offset just past the offending text (always > start for rendering).
-    """
-
-    def __init__(self, message: str, rule: str, start: int, end: int | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.rule = rule
-        self.start = max(0, min(start, len(rule)))
-        end = self.start + 1 if end is None else end
-        self.end = max(self.start + 1, end)
+class AlarmRuleError(TextError):
+    """A composite alarm's AlarmRule is malformed or exceeds a limit; `rule` is the rule text."""
 
     @property
-    def column(self) -> int:
-        """1-based column of the fault."""
-        return self.start + 1
-
-    def caret_lines(self) -> tuple[str, str]:
-        """The rule (line breaks and tabs shown as spaces) and the caret line under it."""
-        shown = "".join(" " if c in "\t\r\n" else c for c in self.rule)
-        width = max(1, min(self.end, len(self.rule) + 1) - self.start)
-        return shown, " " * self.start + "^" * width
-
-    def __str__(self) -> str:
-        shown, marks = self.caret_lines()
-        return f"{self.message} (column {self.column})\n  {shown}\n  {marks}"
-
-    def __reduce__(self):  # keep pickling working with the extra arguments
-        return (type(self), (self.message, self.rule, self.start, self.end))
+    def rule(self) -> str:
+        return self.text
 
 
 class _Fault(Exception):

@@ -201,6 +201,23 @@ def _escape(src: str, i: int, fail, in_class: bool) -> int:
     raise fail(f"invalid escape sequence: \\{c}", i, i + 2)
 
 
+_CONTROL_CHARS = {"n": "\n", "t": "\t", "r": "\r", "f": "\f", "v": "\v"}
+
+
+def _class_member(src: str, i: int, fail) -> tuple[str | None, int]:
+    """Read one member of a character class at src[i]: (the single character it stands for, or
+    None for a class escape such as `\\d`; the index after it)."""
+    if src[i] != "\\":
+        return src[i], i + 1
+    j = _escape(src, i, fail, in_class=True)
+    esc = src[i + 1]
+    if esc == "x":
+        return chr(int(src[i + 2 : i + 4], 16)), j
+    if not esc.isalnum():
+        return esc, j
+    return _CONTROL_CHARS.get(esc), j
+
+
 def _char_class(src: str, i: int, fail) -> int:
     """Validate the character class starting at src[i] == '['; return the index after it."""
     start = i
@@ -209,67 +226,27 @@ def _char_class(src: str, i: int, fail) -> int:
     if i < n and src[i] == "^":
         i += 1
     first = True
-    prev_char: str | None = None  # last single character, for ranges
     while True:
         if i >= n:
             raise fail(f"missing ]: {src[start:]}", start, n)
-        ch = src[i]
-        if ch == "]" and not first:
+        if src[i] == "]" and not first:
             return i + 1
         first = False
-        if ch == "[" and src.startswith("[:", i):
+        if src.startswith("[:", i):
             end = src.find(":]", i + 2)
             if end >= 0:
-                name = src[i + 2 : end]
-                if name.lstrip("^") not in _POSIX_CLASSES:
+                if src[i + 2 : end].lstrip("^") not in _POSIX_CLASSES:
                     raise fail(f"invalid character class range: {src[i:end + 2]}", i, end + 2)
                 i = end + 2
-                prev_char = None
                 continue
-        if ch == "\\":
-            j = _escape(src, i, fail, in_class=True)
-            esc = src[i + 1]
-            single = None
-            if esc == "x":
-                single = chr(int(src[i + 2 : i + 4], 16))
-            elif not esc.isalnum():
-                single = esc
-            elif esc in _CONTROL_ESCAPES:
-                single = {"n": "\n", "t": "\t", "r": "\r", "f": "\f", "v": "\v"}[esc]
-            i = j
-        else:
-            single = ch
-            i += 1
-        # A range `a-z`: the '-' neither first nor last in the class.
-        if (
-            single is not None
-            and i + 1 < n
-            and src[i] == "-"
-            and src[i + 1] != "]"
-        ):
-            lo = single
-            k = i + 1
-            if src[k] == "\\":
-                j = _escape(src, k, fail, in_class=True)
-                esc = src[k + 1]
-                if esc == "x":
-                    hi = chr(int(src[k + 2 : k + 4], 16))
-                elif not esc.isalnum():
-                    hi = esc
-                elif esc in _CONTROL_ESCAPES:
-                    hi = {"n": "\n", "t": "\t", "r": "\r", "f": "\f", "v": "\v"}[esc]
-                else:
-                    hi = None  # `\d` etc. after '-': RE2 reads the '-' literally
-                if hi is not None and hi < lo:
-                    raise fail(f"invalid character class range: {src[i - 1:j]}", i - 1, j)
-                i = j
-            elif src[k] == "[" and src.startswith("[:", k):
-                pass  # let the loop read the POSIX class; '-' was literal
-            else:
-                hi = src[k]
-                if hi < lo:
-                    raise fail(f"invalid character class range: {lo}-{hi}", i - 1, k + 1)
-                i = k + 1
-            prev_char = None
+        lo, i = _class_member(src, i, fail)
+        # A range `a-z`: the '-' neither first nor last in the class; after a class escape such
+        # as `\\d`, or before a POSIX class, RE2 reads the '-' literally.
+        if lo is None or i + 1 >= n or src[i] != "-" or src[i + 1] == "]" or src.startswith("[:", i + 1):
             continue
-        prev_char = single
+        hi, j = _class_member(src, i + 1, fail)
+        if hi is not None:
+            if hi < lo:
+                shown = src[i - 1 : j] if src[i + 1] == "\\" else f"{lo}-{hi}"
+                raise fail(f"invalid character class range: {shown}", i - 1, j)
+            i = j

@@ -7,23 +7,21 @@ from __future__ import annotations
 INVALID_PATTERN = "Invalid metric filter pattern"
 
 
-class PatternError(ValueError):
-    """Base for every error about a user's pattern.
+class TextError(ValueError):
+    """An error about a piece of user-written text, rendered with a caret under the fault.
 
     Attributes:
         message: the error text, without position.
-        pattern: the whole pattern text.
+        text: the whole text (a pattern, an alarm rule).
         start: 0-based code-point offset of the first offending character.
         end: offset just past the offending text (always > start for rendering).
     """
 
-    kind = "invalid"
-
-    def __init__(self, message: str, pattern: str, start: int, end: int | None = None) -> None:
+    def __init__(self, message: str, text: str, start: int, end: int | None = None) -> None:
         super().__init__(message)
         self.message = message
-        self.pattern = pattern
-        self.start = max(0, min(start, len(pattern)))
+        self.text = text
+        self.start = max(0, min(start, len(text)))
         end = self.start + 1 if end is None else end
         self.end = max(self.start + 1, end)
 
@@ -33,9 +31,9 @@ class PatternError(ValueError):
         return self.start + 1
 
     def caret_lines(self) -> tuple[str, str]:
-        """The pattern (control characters shown as spaces) and the caret line under it."""
-        shown = "".join(" " if c in "\t\r\n" else c for c in self.pattern)
-        width = max(1, min(self.end, len(self.pattern) + 1) - self.start)
+        """The text (control characters shown as spaces) and the caret line under it."""
+        shown = "".join(" " if c in "\t\r\n" else c for c in self.text)
+        width = max(1, min(self.end, len(self.text) + 1) - self.start)
         return shown, " " * self.start + "^" * width
 
     def __str__(self) -> str:
@@ -43,7 +41,17 @@ class PatternError(ValueError):
         return f"{self.message} (column {self.column})\n  {shown}\n  {marks}"
 
     def __reduce__(self):  # keep pickling (multiprocessing) working with the extra arguments
-        return (type(self), (self.message, self.pattern, self.start, self.end))
+        return (type(self), (self.message, self.text, self.start, self.end))
+
+
+class PatternError(TextError):
+    """Base for every error about a user's filter pattern; `pattern` is the whole pattern text."""
+
+    kind = "invalid"
+
+    @property
+    def pattern(self) -> str:
+        return self.text
 
 
 class PatternSyntaxError(PatternError):

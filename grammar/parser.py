@@ -467,6 +467,18 @@ def _term_chunk(text: str, pos: int) -> tuple[int, int]:
     return max(0, min(pos, n - 1)), n
 
 
+def _keyword_case(text: str, pos: int) -> PatternError | None:
+    """DECISIONS P19: keywords are upper case only; name the fix when one is written otherwise."""
+    word = re.match(r"[A-Za-z]+", text[pos:])
+    if word and word.group(0).upper() in _KEYWORDS and word.group(0) != word.group(0).upper():
+        kw = word.group(0)
+        return PatternSyntaxError(
+            f"{INVALID_PATTERN}: keywords are upper case: write {kw.upper()} instead of {kw}",
+            text, pos, pos + len(kw),
+        )
+    return None
+
+
 def _translate(exc: UnexpectedInput, text: str, start: str) -> PatternError:
     pos = exc.pos_in_stream if exc.pos_in_stream is not None else len(text)
     if isinstance(exc, UnexpectedToken) and exc.token.type == "$END":
@@ -480,13 +492,8 @@ def _translate(exc: UnexpectedInput, text: str, start: str) -> PatternError:
     if isinstance(exc, UnexpectedCharacters):
         ch = text[pos] if pos < len(text) else ""
         expected = _expected(exc.allowed or ())
-        word = re.match(r"[A-Za-z]+", text[pos:])
-        if word and word.group(0).upper() in _KEYWORDS and word.group(0) != word.group(0).upper():
-            kw = word.group(0)
-            return PatternSyntaxError(
-                f"{INVALID_PATTERN}: keywords are upper case: write {kw.upper()} instead of {kw}",
-                text, pos, pos + len(kw),
-            )
+        if (bad := _keyword_case(text, pos)) is not None:
+            return bad
         if ch == '"':
             return PatternSyntaxError(
                 f"{INVALID_PATTERN}: unterminated quoted string", text, pos, len(text)
@@ -510,13 +517,8 @@ def _translate(exc: UnexpectedInput, text: str, start: str) -> PatternError:
         tok = exc.token
         expected = _expected(exc.accepts or exc.expected or ())
         if tok.type != "$END":
-            word = re.match(r"[A-Za-z]+", text[pos:])
-            if word and word.group(0).upper() in _KEYWORDS and word.group(0) != word.group(0).upper():
-                kw = word.group(0)
-                return PatternSyntaxError(
-                    f"{INVALID_PATTERN}: keywords are upper case: write {kw.upper()} instead of {kw}",
-                    text, pos, pos + len(kw),
-                )
+            if (bad := _keyword_case(text, pos)) is not None:
+                return bad
             if start == "delimited_pattern" and text[pos] == ",":
                 return PatternSyntaxError(
                     f"{INVALID_PATTERN}: empty field in a space-delimited pattern "
