@@ -84,8 +84,16 @@ class CompiledPattern:
     matches: Callable[[str], bool] = field(default=None, repr=False)  # type: ignore[assignment]
     needs_json: bool = False
     needs_fields: bool = False
+    #: For JSON patterns: groups of atoms with paths such that every matching event satisfies one
+    #: atom of every group; a filter index files the pattern under one of them. Empty: the
+    #: pattern must be tried on every event.
+    anchors: tuple[tuple[Atom, ...], ...] = field(default=(), repr=False)
+    #: event -> bool without the prefilter, for callers that have already ruled on the raw text.
+    decide: EventMatcher | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
+        if self.decide is None:
+            object.__setattr__(self, "decide", self.match_event)
         if self.matches is None:
             match_event = self.match_event
             object.__setattr__(self, "matches", lambda message: match_event(LogEvent(message)))
@@ -252,7 +260,8 @@ def _compile_json(tree: nodes.JsonPattern, text: str) -> CompiledPattern:
         return out
 
     return CompiledPattern(
-        text, "json", tree, match_event, extract_event, prefilter, match_text, needs_json=True
+        text, "json", tree, match_event, extract_event, prefilter, match_text, needs_json=True,
+        anchors=index_anchors(required), decide=decide,
     )
 
 
@@ -483,11 +492,48 @@ def _extraction_selectors(expr: nodes.JsonExpr) -> tuple[tuple[str, Callable], .
 
 
 # --------------------------------------------------------------------------- prefilter
-# A requirement is a tuple of (rank, group) pairs; each group is a tuple of strings of which at
+# A requirement is a tuple of (rank, group) pairs; each group is a tuple of `Atom`s of which at
 # least one must occur in the raw message. Rank 0 is a value (selective: checked first), rank 1
 # a member name (present in most events). () means "no requirement".
 
-Requirement = tuple[tuple[int, tuple[str, ...]], ...]
+
+@dataclass(frozen=True, slots=True)
+class Atom:
+    """A piece of text that must occur in the raw JSON of any event the pattern can match.
+
+    `kind` says where the text sits: ``exact``, ``prefix``, ``suffix`` or ``contains`` in a
+    string value; ``bare`` (`true`, `false`) or ``member`` (a member name) anywhere. `path` holds
+    the selector steps of the value, when the selector has no wildcard step: then the event's
+    value at `path` must be a string that satisfies the atom (`holds_for`).
+    """
+
+    kind: str
+    text: str
+    path: tuple | None = None
+
+    @property
+    def needle(self) -> str:
+        """The substring the raw message must contain (JSON strings stand between quotes)."""
+        if self.kind in ("exact", "member"):
+            return f'"{self.text}"'
+        if self.kind == "prefix":
+            return '"' + self.text
+        if self.kind == "suffix":
+            return self.text + '"'
+        return self.text
+
+    def holds_for(self, value: str) -> bool:
+        """Whether a raw string value of `key` satisfies this atom."""
+        if self.kind == "exact":
+            return value == self.text
+        if self.kind == "prefix":
+            return value.startswith(self.text)
+        if self.kind == "suffix":
+            return value.endswith(self.text)
+        return self.text in value
+
+
+Requirement = tuple[tuple[int, tuple[Atom, ...]], ...]
 _NUMBERISH = frozenset("0123456789.eE+-")
 
 
@@ -506,63 +552,72 @@ def _literal_ok(s: str) -> bool:
 
 def _required(expr: nodes.JsonExpr) -> Requirement:
     if isinstance(expr, nodes.JsonAnd):
-        groups: list[tuple[int, tuple[str, ...]]] = []
+        groups: list[tuple[int, tuple[Atom, ...]]] = []
         for item in expr.items:
             groups.extend(_required(item))
         return tuple(dict.fromkeys(groups))
     if isinstance(expr, nodes.JsonOr):
-        picks: list[tuple[int, str]] = []
+        # At least one branch holds: for a group, take one atom every branch must contain.
+        picks: list[tuple[int, Atom]] = []
         for item in expr.items:
-            req = _required(item)
-            singles = [(rank, g[0]) for rank, g in req if len(g) == 1]
+            singles = [(rank, g[0]) for rank, g in _required(item) if len(g) == 1]
             if not singles:
                 return ()  # a branch that needs nothing: the disjunction needs nothing
-            # the most selective single string the branch must contain
-            picks.append(min(singles, key=lambda p: (p[0], -len(p[1]))))
+            # the most selective: a value before a member name, a keyed exact value, the longest
+            picks.append(min(singles, key=lambda p: (p[0], p[1].path is None, p[1].kind != "exact", -len(p[1].text))))
         rank = max(r for r, _ in picks)
-        return ((rank, tuple(dict.fromkeys(s for _, s in picks))),)
+        return ((rank, tuple(dict.fromkeys(a for _, a in picks))),)
     return _condition_required(expr)
 
 
 def _condition_required(cond: nodes.JsonCondition) -> Requirement:
     if isinstance(cond, nodes.JsonNotExists):
         return ()
-    groups: list[tuple[int, tuple[str, ...]]] = []
+    steps = cond.selector.steps
+    path = None if cond.selector.wildcards else steps
+    groups: list[tuple[int, tuple[Atom, ...]]] = []
     if isinstance(cond, nodes.JsonIs):
         if cond.what != "NULL":
-            groups.append((0, (cond.what.lower(),)))
+            groups.append((0, (Atom("bare", cond.what.lower()),)))
     elif cond.op == "=" and isinstance(cond.value, nodes.Literal) and not cond.value.is_number:
         text = cond.value.text
         # Only a JSON string can show text that is neither a number nor true/false/null, and a
         # string stands between quotes: the quotes join the literal where it touches an end.
-        bare = text in ("true", "false", "null")
-        if cond.value.has_wildcard:
+        if text in ("true", "false", "null"):
+            groups.append((0, (Atom("bare", text),)))
+        elif cond.value.has_wildcard:
             pieces = text.split("*")
             for i, piece in enumerate(pieces):
                 if not _literal_ok(piece):
                     continue
-                if not bare and i == 0:
-                    piece = '"' + piece  # DECISIONS P8: the first piece is a prefix
-                elif not bare and i == len(pieces) - 1:
-                    piece = piece + '"'  # no trailing `*`: the last piece ends the value
-                groups.append((0, (piece,)))
+                # DECISIONS P8: the first piece is a prefix; without a trailing `*` the last
+                # piece ends the value.
+                kind = "prefix" if i == 0 else "suffix" if i == len(pieces) - 1 else "contains"
+                groups.append((0, (Atom(kind, piece, path),)))
         elif _literal_ok(text):
-            groups.append((0, (text if bare else f'"{text}"',)))
+            groups.append((0, (Atom("exact", text, path),)))
     # Every member name on the path must occur as a quoted JSON member name.
-    for step in cond.selector.steps:
+    for step in steps:
         if isinstance(step, nodes.Key) and _literal_ok(step.name):
-            groups.append((1, (f'"{step.name}"',)))
+            groups.append((1, (Atom("member", step.name),)))
     return tuple(groups)
+
+
+def index_anchors(req: Requirement) -> tuple[tuple[Atom, ...], ...]:
+    """The groups a filter index can file the pattern under: rank-0 groups whose every atom has
+    a path. Empty when none qualifies; then the pattern is tried on every event.
+    """
+    return tuple(g for rank, g in req if rank == 0 and all(a.path is not None for a in g))
 
 
 def _make_prefilter(req: Requirement) -> Callable[[str], bool]:
     if not req:
         return _true
     # Values first (rarer than member names), longest first: the likeliest to be absent.
-    ranked = sorted(req, key=lambda rg: (rg[0], -min(len(s) for s in rg[1])))
+    ranked = sorted(req, key=lambda rg: (rg[0], -min(len(a.needle) for a in rg[1])))
     if ranked[0][0] == 1:
         ranked = ranked[:1]  # only member names: one (the longest) rules out foreign events
-    groups = tuple(g for _, g in ranked)
+    groups = tuple(tuple(dict.fromkeys(a.needle for a in g)) for _, g in ranked)
     if len(groups) == 1 and len(groups[0]) == 1:
         (only,) = groups[0]
         return lambda m: only in m or ("\\" in m and "\\u" in m)
@@ -573,7 +628,7 @@ def _make_prefilter(req: Requirement) -> Callable[[str], bool]:
                 if s in m:
                     break
             else:
-                # Absent as written; a \u escape could still spell it: let the decoder decide.
+                # Absent as written; a \\u escape could still spell it: let the decoder decide.
                 # (The one-character test runs at memchr speed and settles most events.)
                 return "\\" in m and "\\u" in m
         return True

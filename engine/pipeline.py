@@ -17,6 +17,7 @@ from sortedcontainers import SortedDict
 
 from .events import LogEvent
 from .metrics import NO_VALUE, MetricKey, RuntimeFilter, build_filter
+from .routing import Route
 from .series import STANDARD_STATISTICS, Aggregate, SeriesStore
 
 MINUTE_MS = 60_000
@@ -131,10 +132,12 @@ class Engine:
         self.unrouted = 0
         self._closed_minutes_end: int | None = None
         self._next_due: int | None = None
-        # DECISIONS M2: per filter with a defaultValue, minute start -> whether anything matched.
-        self._minutes: dict[int, SortedDict] = {
-            id(f): SortedDict() for f in self.filters if f.default_value is not None
+        # DECISIONS M2: per filter with a defaultValue, the minutes in which it matched; the
+        # minutes with events are kept per route.
+        self._matched_minutes: dict[int, set[int]] = {
+            id(f): set() for f in self.filters if f.default_value is not None
         }
+        self._routes: dict[str | None, Route] = {}
         self.until_ms = until_ms
         metric_alarms = list(getattr(config, "metric_alarms", None) or [])
         composite_alarms = list(getattr(config, "composite_alarms", None) or [])
@@ -162,33 +165,46 @@ class Engine:
                 return self.filters if not self.log_groups else self._anywhere
         return self._by_group.get(log_group, self._anywhere)
 
+    def route(self, log_group: str | None) -> Route:
+        """The route (filters and index) of a log group's events, built on first use."""
+        route = self._routes.get(log_group)
+        if route is None:
+            route = self._routes[log_group] = Route.build(
+                log_group, self.filters_for(log_group), self.default_value_mode == "minute"
+            )
+        return route
+
     # ------------------------------------------------------------------ feeding
 
     def feed(self, message: str, timestamp_ms: int, log_group: str | None = None) -> list[Datapoint]:
         """Offer one event to the filters of its log group.
 
+        The event is decoded at most once however many filters look at it (`LogEvent`), and the
+        route's index settles, without decoding, which filters can match at all.
+
         Returns:
             The datapoints of periods that closed because this event moved the watermark.
         """
         self.events += 1
-        filters = self.filters_for(log_group)
-        if not filters:
+        route = self._routes.get(log_group) or self.route(log_group)
+        route.events += 1
+        if not route.filters:
             self.unrouted += 1
+        if route.seen_minutes is not None:
+            minute = timestamp_ms - timestamp_ms % MINUTE_MS
+            if self._closed_minutes_end is None or minute + MINUTE_MS > self._closed_minutes_end:
+                route.seen_minutes[minute] = True
         ev = LogEvent(message, timestamp_ms)
-        for f in filters:
+        matched_here: list[RuntimeFilter] | None = None
+        for f in route.match(ev):
             c = f.counters
-            c.read += 1
-            if not f.compiled.match_event(ev):
-                c.unmatched += 1
-                if f.default_value is not None:
-                    if self.default_value_mode == "event":
-                        self._add(f, f.key(), timestamp_ms, f.default_value, default=True)
-                    else:
-                        self._seen_minute(f, timestamp_ms, matched=False)
-                continue
             c.matched += 1
-            if f.default_value is not None and self.default_value_mode == "minute":
-                self._seen_minute(f, timestamp_ms, matched=True)
+            if f.default_value is not None:
+                if self.default_value_mode == "minute":
+                    minute = timestamp_ms - timestamp_ms % MINUTE_MS
+                    self._matched_minutes[id(f)].add(minute)
+                else:
+                    matched_here = (matched_here or []) + [f]
             value = f.value_of(ev)
             if value is NO_VALUE:
                 c.value_not_numeric += 1  # DECISIONS M3
@@ -198,6 +214,11 @@ class Engine:
                 c.dimension_missing += 1  # DECISIONS M4
                 continue
             self._add(f, f.key(dims) if dims else f.key(), timestamp_ms, value)
+        if self.default_value_mode == "event":
+            # `--default-value-mode event`: one defaultValue sample per non-matching event.
+            for f in route.default_filters:
+                if matched_here is None or f not in matched_here:
+                    self._add(f, f.key(), timestamp_ms, f.default_value, default=True)
         if self.first_event_ms is None or timestamp_ms < self.first_event_ms:
             self.first_event_ms = timestamp_ms
         if self.watermark is None or timestamp_ms > self.watermark:
@@ -217,7 +238,6 @@ class Engine:
         """Account for events of a log group that were read but rejected before matching."""
         self.events += count
         for f in self.filters_for(log_group):
-            f.counters.read += count
             f.counters.rejected += count
 
     def _add(self, f: RuntimeFilter, key: MetricKey, ts: int, value: float, default: bool = False) -> None:
@@ -231,13 +251,6 @@ class Engine:
                 f.counters.samples += 1
         else:
             f.counters.late += 1
-
-    def _seen_minute(self, f: RuntimeFilter, ts: int, matched: bool) -> None:
-        minute = ts - ts % MINUTE_MS
-        if self._closed_minutes_end is not None and minute + MINUTE_MS <= self._closed_minutes_end:
-            return  # that minute was already settled; the event is late for it
-        table = self._minutes[id(f)]
-        table[minute] = table.get(minute, False) or matched
 
     # ------------------------------------------------------------------ closing
 
@@ -270,23 +283,30 @@ class Engine:
         return out
 
     def _settle_minutes(self, limit: int | None) -> None:
+        """DECISIONS M2: for each minute now closed, one defaultValue sample per filter that saw
+        events in it and matched none."""
         if limit is not None and (self._closed_minutes_end is None or limit > self._closed_minutes_end):
             self._closed_minutes_end = limit
-        for f in self.filters:
-            if f.default_value is None or self.default_value_mode != "minute":
+        due: dict[int, tuple[RuntimeFilter, set[int]]] = {}
+        for route in self._routes.values():
+            seen = route.seen_minutes
+            if not seen:
                 continue
-            table = self._minutes.get(id(f))
-            if not table:
-                continue
-            while table:
-                minute, matched = table.peekitem(0)
+            while seen:
+                minute = seen.peekitem(0)[0]
                 if limit is not None and minute + MINUTE_MS > limit:
                     break
-                table.popitem(0)
-                if not matched:
-                    # DECISIONS M2: one defaultValue sample for a minute with events and no match.
-                    # It is stamped in the minute's last millisecond: the period holding that
-                    # instant closes no earlier than the minute is settled, whatever the period.
+                seen.popitem(0)
+                for f in route.default_filters:
+                    due.setdefault(id(f), (f, set()))[1].add(minute)
+        for f, minutes in due.values():
+            matched = self._matched_minutes[id(f)]
+            for minute in sorted(minutes):
+                if minute in matched:
+                    matched.discard(minute)
+                else:
+                    # Stamped in the minute's last millisecond: the period holding that instant
+                    # closes no earlier than the minute is settled, whatever the period.
                     self._add(f, f.key(), minute + MINUTE_MS - 1, f.default_value, default=True)
 
     def _datapoint(self, p) -> Datapoint:
@@ -302,10 +322,18 @@ class Engine:
             "lateSamples": self.store.late_samples,
             "alarms": self.alarms.summary() if self.alarms is not None else [],
             "filters": [
-                {"filterName": f.name, "logGroupName": f.log_group, **f.counters.as_dict()}
+                {"filterName": f.name, "logGroupName": f.log_group, **self._counters(f).as_dict()}
                 for f in self.filters
             ],
         }
+
+    def _counters(self, f: RuntimeFilter):
+        """The filter's counters with read and unmatched derived from the routes it is on."""
+        c = f.counters
+        routed = sum(r.events for r in self._routes.values() if any(g is f for g in r.filters))
+        c.read = routed + c.rejected
+        c.unmatched = routed - c.matched
+        return c
 
 
 # --------------------------------------------------------------------------- alarms
