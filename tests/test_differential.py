@@ -16,7 +16,11 @@ import cwfilter
 from cwfilter.engine.events import LogEvent
 from cwfilter.engine.interpret import interpret, interpret_extract
 
-from strategies import json_messages, line_messages, messages, patterns
+from strategies import json_messages, json_patterns as json_patterns_strategy_, line_messages, messages, patterns
+
+
+def json_patterns_strategy():
+    return json_patterns_strategy_
 
 # At least 2,000 generated examples in every run (CI included); CWFILTER_FUZZ_EXAMPLES raises it.
 EXAMPLES = int(os.environ.get("CWFILTER_FUZZ_EXAMPLES", "2000"))
@@ -122,3 +126,50 @@ def test_line_regex_agrees_with_field_splitting(message, before, rest, after, co
         fits = "a" in fields[at]
     assert compiled.matches(message) is fits, (pattern, message, fields)
     assert compiled.match_event(LogEvent(message)) is fits
+
+
+@settings(max_examples=max(500, EXAMPLES // 4), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(trees=st.lists(json_patterns_strategy(), min_size=3, max_size=8), messages=st.lists(json_messages(), min_size=1, max_size=5))
+def test_filter_index_never_drops_a_matching_filter(trees, messages):
+    """The engine's literal index (engine/routing.py) may offer extra filters, never miss one."""
+    from types import SimpleNamespace
+
+    from cwfilter.engine.routing import FilterIndex
+
+    filters = []
+    for tree in trees:
+        try:
+            filters.append(SimpleNamespace(compiled=cwfilter.compile_pattern(cwfilter.unparse(tree))))
+        except cwfilter.PatternError:
+            continue
+    assume(filters)
+    index = FilterIndex(filters)
+    for message in messages:
+        offered = set(index.candidates(message))
+        for i, f in enumerate(filters):
+            if interpret(f.compiled.tree, LogEvent(message)):
+                assert i in offered, (f.compiled.text, message)
+                assert f.compiled.decide(LogEvent(message))
+
+
+@settings(max_examples=max(500, EXAMPLES // 4), deadline=None)
+@given(path=st.lists(_KEY, min_size=1, max_size=3), value=_VALUE, form=st.integers(0, 2), data=st.data())
+def test_filter_index_offers_escaped_matches(path, value, form, data):
+    """Filters filed in the index are offered for events that spell their value with escapes."""
+    import json
+    from types import SimpleNamespace
+
+    from cwfilter.engine.routing import FilterIndex
+
+    obj: object = value
+    for key in reversed(path):
+        obj = {key: obj, "other": 1}
+    message = _escape_some(json.dumps(obj), data)
+    selector = "$." + ".".join(path)
+    quoted = '"' + value.replace("\\\\", "\\\\\\\\").replace('"', '\\\\"') + '"'
+    wanted = {0: f"{{ {selector} = {quoted} }}", 1: f'{{ {selector} = "{value[:1]}*" }}',
+              2: f'{{ {selector} = "*{value}" }}'}[form]
+    texts = [wanted, '{ $.other = "zzz" }', '{ $.eventName = "DeleteTrail" || $.eventName = "StopLogging" }',
+             '{ $.userIdentity.type = "Root" }']
+    filters = [SimpleNamespace(compiled=cwfilter.compile_pattern(t)) for t in texts]
+    assert 0 in FilterIndex(filters).candidates(message), (wanted, message)
