@@ -152,8 +152,7 @@ def _compile_terms(tree: nodes.TermPattern, text: str) -> CompiledPattern:
         if any(present_always(t) for t in optional):
             match = _true
         else:
-            words = tuple(t.text for t in optional)
-            match = lambda m: any(w in m for w in words)  # noqa: E731
+            match = _any_of(tuple(dict.fromkeys(t.text for t in optional)))
     else:
         # DECISIONS P2: mixed with include or exclude terms, every `?` term is ignored.
         if any(present_always(t) for t in exclude):
@@ -172,17 +171,42 @@ def _compile_terms(tree: nodes.TermPattern, text: str) -> CompiledPattern:
     )
 
 
+def _any_of(words: tuple[str, ...]) -> Callable[[str], bool]:
+    """Any of the words occurs (`?a ?b ?c`), specialised for up to three words."""
+    if len(words) == 1:
+        (a,) = words
+        return lambda m: a in m
+    if len(words) == 2:
+        a, b = words
+        return lambda m: a in m or b in m
+    if len(words) == 3:
+        a, b, c = words
+        return lambda m: a in m or b in m or c in m
+
+    def match(m: str) -> bool:
+        for w in words:
+            if w in m:
+                return True
+        return False
+
+    return match
+
+
 def _all_none(inc: tuple[str, ...], exc: tuple[str, ...]) -> Callable[[str], bool]:
     # DECISIONS P1: substring, case-sensitive. Specialised for the common shapes.
-    if len(inc) == 1 and not exc:
-        (a,) = inc
-        return lambda m: a in m
-    if len(inc) == 1 and len(exc) == 1:
-        (a,), (b,) = inc, exc
-        return lambda m: a in m and b not in m
-    if not inc and len(exc) == 1:
-        (b,) = exc
-        return lambda m: b not in m
+    inc, exc = tuple(dict.fromkeys(inc)), tuple(dict.fromkeys(exc))
+    shapes: dict[tuple[int, int], Callable[..., Callable[[str], bool]]] = {
+        (1, 0): lambda a: lambda m: a in m,
+        (2, 0): lambda a, b: lambda m: a in m and b in m,
+        (3, 0): lambda a, b, c: lambda m: a in m and b in m and c in m,
+        (0, 1): lambda x: lambda m: x not in m,
+        (1, 1): lambda a, x: lambda m: a in m and x not in m,
+        (1, 2): lambda a, x, y: lambda m: a in m and x not in m and y not in m,
+        (2, 1): lambda a, b, x: lambda m: a in m and b in m and x not in m,
+    }
+    shape = shapes.get((len(inc), len(exc)))
+    if shape is not None:
+        return shape(*inc, *exc)
 
     def match(m: str) -> bool:
         for w in inc:

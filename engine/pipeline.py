@@ -194,9 +194,9 @@ class Engine:
             minute = timestamp_ms - timestamp_ms % MINUTE_MS
             if self._closed_minutes_end is None or minute + MINUTE_MS > self._closed_minutes_end:
                 route.seen_minutes[minute] = True
-        ev = LogEvent(message, timestamp_ms)
+        matched, ev = route.match(message, timestamp_ms)
         matched_here: list[RuntimeFilter] | None = None
-        for f in route.match(ev):
+        for f in matched:
             c = f.counters
             c.matched += 1
             if f.default_value is not None:

@@ -136,10 +136,11 @@ class FilterIndex:
                     ki.other.append((atom, i))
             keys.append(ki)
         self.keys = tuple((ki.needle, len(ki.needle), ki.exact.get, tuple(ki.other)) for ki in keys)
-        self.everyone = list(range(len(self.filters)))
+        self.everyone = tuple(range(len(self.filters)))
+        self.always = tuple(self.always)
         self.indexed = len(self.filters) - len(self.always)
 
-    def candidates(self, message: str) -> list[int]:
+    def candidates(self, message: str) -> list[int] | tuple[int, ...]:
         """The positions of the filters that may match `message`: a superset of those that do."""
         quoted = False
         if "\\" in message:  # one memchr: most events stop here
@@ -149,40 +150,36 @@ class FilterIndex:
             # read of a value early: exact values (never holding a quote) are safe, suffix and
             # contains atoms are not, so their filters are kept.
             quoted = "\\\"" in message
-        hits = list(self.always)
+        hits = None
         for needle, i in self.needles:
             if needle in message:
-                hits.append(i)
+                hits = [i] if hits is None else hits + [i]
         find = message.find
-        startswith = message.startswith
         for needle, size, get, other in self.keys:
             at = find(needle)
             while at >= 0:
                 j = at + size
-                if not startswith(':"', j):
-                    # Not compact JSON here: the general reader takes over from this occurrence.
-                    for v in raw_string_values(message, needle, at):
-                        found = get(v)
-                        if found:
-                            hits.extend(found)
-                        for atom, i in other:
-                            if (quoted and atom.kind != "prefix") or atom.holds_for(v):
-                                hits.append(i)
-                    break
-                end = find('"', j + 2)
-                if end < 0:
-                    break
-                v = message[j + 2 : end]
-                found = get(v)
-                if found:
-                    hits.extend(found)
-                for atom, i in other:
-                    if (quoted and atom.kind != "prefix") or atom.holds_for(v):
-                        hits.append(i)
-                at = find(needle, end)
-        if len(hits) > 1:
-            return sorted(set(hits))
-        return hits
+                if message.startswith(':"', j):  # compact JSON, by far the most common
+                    end = find('"', j + 2)
+                    if end < 0:
+                        break
+                    values = (message[j + 2 : end],)
+                    at = find(needle, end)
+                else:  # the general reader takes over from this occurrence
+                    values = raw_string_values(message, needle, at)
+                    at = -1
+                for v in values:
+                    found = get(v)
+                    if found:
+                        hits = list(found) if hits is None else hits + found
+                    for atom, i in other:
+                        if (quoted and atom.kind != "prefix") or atom.holds_for(v):
+                            hits = [i] if hits is None else hits + [i]
+        if hits is None:
+            return self.always
+        if self.always:
+            hits += self.always
+        return sorted(set(hits)) if len(hits) > 1 else hits
 
 
 @dataclass(slots=True)
@@ -214,14 +211,28 @@ class Route:
             default_filters=defaults,
         )
 
-    def match(self, ev: LogEvent) -> list[RuntimeFilter]:
-        """The filters of this route that match the event.
+    def match(self, message: str, timestamp: int | None = None) -> tuple[list[RuntimeFilter], LogEvent | None]:
+        """The filters of this route that match the event, and the event decoded for them (None
+        when no filter had to look past the raw text).
 
         Through an index, JSON filters are decided on the shared decoded event without their
         raw-text prefilters: the index has ruled on the raw text for all of them at once, and one
         decode beats a prefilter per filter for the few events it lets through.
         """
         if self.index is None:
-            return [f for f in self.filters if f.compiled.match_event(ev)]
+            ev = None
+            out = []
+            for f in self.filters:
+                c = f.compiled
+                if c.prefilter(message):
+                    if ev is None:
+                        ev = LogEvent(message, timestamp)
+                    if c.decide(ev):
+                        out.append(f)
+            return out, ev
+        positions = self.index.candidates(message)
+        if not positions:
+            return [], None
+        ev = LogEvent(message, timestamp)
         filters = self.index.filters
-        return [filters[i] for i in self.index.candidates(ev.message) if filters[i].compiled.decide(ev)]
+        return [filters[i] for i in positions if filters[i].compiled.decide(ev)], ev
