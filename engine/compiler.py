@@ -90,6 +90,9 @@ class CompiledPattern:
     anchors: tuple[tuple[Atom, ...], ...] = field(default=(), repr=False)
     #: event -> bool without the prefilter, for callers that have already ruled on the raw text.
     decide: EventMatcher | None = field(default=None, repr=False)
+    #: text -> False when no line of that text (a block of many events, one per line) can match;
+    #: None when the pattern gives no such test. Lets a reader skip whole blocks, as grep does.
+    block_filter: Callable[[str], bool] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.decide is None:
@@ -162,12 +165,21 @@ def _compile_terms(tree: nodes.TermPattern, text: str) -> CompiledPattern:
             exc = tuple(t.text for t in exclude)
             match = _all_none(inc, exc)
 
+    # A block of lines can hold a match only if it holds every include term (or, with only `?`
+    # terms, one of them): terms never span a line break, so the test is sound per block.
+    block: Callable[[str], bool] | None = None
+    if tree.terms and not any(present_always(t) for t in include + optional):
+        if include:
+            block = _all_none(tuple(t.text for t in include), ())
+        elif optional and not exclude:
+            block = match
     return CompiledPattern(
         text, "terms", tree,
         match_event=lambda ev: match(ev.message),
         extract_event=lambda ev: {} if match(ev.message) else None,  # M7: {} for terms
         prefilter=_true,
         matches=match,
+        block_filter=block,
     )
 
 
@@ -286,6 +298,8 @@ def _compile_json(tree: nodes.JsonPattern, text: str) -> CompiledPattern:
     return CompiledPattern(
         text, "json", tree, match_event, extract_event, prefilter, match_text, needs_json=True,
         anchors=index_anchors(required), decide=decide,
+        # Prefilter literals hold no line break, so a block without them holds no match.
+        block_filter=None if prefilter is _true else prefilter,
     )
 
 
@@ -746,7 +760,8 @@ def _compile_delimited(tree: nodes.DelimitedPattern, text: str) -> CompiledPatte
             return True
 
     return CompiledPattern(
-        text, "delimited", tree, match_event, extract_event, prefilter, match_text, needs_fields=True
+        text, "delimited", tree, match_event, extract_event, prefilter, match_text, needs_fields=True,
+        block_filter=None if prefilter is _true else prefilter,
     )
 
 

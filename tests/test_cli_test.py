@@ -364,3 +364,32 @@ def test_readme_lists_every_decision():
     ids = [f"P{i}" for i in range(1, 24)] + [f"M{i}" for i in range(1, 8)] + [f"A{i}" for i in range(1, 14)]
     listed = re.findall(r"^\* \*\*([PMA]\d+)\*\* \S", section, re.MULTILINE)
     assert listed == ids
+
+
+# --------------------------------------------------------------------------- large inputs
+
+
+def test_large_input_read_in_blocks_numbers_events_exactly(tmp_path):
+    """Several megabytes: blocks without a match are skipped whole, yet every event is counted and
+    numbered as TestMetricFilter would number it, across block boundaries."""
+    lines = []
+    for i in range(60_000):
+        lines.append(f"10.0.{i % 250}.{i % 7} - - [10/Oct/2000:13:55:36 -0700] \"GET /item/{i} HTTP/1.0\" 200 {i}")
+        if i in (7, 29_999, 30_000, 59_999):
+            lines.append(f"ERROR payment {i} failed")
+        if i == 45_000:
+            lines += ["", "caf\u00e9 ERROR with accents", "ERROR windows line\r"]
+    lines.insert(20_000, "x" * 1_100_000)  # oversize, inside a block: rejected, not numbered
+    path = tmp_path / "big.log"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert path.stat().st_size > 3 * (1 << 20)
+    code, out, err = run("test", "-o", "json", "ERROR", str(path))
+    assert code == 0, err
+    events = [l.rstrip("\r") for l in lines if l and len(l.encode()) <= 1_048_576]
+    expected = cwfilter.test_metric_filter("ERROR", events)
+    assert json.loads(out) == expected
+    # 8 lines, then ERROR 7 is event 9; ERROR 29999 follows 30,000 lines and one ERROR: 30,002.
+    assert [m["eventNumber"] for m in expected["matches"]][:2] == [9, 30_002]
+    assert "line 20001" in err  # the oversize line, by its position in the file
+    code, out, _ = run("test", "-o", "text", "ERROR", str(path))
+    assert out.splitlines() == [m["eventMessage"] for m in expected["matches"]]

@@ -173,3 +173,14 @@ def test_filter_index_offers_escaped_matches(path, value, form, data):
              '{ $.userIdentity.type = "Root" }']
     filters = [SimpleNamespace(compiled=cwfilter.compile_pattern(t)) for t in texts]
     assert 0 in FilterIndex(filters).candidates(message), (wanted, message)
+
+
+@settings(max_examples=max(500, EXAMPLES // 4), deadline=None)
+@given(tree=patterns, lines=st.lists(st.one_of(json_messages(), line_messages(), messages), min_size=1, max_size=8))
+def test_block_filter_never_hides_a_matching_line(tree, lines):
+    """A block that `block_filter` rules out holds no line the pattern matches (grep-style skip)."""
+    compiled = _compile(tree)
+    lines = [line.replace("\n", " ").replace("\r", " ") for line in lines]  # one event per line
+    block = "\n".join(lines) + "\n"
+    if compiled.block_filter is not None and not compiled.block_filter(block):
+        assert not any(interpret(compiled.tree, LogEvent(line)) for line in lines), (compiled.text, lines)
