@@ -81,12 +81,18 @@ class LogEvent:
 
     __slots__ = ("message", "timestamp", "_json", "_fast", "_fields")
 
-    def __init__(self, message: str, timestamp: int | None = None) -> None:
+    def __init__(self, message: str, timestamp: int | None = None, decoded: JsonDoc | None = None) -> None:
+        """Args:
+            message: the event's text.
+            timestamp: event time, epoch milliseconds.
+            decoded: the message already decoded by orjson into a dict (what `decode_json_fast`
+                gives), when the reader had to decode it anyway: it is not decoded again.
+        """
         self.message = message
         self.timestamp = timestamp
         # None means "not computed yet": decode_json never returns None.
         self._json: JsonDoc | NotJsonType | None = None
-        self._fast: JsonDoc | NotJsonType | None = None
+        self._fast: JsonDoc | NotJsonType | None = decoded
         self._fields: tuple[str, ...] | None = None
 
     @property

@@ -176,11 +176,19 @@ class Engine:
 
     # ------------------------------------------------------------------ feeding
 
-    def feed(self, message: str, timestamp_ms: int, log_group: str | None = None) -> list[Datapoint]:
+    def feed(
+        self, message: str, timestamp_ms: int, log_group: str | None = None, decoded: dict | None = None
+    ) -> list[Datapoint]:
         """Offer one event to the filters of its log group.
 
         The event is decoded at most once however many filters look at it (`LogEvent`), and the
         route's index settles, without decoding, which filters can match at all.
+
+        Args:
+            message: the event's text.
+            timestamp_ms: event time, epoch milliseconds (DECISIONS M1).
+            log_group: the log group the event belongs to.
+            decoded: the message already decoded by orjson into a dict, if the reader had to.
 
         Returns:
             The datapoints of periods that closed because this event moved the watermark.
@@ -194,7 +202,7 @@ class Engine:
             minute = timestamp_ms - timestamp_ms % MINUTE_MS
             if self._closed_minutes_end is None or minute + MINUTE_MS > self._closed_minutes_end:
                 route.seen_minutes[minute] = True
-        matched, ev = route.match(message, timestamp_ms)
+        matched, ev = route.match(message, timestamp_ms, decoded)
         matched_here: list[RuntimeFilter] | None = None
         for f in matched:
             c = f.counters

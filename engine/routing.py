@@ -22,7 +22,7 @@ from typing import Sequence
 
 from sortedcontainers import SortedDict
 
-from .compiler import Atom
+from .compiler import Atom, getter
 from .events import LogEvent
 from .metrics import RuntimeFilter
 from ..grammar import nodes
@@ -114,12 +114,19 @@ class FilterIndex:
             usable.append(groups)
             frequency.update({_key(a) for g in groups for a in g})
         by_key: dict[str, list[tuple[Atom, int]]] = {}
+        by_path: dict[tuple, tuple[object, dict[str, list[int]], list[tuple[Atom, int]]]] = {}
         for i, groups in enumerate(usable):
             if not groups:
                 self.always.append(i)
                 continue
             for atom in _choose(groups, frequency):
                 by_key.setdefault(_key(atom), []).append((atom, i))
+                get, exact, other = by_path.setdefault(atom.path, (getter(atom.path), {}, []))
+                if atom.kind == "exact":
+                    exact.setdefault(atom.text, []).append(i)
+                else:
+                    other.append((atom, i))
+        self.paths = tuple((get, exact.get, tuple(other)) for get, exact, other in by_path.values())
         self.needles: list[tuple[str, int]] = []
         keys: list[_KeyIndex] = []
         for key, atoms in by_key.items():
@@ -181,6 +188,25 @@ class FilterIndex:
             hits += self.always
         return sorted(set(hits)) if len(hits) > 1 else hits
 
+    def candidates_doc(self, doc: dict) -> list[int] | tuple[int, ...]:
+        """`candidates` for an event already decoded: the values at the filed selectors decide."""
+        hits = None
+        for get, exact, other in self.paths:
+            v = get(doc)
+            if type(v) is not str:
+                continue  # an anchor is text only a JSON string shows (MISSING included)
+            found = exact(v)
+            if found:
+                hits = list(found) if hits is None else hits + found
+            for atom, i in other:
+                if atom.holds_for(v):
+                    hits = [i] if hits is None else hits + [i]
+        if hits is None:
+            return self.always
+        if self.always:
+            hits += self.always
+        return sorted(set(hits)) if len(hits) > 1 else hits
+
 
 @dataclass(slots=True)
 class Route:
@@ -211,13 +237,16 @@ class Route:
             default_filters=defaults,
         )
 
-    def match(self, message: str, timestamp: int | None = None) -> tuple[list[RuntimeFilter], LogEvent | None]:
+    def match(
+        self, message: str, timestamp: int | None = None, doc: dict | None = None
+    ) -> tuple[list[RuntimeFilter], LogEvent | None]:
         """The filters of this route that match the event, and the event decoded for them (None
         when no filter had to look past the raw text).
 
-        Through an index, JSON filters are decided on the shared decoded event without their
-        raw-text prefilters: the index has ruled on the raw text for all of them at once, and one
-        decode beats a prefilter per filter for the few events it lets through.
+        `doc`, when given, is the message already decoded (by orjson, as `decode_json_fast` would):
+        it is used instead of decoding again. Through an index, JSON filters are decided on the
+        shared decoded event without their raw-text prefilters: the index has ruled for all of
+        them at once, and one decode beats a prefilter per filter for the few events it lets by.
         """
         if self.index is None:
             ev = None
@@ -226,13 +255,13 @@ class Route:
                 c = f.compiled
                 if c.prefilter(message):
                     if ev is None:
-                        ev = LogEvent(message, timestamp)
+                        ev = LogEvent(message, timestamp, doc)
                     if c.decide(ev):
                         out.append(f)
             return out, ev
-        positions = self.index.candidates(message)
+        positions = self.index.candidates(message) if doc is None else self.index.candidates_doc(doc)
         if not positions:
             return [], None
-        ev = LogEvent(message, timestamp)
+        ev = LogEvent(message, timestamp, doc)
         filters = self.index.filters
         return [filters[i] for i in positions if filters[i].compiled.decide(ev)], ev

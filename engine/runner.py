@@ -72,7 +72,7 @@ def run(
         ):
             if ev.log_group is None and len(engine.log_groups) > 1:
                 raise UnboundInputError(spec, engine.log_groups)
-            for dp in engine.feed(ev.message, ev.timestamp, ev.log_group):
+            for dp in engine.feed(ev.message, ev.timestamp, ev.log_group, ev.doc):
                 result.datapoints += 1
                 yield dp
             count += 1
