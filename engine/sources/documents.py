@@ -1,0 +1,158 @@
+"""Reading YAML and JSON documents with the line of every path, CloudFormation's short tags included.
+
+CloudFormation templates in YAML use short-form intrinsic functions (``!Ref X``, ``!Sub '...'``,
+``!GetAtt A.B``); they are read as the long form (``{"Ref": "X"}``, ``{"Fn::Sub": ...}``,
+``{"Fn::GetAtt": ["A", "B"]}``), as CloudFormation itself does. JSON is read with `json` (the
+values) and its lines are taken from PyYAML's node marks (YAML's flow style reads JSON).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+PathT = tuple
+
+
+class DocumentError(Exception):
+    """A file that is not valid YAML or JSON; carries the line and column when known."""
+
+    def __init__(self, message: str, line: int | None = None, column: int | None = None) -> None:
+        super().__init__(message)
+        self.message, self.line, self.column = message, line, column
+
+
+@dataclass(slots=True)
+class Document:
+    """One parsed document and the 1-based line of each path in it."""
+
+    source: str
+    data: Any
+    lines: dict[PathT, int] = field(default_factory=dict)
+    text: str = ""
+
+    def line(self, path: PathT) -> int | None:
+        """The line of `path`, else of its nearest ancestor that has one."""
+        for end in range(len(path), -1, -1):
+            hit = self.lines.get(tuple(path[:end]))
+            if hit is not None:
+                return hit
+        return None
+
+
+# Short-form intrinsic function tags -> long-form keys (CloudFormation User Guide, "Intrinsic
+# function reference"). `!GetAtt A.B` in scalar form splits at the first dot.
+_SHORT_TAGS = {
+    "Ref": "Ref", "Condition": "Condition",
+    **{name: f"Fn::{name}" for name in (
+        "Base64", "Cidr", "FindInMap", "GetAtt", "GetAZs", "ImportValue", "Join", "Select", "Split",
+        "Sub", "Transform", "And", "Equals", "If", "Not", "Or", "ToJsonString", "Length",
+        "ForEach",
+    )},
+}
+
+
+class _Loader(yaml.SafeLoader):
+    """PyYAML's safe loader with CloudFormation's short tags, and `1e3` read as a number."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [r for r in resolvers if r[0] != "tag:yaml.org,2002:float"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"""^(?:[-+]?(?:\.[0-9]+|[0-9][0-9_]*(?:\.[0-9_]*)?)(?:[eE][-+]?[0-9]+)?
+                  |[-+]?\.(?:inf|Inf|INF)
+                  |\.(?:nan|NaN|NAN))$""", re.VERBOSE),
+    list("-+0123456789."),
+)
+
+
+def _tag_constructor(short: str, long: str):
+    def construct(loader: yaml.Loader, node: yaml.Node) -> dict:
+        if isinstance(node, yaml.ScalarNode):
+            value: Any = loader.construct_scalar(node)
+            if short == "GetAtt" and isinstance(value, str):
+                value = value.split(".", 1) if "." in value else [value]
+        elif isinstance(node, yaml.SequenceNode):
+            value = loader.construct_sequence(node, deep=True)
+        else:
+            value = loader.construct_mapping(node, deep=True)
+        return {long: value}
+    return construct
+
+
+for _short, _long in _SHORT_TAGS.items():
+    _Loader.add_constructor(f"!{_short}", _tag_constructor(_short, _long))
+
+
+def _yaml_lines(node: yaml.Node, path: PathT, lines: dict[PathT, int]) -> None:
+    lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                continue
+            key = (*path, key_node.value)
+            lines[key] = key_node.start_mark.line + 1
+            _yaml_lines(value_node, key, lines)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _yaml_lines(item, (*path, i), lines)
+
+
+def parse_yaml(text: str, source: str) -> list[Document]:
+    """Every document of a YAML text, with lines."""
+    loader = _Loader(text)
+    docs: list[Document] = []
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            data = loader.construct_document(node)
+            lines: dict[PathT, int] = {}
+            if node is not None:
+                _yaml_lines(node, (), lines)
+            docs.append(Document(source, data, lines, text))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        what = ", ".join(p for p in (exc.context, exc.problem) if p)
+        raise DocumentError(f"Invalid YAML: {what}", mark.line + 1 if mark else None,
+                            mark.column + 1 if mark else None) from None
+    except yaml.YAMLError as exc:
+        raise DocumentError(f"Invalid YAML: {exc}") from None
+    finally:
+        loader.dispose()
+    return docs
+
+
+def json_lines(text: str) -> dict[PathT, int]:
+    """The line of each key of a JSON text (empty when YAML cannot read it, e.g. tab indents)."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return {}
+    lines: dict[PathT, int] = {}
+    if node is not None:
+        _yaml_lines(node, (), lines)
+    return lines
+
+
+def parse_text(text: str, source: str, *, want_lines: bool = True) -> list[Document]:
+    """YAML or JSON, told apart by the content: text starting with ``{`` or ``[`` is JSON first.
+
+    Raises:
+        DocumentError: neither reads it.
+    """
+    if text.lstrip()[:1] in ("{", "["):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            if source.lower().endswith(".json"):
+                raise DocumentError(f"Invalid JSON: {exc.msg}", exc.lineno, exc.colno) from None
+        else:
+            return [Document(source, data, json_lines(text) if want_lines else {}, text)]
+    return parse_yaml(text, source)

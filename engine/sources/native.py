@@ -1,0 +1,81 @@
+"""Native configurations (describe-metric-filters / describe-alarms shapes) as `SourceItem`s.
+
+`engine.config` validates and loads these files; this module only finds each item's origin (its
+document path and line), so that the wiring checks and ``cwfilter import`` can name it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ..config import COLLECTIONS, FILTER_FIELDS, TRANSFORMATION_FIELDS, render_path
+from .documents import Document
+from .model import COMPOSITE_ALARM, FILTER, METRIC_ALARM, Origin, SourceItem
+
+_KIND = {"metricFilters": FILTER, "MetricAlarms": METRIC_ALARM, "CompositeAlarms": COMPOSITE_ALARM}
+_FILTER_ALIAS = {name: alias for alias, name in FILTER_FIELDS.items()}
+_TRANSFORMATION_ALIAS = {name: alias for alias, name in TRANSFORMATION_FIELDS.items()}
+
+
+def _aws_filter(raw: Mapping) -> dict:
+    """A filter with AWS's key spelling (the config also accepts snake_case attribute names)."""
+    out = {_FILTER_ALIAS.get(k, k): v for k, v in raw.items()}
+    transformations = out.get("metricTransformations")
+    if isinstance(transformations, list):
+        out["metricTransformations"] = [
+            {_TRANSFORMATION_ALIAS.get(k, k): v for k, v in t.items()} if isinstance(t, Mapping) else t
+            for t in transformations]
+    return out
+
+
+def _item(doc: Document, kind: str, path: tuple, raw: Any) -> SourceItem | None:
+    if not isinstance(raw, Mapping):
+        return None
+    data = _aws_filter(raw) if kind == FILTER else dict(raw)
+    fields: dict = {}
+
+    def walk(value: Any, aws: tuple, src: tuple) -> None:
+        fields[aws] = (render_path((*path, *src)), doc.line((*path, *src)))
+        if isinstance(value, Mapping):
+            for k, v in value.items():
+                walk(v, (*aws, k), (*src, k))
+        elif isinstance(value, list):
+            for i, v in enumerate(value):
+                walk(v, (*aws, i), (*src, i))
+
+    for key, value in raw.items():
+        aws_key = _FILTER_ALIAS.get(key, key) if kind == FILTER else key
+        walk(value, (aws_key,), (key,))
+    where = render_path(path) or "the document"
+    origin = Origin(doc.source, doc.line(path), where, "native", render_path(path), fields)
+    return SourceItem(kind, data, origin)
+
+
+def read(doc: Document) -> list[SourceItem]:
+    """The metric filters and alarms of one native document (shapes as `engine.config` reads them)."""
+    data = doc.data
+    items: list[SourceItem] = []
+    if isinstance(data, list):
+        for i, raw in enumerate(data):
+            item = _item(doc, FILTER, (i,), raw)
+            if item is not None:
+                items.append(item)
+        return items
+    if not isinstance(data, Mapping):
+        return items
+    present = False
+    for alias, name in COLLECTIONS.items():
+        key = alias if alias in data else name if name in data else None
+        if key is None:
+            continue
+        present = True
+        for i, raw in enumerate(data[key] if isinstance(data[key], list) else []):
+            item = _item(doc, _KIND[alias], (key, i), raw)
+            if item is not None:
+                items.append(item)
+    if not present and any(k in data for k in (*FILTER_FIELDS, *FILTER_FIELDS.values())):
+        item = _item(doc, FILTER, (), data)
+        if item is not None:
+            items.append(item)
+    return items

@@ -1,0 +1,681 @@
+"""Terraform -> metric filters and alarms: ``.tf`` modules, and ``terraform show -json`` documents.
+
+A module (a directory of ``.tf`` files) is parsed with python-hcl2. ``aws_cloudwatch_log_metric_filter``,
+``aws_cloudwatch_metric_alarm`` and ``aws_cloudwatch_composite_alarm`` resources become items;
+``aws_cloudtrail`` tells which log group CloudTrail records go to. Values are evaluated
+statically (`hclexpr`): literals, ``var.*`` from ``--parameter``, ``*.tfvars`` or the variable's
+default, ``local.*``, ``for_each`` / ``count`` instances, and attributes of resources declared in
+the same module. ``terraform show -json`` (a plan or a state) is already resolved; values it
+marks "known after apply" stay unresolved.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from .cloudformation import _log_group_of_arn
+from .common import coerce_fields
+from .documents import Document
+from .hclexpr import Scope, evaluate
+from .model import (
+    COMPOSITE_ALARM,
+    ERROR,
+    FILTER,
+    METRIC_ALARM,
+    NOTE,
+    Finding,
+    LogDelivery,
+    Origin,
+    SourceItem,
+    Unresolved,
+)
+
+FILTER_TYPE = "aws_cloudwatch_log_metric_filter"
+ALARM_TYPE = "aws_cloudwatch_metric_alarm"
+COMPOSITE_TYPE = "aws_cloudwatch_composite_alarm"
+LOG_GROUP_TYPE = "aws_cloudwatch_log_group"
+TRAIL_TYPE = "aws_cloudtrail"
+_READ_TYPES = (FILTER_TYPE, ALARM_TYPE, COMPOSITE_TYPE, TRAIL_TYPE)
+
+_ALARM_KEYS = {
+    "alarm_name": "AlarmName", "alarm_description": "AlarmDescription", "actions_enabled": "ActionsEnabled",
+    "alarm_actions": "AlarmActions", "ok_actions": "OKActions",
+    "insufficient_data_actions": "InsufficientDataActions", "comparison_operator": "ComparisonOperator",
+    "evaluation_periods": "EvaluationPeriods", "datapoints_to_alarm": "DatapointsToAlarm",
+    "metric_name": "MetricName", "namespace": "Namespace", "period": "Period", "statistic": "Statistic",
+    "extended_statistic": "ExtendedStatistic", "threshold": "Threshold",
+    "threshold_metric_id": "ThresholdMetricId", "unit": "Unit", "treat_missing_data": "TreatMissingData",
+    "evaluate_low_sample_count_percentiles": "EvaluateLowSampleCountPercentile",
+    "dimensions": "Dimensions", "metric_query": "Metrics", "tags": "Tags",
+}
+_COMPOSITE_KEYS = {
+    "alarm_name": "AlarmName", "alarm_rule": "AlarmRule", "alarm_description": "AlarmDescription",
+    "actions_enabled": "ActionsEnabled", "alarm_actions": "AlarmActions", "ok_actions": "OKActions",
+    "insufficient_data_actions": "InsufficientDataActions", "actions_suppressor": "ActionsSuppressor",
+    "tags": "Tags",
+}
+_QUERY_KEYS = {"id": "Id", "expression": "Expression", "label": "Label", "return_data": "ReturnData",
+               "period": "Period", "account_id": "AccountId"}
+_QUERY_METRIC_KEYS = {"metric_name": "MetricName", "namespace": "Namespace", "dimensions": "Dimensions"}
+
+
+def _empty(value: Any) -> bool:
+    # The provider writes unset optional attributes as "", [], {} or null in plans and state.
+    return value is None or value == "" or value == [] or value == {}
+
+
+def _dimension_list(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return [{"Name": k, "Value": v} for k, v in value.items()]
+    return value
+
+
+def _tags(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return [{"Key": k, "Value": v} for k, v in value.items()]
+    return value
+
+
+# --------------------------------------------------------------------------- attributes -> AWS
+
+
+class _Fields:
+    """Builds an `Origin.fields` map from AWS paths to Terraform attribute paths and lines."""
+
+    def __init__(self, address: str, line_of: Callable[[tuple], int | None]) -> None:
+        self.address = address
+        self.line_of = line_of
+        self.map: dict[tuple, tuple[str, int | None]] = {}
+
+    def add(self, aws: tuple, tf: tuple) -> None:
+        text = self.address + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in tf)
+        self.map[aws] = (text, self.line_of(tf))
+
+
+def _filter(attrs: Mapping, f: _Fields) -> dict:
+    data: dict = {}
+    for tf, aws in (("name", "filterName"), ("pattern", "filterPattern"),
+                    ("log_group_name", "logGroupName")):
+        if tf in attrs and attrs[tf] is not None:
+            data[aws] = attrs[tf]
+            f.add((aws,), (tf,))
+    if attrs.get("apply_on_transformed_logs") is True:
+        data["applyOnTransformedLogs"] = True
+        f.add(("applyOnTransformedLogs",), ("apply_on_transformed_logs",))
+    blocks = attrs.get("metric_transformation")
+    if isinstance(blocks, Unresolved):
+        data["metricTransformations"] = blocks
+    elif isinstance(blocks, list):
+        out = []
+        f.add(("metricTransformations",), ("metric_transformation",))
+        for i, block in enumerate(blocks):
+            f.add(("metricTransformations", i), ("metric_transformation", i))
+            t: dict = {}
+            for tf, aws in (("name", "metricName"), ("namespace", "metricNamespace"), ("value", "metricValue"),
+                            ("default_value", "defaultValue"), ("dimensions", "dimensions"), ("unit", "unit")):
+                value = block.get(tf) if isinstance(block, Mapping) else None
+                if _empty(value) or (tf == "unit" and value == "None"):
+                    continue  # the provider's default unit "None" is no unit
+                t[aws] = value
+                f.add(("metricTransformations", i, aws), ("metric_transformation", i, tf))
+            out.append(t)
+        data["metricTransformations"] = out
+    return data
+
+
+def _alarm(attrs: Mapping, f: _Fields) -> dict:
+    data: dict = {}
+    for tf, aws in _ALARM_KEYS.items():
+        value = attrs.get(tf)
+        if _empty(value) or (tf in ("datapoints_to_alarm", "period") and value == 0):
+            continue
+        f.add((aws,), (tf,))
+        if tf == "dimensions":
+            value = _dimension_list(value)
+        elif tf == "tags":
+            value = _tags(value)
+        elif tf == "metric_query" and isinstance(value, list):
+            value = [_query(q, i, f) for i, q in enumerate(value)]
+        data[aws] = value
+    return data
+
+
+def _query(block: Any, i: int, f: _Fields) -> Any:
+    if not isinstance(block, Mapping):
+        return block
+    out: dict = {}
+    for tf, aws in _QUERY_KEYS.items():
+        value = block.get(tf)
+        if _empty(value) or (tf == "period" and value == 0):
+            continue
+        out[aws] = value
+        f.add(("Metrics", i, aws), ("metric_query", i, tf))
+    metrics = block.get("metric")
+    if isinstance(metrics, list) and metrics and isinstance(metrics[0], Mapping):
+        m = metrics[0]
+        metric: dict = {}
+        for tf, aws in _QUERY_METRIC_KEYS.items():
+            value = m.get(tf)
+            if _empty(value):
+                continue
+            metric[aws] = _dimension_list(value) if tf == "dimensions" else value
+            f.add(("Metrics", i, "MetricStat", "Metric", aws), ("metric_query", i, "metric", 0, tf))
+        stat: dict = {"Metric": metric}
+        for tf, aws in (("period", "Period"), ("stat", "Stat"), ("unit", "Unit")):
+            if not _empty(m.get(tf)):
+                stat[aws] = m[tf]
+                f.add(("Metrics", i, "MetricStat", aws), ("metric_query", i, "metric", 0, tf))
+        out["MetricStat"] = stat
+    return out
+
+
+def _composite(attrs: Mapping, f: _Fields) -> dict:
+    data: dict = {}
+    for tf, aws in _COMPOSITE_KEYS.items():
+        value = attrs.get(tf)
+        if _empty(value):
+            continue
+        f.add((aws,), (tf,))
+        if tf == "tags":
+            value = _tags(value)
+        elif tf == "actions_suppressor":
+            block = value[0] if isinstance(value, list) and value else value
+            if isinstance(block, Mapping):
+                data["ActionsSuppressor"] = block.get("alarm")
+                for sub, key in (("wait_period", "ActionsSuppressorWaitPeriod"),
+                                 ("extension_period", "ActionsSuppressorExtensionPeriod")):
+                    if block.get(sub) is not None:
+                        data[key] = block[sub]
+                        f.add((key,), ("actions_suppressor", 0, sub))
+            continue
+        data[aws] = value
+    return data
+
+
+def _to_item(rtype: str, attrs: Mapping, origin_for: Callable[[dict], Origin],
+             f: _Fields) -> SourceItem:
+    if rtype == FILTER_TYPE:
+        kind, data = FILTER, _filter(attrs, f)
+    elif rtype == ALARM_TYPE:
+        kind, data = METRIC_ALARM, _alarm(attrs, f)
+    else:
+        kind, data = COMPOSITE_ALARM, _composite(attrs, f)
+    f.map[()] = (f.address, f.line_of(()))
+    return SourceItem(kind, coerce_fields(data), origin_for(f.map))
+
+
+# --------------------------------------------------------------------------- .tf modules
+
+
+_BLOCK_RE = re.compile(r'^\s*resource\s+"([^"]+)"\s+"([^"]+)"\s*\{')
+_ATTR_RE = re.compile(r"^\s*([A-Za-z_][\w-]*)\s*=(?!=)")
+_NESTED_RE = re.compile(r"^\s*([A-Za-z_][\w-]*)\s*\{")
+
+
+def _brace_delta(line: str) -> int:
+    delta, in_string, i = 0, False, 0
+    while i < len(line):
+        c = line[i]
+        if in_string:
+            if c == "\\":
+                i += 1
+            elif c == '"':
+                in_string = False
+        elif c == '"':
+            in_string = True
+        elif c == "#" or line.startswith("//", i):
+            break
+        elif c == "{":
+            delta += 1
+        elif c == "}":
+            delta -= 1
+        i += 1
+    return delta
+
+
+def resource_lines(text: str) -> dict[tuple[str, str], tuple[int, dict[tuple, int]]]:
+    """(type, name) -> (line of the block, {attribute path: line}) for each resource of a file."""
+    out: dict[tuple[str, str], tuple[int, dict[tuple, int]]] = {}
+    lines = text.splitlines()
+    i = 0
+    while i < len(lines):
+        m = _BLOCK_RE.match(lines[i])
+        if not m:
+            i += 1
+            continue
+        start = i + 1
+        attrs: dict[tuple, int] = {}
+        stack: list[tuple] = []  # nested blocks: (name, index) and the depth they opened at
+        counts: dict[tuple, int] = {}
+        depth = _brace_delta(lines[i])
+        i += 1
+        while i < len(lines) and depth > 0:
+            line = lines[i]
+            prefix = tuple(p for entry in stack for p in entry[:2])
+            nested = _NESTED_RE.match(line)
+            assign = _ATTR_RE.match(line)
+            if nested and not assign:
+                key = (*prefix, nested.group(1))
+                index = counts.get(key, 0)
+                counts[key] = index + 1
+                attrs.setdefault((*prefix, nested.group(1)), i + 1)
+                attrs[(*prefix, nested.group(1), index)] = i + 1
+                stack.append((nested.group(1), index, depth))
+            elif assign:
+                attrs.setdefault((*prefix, assign.group(1)), i + 1)
+            depth += _brace_delta(line)
+            while stack and depth <= stack[-1][2]:
+                stack.pop()
+            i += 1
+        out[(m.group(1), m.group(2))] = (start, attrs)
+    return out
+
+
+class _Resource:
+    def __init__(self, rtype: str, name: str, body: dict, file: str, line: int | None,
+                 attr_lines: dict[tuple, int]) -> None:
+        self.rtype, self.name, self.body = rtype, name, body
+        self.file, self.line, self.attr_lines = file, line, attr_lines
+
+
+class Module:
+    """One Terraform module: its variables, locals and resources, evaluated on demand."""
+
+    def __init__(self, directory: str, files: list[Path], parameters: Mapping[str, str]) -> None:
+        import hcl2  # python-hcl2: a real HCL2 parser; imported only when Terraform is read
+
+        self.hcl2 = hcl2
+        self.directory = directory
+        self.findings: list[Finding] = []
+        self.variables: dict[str, Any] = {}
+        self.variable_specs: dict[str, dict] = {}
+        self.local_raw: dict[str, Any] = {}
+        self.resources: dict[tuple[str, str], _Resource] = {}
+        self.modules: list[tuple[str, str, int | None]] = []
+        self.used: set[str] = set()
+        self._locals: dict[str, Any] = {}
+        self._busy: set = set()
+        self._attrs_cache: dict[tuple[str, str], Any] = {}
+        for path in files:
+            self._read_file(path)
+        self._set_variables(parameters, files)
+
+    def _parse(self, path: Path) -> tuple[dict | None, str]:
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as exc:
+            self.findings.append(Finding(f"Cannot read the file: {getattr(exc, 'strerror', None) or exc}",
+                                         ERROR, None, str(path)))
+            return None, ""
+        try:
+            options = self.hcl2.SerializationOptions(with_comments=False, preserve_heredocs=False)
+            return self.hcl2.loads(text, serialization_options=options), text
+        except Exception as exc:  # noqa: BLE001 - python-hcl2 raises lark's exceptions; report, never a traceback
+            line = getattr(exc, "line", None)
+            column = getattr(exc, "column", None)
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            self.findings.append(Finding(f"Invalid HCL: {first}", ERROR, None, str(path),
+                                         line if isinstance(line, int) and line > 0 else None, "",
+                                         None, column if isinstance(column, int) and column > 0 else None))
+            return None, text
+
+    def _read_file(self, path: Path) -> None:
+        data, text = self._parse(path)
+        if data is None:
+            return
+        lines = resource_lines(text)
+        for block in data.get("variable", []):
+            for name, spec in block.items():
+                if not name.startswith("__"):
+                    self.variable_specs[_unquote(name)] = spec if isinstance(spec, dict) else {}
+        for block in data.get("locals", []):
+            for name, value in block.items():
+                if not name.startswith("__"):
+                    self.local_raw[name] = value
+        for block in data.get("module", []):
+            for name in block:
+                if not name.startswith("__"):
+                    self.modules.append((_unquote(name), str(path), None))
+        for block in data.get("resource", []):
+            for rtype, named in block.items():
+                if rtype.startswith("__") or not isinstance(named, dict):
+                    continue
+                for name, body in named.items():
+                    if name.startswith("__"):
+                        continue
+                    rt, nm = _unquote(rtype), _unquote(name)
+                    start, attr_lines = lines.get((rt, nm), (None, {}))
+                    self.resources[(rt, nm)] = _Resource(rt, nm, body if isinstance(body, dict) else {},
+                                                         str(path), start, attr_lines)
+
+    def _set_variables(self, parameters: Mapping[str, str], files: list[Path]) -> None:
+        tfvars: dict[str, Any] = {}
+        directory = Path(self.directory)
+        names = ["terraform.tfvars", "terraform.tfvars.json"]
+        names += sorted(p.name for p in directory.glob("*.auto.tfvars")) if directory.is_dir() else []
+        names += sorted(p.name for p in directory.glob("*.auto.tfvars.json")) if directory.is_dir() else []
+        empty = Scope({}, self._no_local, self._no_resource)
+        for name in names:
+            path = directory / name
+            if not path.is_file():
+                continue
+            if name.endswith(".json"):
+                try:
+                    tfvars.update(json.loads(path.read_text(encoding="utf-8")))
+                except (OSError, ValueError) as exc:
+                    self.findings.append(Finding(f"Invalid JSON: {exc}", ERROR, None, str(path)))
+                continue
+            data, _ = self._parse(path)
+            for key, value in (data or {}).items():
+                if not key.startswith("__"):
+                    tfvars[key] = evaluate(value, empty)
+        for name, spec in self.variable_specs.items():
+            if name in parameters:
+                self.used.add(name)
+                self.variables[name] = _typed(parameters[name], spec)
+            elif name in tfvars:
+                self.variables[name] = tfvars[name]
+            elif "default" in spec:
+                self.variables[name] = evaluate(spec["default"], empty)
+            else:
+                self.variables[name] = Unresolved(f"var.{name}", f"variable {name} has no default; give "
+                                                                 f"--parameter {name}=VALUE")
+
+    @staticmethod
+    def _no_local(name: str) -> Any:
+        return Unresolved(f"local.{name}", "locals are not available here")
+
+    @staticmethod
+    def _no_resource(rtype: str, name: str) -> Any:
+        return Unresolved(f"{rtype}.{name}", "resources are not available here")
+
+    # ------------------------------------------------------------------ evaluation
+
+    def scope(self) -> Scope:
+        return Scope(self.variables, self.local, self.resource_value)
+
+    def local(self, name: str) -> Any:
+        if name in self._locals:
+            return self._locals[name]
+        if name not in self.local_raw:
+            return Unresolved(f"local.{name}", f"the module declares no local {name}")
+        if ("local", name) in self._busy:
+            return Unresolved(f"local.{name}", "the local refers to itself")
+        self._busy.add(("local", name))
+        try:
+            value = evaluate(self.local_raw[name], self.scope())
+        finally:
+            self._busy.discard(("local", name))
+        self._locals[name] = value
+        return value
+
+    def instances(self, res: _Resource) -> Iterator[tuple[str, Scope]] | Unresolved:
+        """(address suffix, scope) of each instance of a resource (``for_each`` and ``count``)."""
+        base = self.scope()
+        if "for_each" in res.body:
+            each = evaluate(res.body["for_each"], base)
+            if isinstance(each, Unresolved):
+                return each
+            if isinstance(each, Mapping):
+                pairs = list(each.items())
+            elif isinstance(each, list):
+                pairs = [(v, v) for v in each]
+            else:
+                return Unresolved("for_each", "for_each is neither a map nor a set")
+            return iter([(f'["{k}"]', base.child(each={"key": k, "value": v})) for k, v in pairs])
+        if "count" in res.body:
+            count = evaluate(res.body["count"], base)
+            if isinstance(count, Unresolved):
+                return count
+            try:
+                n = int(count)
+            except (TypeError, ValueError):
+                return Unresolved("count", "count is not a number")
+            return iter([(f"[{i}]", base.child(count_index=i)) for i in range(n)])
+        return iter([("", base)])
+
+    def attributes(self, res: _Resource, scope: Scope) -> dict:
+        body = {k: v for k, v in res.body.items() if k not in ("for_each", "count", "lifecycle",
+                                                               "depends_on", "provider")}
+        attrs = evaluate(body, scope)
+        if "dynamic" in res.body:
+            for block in res.body["dynamic"]:
+                for name in block:
+                    if not name.startswith("__"):
+                        attrs[_unquote(name)] = Unresolved(f"dynamic \"{_unquote(name)}\"",
+                                                           "dynamic blocks are not evaluated")
+            attrs.pop("dynamic", None)
+        return attrs
+
+    def resource_value(self, rtype: str, name: str) -> Any:
+        """The value of ``TYPE.NAME`` in an expression: its attributes (a map or list per instance)."""
+        res = self.resources.get((rtype, name))
+        if res is None:
+            return Unresolved(f"{rtype}.{name}", f"the module declares no resource {rtype}.{name}")
+        key = (rtype, name)
+        if key in self._attrs_cache:
+            return self._attrs_cache[key]
+        if key in self._busy:
+            return Unresolved(f"{rtype}.{name}", "the resource refers to itself")
+        self._busy.add(key)
+        try:
+            insts = self.instances(res)
+            if isinstance(insts, Unresolved):
+                value: Any = Unresolved(f"{rtype}.{name}", insts.reason)
+            else:
+                values = {suffix: self._computed(res, suffix, self.attributes(res, scope)) for suffix, scope in insts}
+                if "for_each" in res.body:
+                    value = {suffix[2:-2]: v for suffix, v in values.items()}
+                elif "count" in res.body:
+                    value = list(values.values())
+                else:
+                    value = values[""]
+        finally:
+            self._busy.discard(key)
+        self._attrs_cache[key] = value
+        return value
+
+    def _computed(self, res: _Resource, suffix: str, attrs: dict) -> dict:
+        """Attributes the provider computes: ``id``, ``arn``, and a log group's generated name."""
+        address = f"{res.rtype}.{res.name}{suffix}"
+        attrs = dict(attrs)
+        if res.rtype == LOG_GROUP_TYPE:
+            name = attrs.get("name")
+            if name is None:
+                # Terraform generates the name (name_prefix, or none at all): the address stands in.
+                name = address
+                attrs["name"] = name
+                self.findings.append(Finding(
+                    f"log group {address} has no name, so it is generated at apply time; cwfilter calls "
+                    f"it '{address}' (bind inputs with FILE@{address})",
+                    NOTE, "CWF200", res.file, res.line, address, address))
+            attrs.setdefault("id", name)
+            hint = {"log_group": name} if isinstance(name, str) else {}
+            attrs.setdefault("arn", Unresolved(f"{address}.arn", "the ARN is known only after apply", hint))
+        elif res.rtype == FILTER_TYPE:
+            attrs.setdefault("id", attrs.get("name"))
+        elif res.rtype in (ALARM_TYPE, COMPOSITE_TYPE):
+            name = attrs.get("alarm_name")
+            attrs.setdefault("id", name)
+            if isinstance(name, str):
+                # DECISIONS A12: an alarm's ARN names the alarm; region and account stay unknown.
+                attrs.setdefault("arn", f"arn:aws:cloudwatch:unknown-region:unknown-account:alarm:{name}")
+        for attribute in ("id", "arn"):
+            attrs.setdefault(attribute, Unresolved(f"{address}.{attribute}", f"{attribute} is known only "
+                                                                               "after apply"))
+        return attrs
+
+    # ------------------------------------------------------------------ items
+
+    def read(self) -> tuple[list[SourceItem], list[Finding], list[LogDelivery]]:
+        items: list[SourceItem] = []
+        deliveries: list[LogDelivery] = []
+        for (rtype, name), res in self.resources.items():
+            if rtype not in _READ_TYPES:
+                continue
+            insts = self.instances(res)
+            address = f"{rtype}.{name}"
+            if isinstance(insts, Unresolved):
+                self.findings.append(Finding(
+                    f"{address}: {insts.text} cannot be resolved without planning: {insts.reason}; its "
+                    "instances are not read", ERROR, "CWF200", res.file, res.line, address, address))
+                continue
+            for suffix, scope in insts:
+                attrs = self._computed(res, suffix, self.attributes(res, scope)) if rtype == TRAIL_TYPE \
+                    else self.attributes(res, scope)
+                full = address + suffix
+
+                def line_of(path: tuple, _res: _Resource = res) -> int | None:
+                    return _res.attr_lines.get(path, _res.line) if path else _res.line
+
+                if rtype == TRAIL_TYPE:
+                    group = _log_group_of_arn(attrs.get("cloud_watch_logs_group_arn"))
+                    if group is not None:
+                        trail = attrs.get("name") if isinstance(attrs.get("name"), str) else full
+                        origin = Origin(res.file, res.line, full, "terraform", full)
+                        deliveries.append(LogDelivery(group, f"CloudTrail trail '{trail}'", "cloudtrail", origin))
+                    continue
+                f = _Fields(full, line_of)
+
+                def origin_for(fields: dict, _res: _Resource = res, _full: str = full) -> Origin:
+                    return Origin(_res.file, _res.line, _full, "terraform", _full, fields)
+
+                item = _to_item(rtype, attrs, origin_for, f)
+                items.append(item)
+        for name, file, line in self.modules:
+            self.findings.append(Finding(
+                f"module.{name} is not read: run cwfilter on the module's own directory, or on "
+                "`terraform show -json` output", NOTE, None, file, line, f"module.{name}", f"module.{name}"))
+        return items, self.findings, deliveries
+
+
+def _unquote(text: str) -> str:
+    return text[1:-1] if len(text) >= 2 and text[0] == '"' and text[-1] == '"' else text
+
+
+def _typed(value: str, spec: Mapping) -> Any:
+    kind = str(spec.get("type", "")).replace("${", "").replace("}", "").strip()
+    if kind == "number":
+        try:
+            number = float(value)
+            return int(number) if number.is_integer() else number
+        except ValueError:
+            return value
+    if kind == "bool" and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    if kind.startswith(("list", "set", "map", "object", "tuple")):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+def read_module(directory: str, files: list[Path], parameters: Mapping[str, str]
+                ) -> tuple[list[SourceItem], list[Finding], list[LogDelivery], set[str]]:
+    """Items, findings and deliveries of the ``.tf`` files of one module directory."""
+    module = Module(directory, files, parameters)
+    items, findings, deliveries = module.read()
+    return items, findings, deliveries, module.used
+
+
+# --------------------------------------------------------------------------- terraform show -json
+
+
+def is_plan(data: Any) -> bool:
+    """``terraform show -json`` output: a plan (``planned_values``) or a state (``values``)."""
+    return isinstance(data, Mapping) and "format_version" in data and (
+        "planned_values" in data or "values" in data or "terraform_version" in data)
+
+
+def _walk_modules(module: Any) -> Iterator[Mapping]:
+    if not isinstance(module, Mapping):
+        return
+    for res in module.get("resources") or []:
+        if isinstance(res, Mapping):
+            yield res
+    for child in module.get("child_modules") or []:
+        yield from _walk_modules(child)
+
+
+def _overlay_unknown(values: Any, unknown: Any, address: str, path: tuple) -> Any:
+    """Put an `Unresolved` wherever ``after_unknown`` says a value is known only after apply."""
+    if unknown is True:
+        where = address + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path)
+        return Unresolved(where, "terraform marks it known only after apply")
+    if isinstance(unknown, Mapping):
+        base = dict(values) if isinstance(values, Mapping) else {}
+        for key, sub in unknown.items():
+            base[key] = _overlay_unknown(base.get(key), sub, address, (*path, key))
+        return base
+    if isinstance(unknown, list):
+        base_list = list(values) if isinstance(values, list) else []
+        for i, sub in enumerate(unknown):
+            if i < len(base_list):
+                base_list[i] = _overlay_unknown(base_list[i], sub, address, (*path, i))
+            elif sub is True:
+                base_list.append(_overlay_unknown(None, sub, address, (*path, i)))
+        return base_list
+    return values
+
+
+def _referenced_log_group(data: Mapping, res: Mapping, planned: Mapping[str, Mapping]) -> str | None:
+    """The planned name of the log group whose ARN a trail's configuration refers to.
+
+    A log group's ARN is unknown until apply, but the plan's ``configuration`` section keeps the
+    references (``aws_cloudwatch_log_group.trail.arn``), and the group's name is usually known.
+    """
+    config = data.get("configuration")
+    module = config.get("root_module") if isinstance(config, Mapping) else None
+    for conf in (module or {}).get("resources") or []:
+        if not isinstance(conf, Mapping) or conf.get("address") != f"{res.get('type')}.{res.get('name')}":
+            continue
+        expr = (conf.get("expressions") or {}).get("cloud_watch_logs_group_arn") or {}
+        for ref in expr.get("references") or []:
+            m = re.fullmatch(r"(aws_cloudwatch_log_group\.[\w-]+)(?:\.arn)?", str(ref))
+            target = planned.get(m.group(1)) if m else None
+            name = (target or {}).get("values", {}).get("name") if isinstance(target, Mapping) else None
+            if isinstance(name, str):
+                return name
+    return None
+
+
+def read_plan(doc: Document) -> tuple[list[SourceItem], list[Finding], list[LogDelivery]]:
+    """Items and deliveries of a ``terraform show -json`` plan or state document."""
+    data = doc.data
+    root = (data.get("planned_values") or {}).get("root_module") if isinstance(data.get("planned_values"), Mapping) \
+        else None
+    if root is None and isinstance(data.get("values"), Mapping):
+        root = data["values"].get("root_module")
+    unknown: dict[str, Any] = {}
+    for change in data.get("resource_changes") or []:
+        if isinstance(change, Mapping) and isinstance(change.get("change"), Mapping):
+            unknown[change.get("address")] = change["change"].get("after_unknown") or {}
+    items: list[SourceItem] = []
+    deliveries: list[LogDelivery] = []
+    planned = {str(r.get("address")): r for r in _walk_modules(root)}
+    for res in _walk_modules(root):
+        rtype, address = res.get("type"), str(res.get("address"))
+        if res.get("mode", "managed") != "managed" or rtype not in _READ_TYPES:
+            continue
+        attrs = _overlay_unknown(res.get("values") or {}, unknown.get(address, {}), address, ())
+        if rtype == TRAIL_TYPE:
+            group = _log_group_of_arn(attrs.get("cloud_watch_logs_group_arn"))
+            if group is None:
+                group = _referenced_log_group(data, res, planned)
+            if group is not None:
+                origin = Origin(doc.source, None, address, "terraform-plan", address)
+                deliveries.append(LogDelivery(group, f"CloudTrail trail '{attrs.get('name') or address}'",
+                                              "cloudtrail", origin))
+            continue
+        f = _Fields(address, lambda path: None)
+
+        def origin_for(fields: dict, _address: str = address) -> Origin:
+            return Origin(doc.source, None, _address, "terraform-plan", _address, fields)
+
+        items.append(_to_item(rtype, attrs, origin_for, f))
+    return items, [], deliveries
