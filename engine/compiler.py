@@ -404,8 +404,10 @@ def value_predicate(op: str, value: nodes.Value, text: str) -> Predicate:
 
         def numeric(v) -> bool:
             t = type(v)
-            if t is int or t is float:
+            if t is float:
                 return cmp(v, want)
+            if t is int:
+                return cmp(float(v), want)  # DECISIONS P9: as IEEE doubles, even beyond 2**53
             if t is str or t is bool:
                 # DECISIONS P9/P10: a number never equals a string or a boolean.
                 return negate

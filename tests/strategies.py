@@ -15,7 +15,7 @@ from cwfilter import nodes
 
 WORDS = ["ERROR", "WARN", "a", "b", "ab", "123", "1", "12.0", "true", "null", "x_y", "Err"]
 KEYS = ["a", "b", "n", "arr", "obj", "k-1"]
-NUMBERS = ["0", "1", "-1", "12", "12.0", "1e3", "123", "+5", "0.5"]
+NUMBERS = ["0", "1", "-1", "12", "12.0", "1e3", "123", "+5", "0.5", "9007199254740992", "18446744073709551616"]
 TEXTS = ["ERROR", "a", "ab", "123", "12.0", "true", "false", "null", "", "x y", 'q"t', "b\\c", "1000.0"]
 WILDCARDS = ["*", "a*", "*b", "1*", "*3", "a*b", "*.0", "E*R", "**"]
 REGEXES = ["a", "^a", "b$", "[0-9]+", "\\d", "ERR|WARN", "a{,2}b", "\\.", "tr?ue", "^$", ""]
@@ -130,6 +130,8 @@ json_scalars = st.one_of(
     st.sampled_from(TEXTS + WORDS),
     st.integers(-5, 1500),
     st.sampled_from([0.5, 12.0, 1000.0, -1.0, 1e21, 12.34]),
+    # beyond 2**53 (compared as doubles, P9) and beyond 64 bits (orjson reads them as floats)
+    st.sampled_from([9007199254740993, 2**63 + 5, 2**64 + 1, -(2**64) - 3]),
     st.booleans(),
     st.none(),
 )

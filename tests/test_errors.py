@@ -192,3 +192,16 @@ def test_errors_are_raised_from_parse_without_lark_in_the_chain():
         cwfilter.parse("{ $.a = }")
     assert info.value.__cause__ is None
     assert info.value.__suppress_context__
+
+
+def test_integers_beyond_2_53_compare_as_doubles():
+    """Regression: the compiler compared a JSON integer with a number literal exactly, where
+    DECISIONS P9 says numbers compare as IEEE doubles (9007199254740993 reads as ...992)."""
+    from cwfilter.engine.events import LogEvent
+    from cwfilter.engine.interpret import interpret
+
+    pattern = cwfilter.compile_pattern("{ $.n = 9007199254740992 }")
+    message = '{"n": 9007199254740993}'
+    assert pattern.matches(message) is True
+    assert interpret(pattern.tree, LogEvent(message)) is True
+    assert cwfilter.compile_pattern("{ $.n > 9007199254740992 }").matches(message) is False
