@@ -1,0 +1,1029 @@
+"""Pictures of a run: metric and alarm charts for the terminal, and a self-contained HTML report.
+
+`build_picture` turns the results of ``cwfilter run`` (the document ``--output json`` prints,
+with the run's metric filters and alarms) into a `RunPicture`: per metric its datapoints, per
+alarm the statistic it evaluated at each evaluation time against its threshold, the periods it
+spent in each state and its transitions, plus the run's input accounting and filters. Two
+renderers read it:
+
+* `terminal_chart` and `sparkline` draw plain text (each character with a style name, so that
+  the command line may colour it): a bar per period, the threshold line, the time in ALARM
+  shaded and each transition numbered;
+* `render_html` writes one HTML file with inline CSS and inline SVG: no script, no external
+  asset, nothing fetched over the network.
+
+The alarm's statistic is recomputed for each evaluation time as the alarm computes it: the
+newest period ends at the minute boundary (the 10-second boundary for 10, 20 and 30 s periods,
+DECISIONS A1, A2), so periods longer than a minute slide with the minute. With the run's own
+aggregates every statistic is exact; from a results file, the statistics that merge (SampleCount,
+Sum, Minimum, Maximum, Average) always are, and an extended statistic only when the run reported
+it for periods equal to the alarm's.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import html
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping, Sequence
+
+__all__ = [
+    "AlarmView",
+    "FilterView",
+    "MetricSeries",
+    "Point",
+    "RunPicture",
+    "StateSpan",
+    "TransitionRow",
+    "build_picture",
+    "default_statistic",
+    "metric_grid",
+    "render_html",
+    "sparkline",
+    "terminal_chart",
+]
+
+MINUTE_MS = 60_000
+TEN_SECONDS_MS = 10_000
+_HIGH_RES = (10, 20, 30)
+_MERGEABLE = ("SampleCount", "Sum", "Minimum", "Maximum", "Average")
+_STATES = ("ALARM", "OK", "INSUFFICIENT_DATA")
+_OPERATORS = {
+    "GreaterThanOrEqualToThreshold": ">=",
+    "GreaterThanThreshold": ">",
+    "LessThanThreshold": "<",
+    "LessThanOrEqualToThreshold": "<=",
+    "LessThanLowerOrGreaterThanUpperThreshold": "outside band",
+    "LessThanLowerThreshold": "< lower",
+    "GreaterThanUpperThreshold": "> upper",
+}
+
+
+# --------------------------------------------------------------------------- the model
+
+
+@dataclass(slots=True)
+class Point:
+    """One closed period of a metric: its start, length and statistics."""
+
+    start_ms: int
+    period: int  # seconds
+    stats: dict[str, float | None]
+    aggregate: Any = field(default=None, repr=False)  # engine.series.Aggregate, when known
+
+    @property
+    def end_ms(self) -> int:
+        return self.start_ms + self.period * 1000
+
+
+@dataclass(slots=True)
+class MetricSeries:
+    """The datapoints of one metric, dimension set and unit, oldest first."""
+
+    namespace: str
+    name: str
+    dimensions: tuple[tuple[str, str], ...]
+    unit: str
+    points: list[Point]
+
+    @property
+    def label(self) -> str:
+        dims = ", ".join(f"{k}={v}" for k, v in self.dimensions)
+        return f"{self.namespace} / {self.name}" + (f" [{dims}]" if dims else "")
+
+    def values(self, statistic: str) -> list[tuple[int, float | None]]:
+        return [(p.start_ms, _point_stat(p, statistic)) for p in self.points]
+
+
+@dataclass(frozen=True, slots=True)
+class StateSpan:
+    """An alarm's state from `start_ms` (inclusive) to `end_ms` (exclusive)."""
+
+    start_ms: int
+    end_ms: int
+    state: str
+
+
+@dataclass(frozen=True, slots=True)
+class TransitionRow:
+    """One alarm state change, as DescribeAlarmHistory reports it."""
+
+    timestamp_ms: int
+    alarm: str
+    old_state: str
+    new_state: str
+    reason: str
+    composite: bool = False
+
+
+@dataclass(slots=True)
+class AlarmView:
+    """What a chart of one alarm shows.
+
+    Attributes:
+        name: AlarmName.
+        kind: ``metric``, ``composite`` or ``not simulated`` (metric math, anomaly detection).
+        statistic, period, threshold, operator: from the alarm (None where they do not apply).
+        evaluation_periods, datapoints_to_alarm: N and M.
+        metric: the watched metric as ``Namespace / MetricName [dims]``.
+        points: ``(period start, value)`` of the newest period at each evaluation time; value
+            None when the period had no data (or could not be recomputed, see `note`).
+        states: the state spans over the picture's time range.
+        transitions: this alarm's transitions, oldest first.
+        state: the final state.
+        note: why some values are unknown, if any are.
+    """
+
+    name: str
+    kind: str
+    statistic: str | None = None
+    period: int | None = None
+    threshold: float | None = None
+    operator: str | None = None
+    evaluation_periods: int | None = None
+    datapoints_to_alarm: int | None = None
+    metric: str | None = None
+    rule: str | None = None
+    points: list[tuple[int, float | None]] = field(default_factory=list)
+    states: list[StateSpan] = field(default_factory=list)
+    transitions: list[TransitionRow] = field(default_factory=list)
+    state: str = "INSUFFICIENT_DATA"
+    note: str | None = None
+
+    @property
+    def breaches_high(self) -> bool:
+        """Whether a high value breaches (Greater* operators); for bucketing and shading."""
+        return not (self.operator or "").startswith("Less")
+
+    def describe(self) -> str:
+        """One line: what the alarm watches and when it goes to ALARM."""
+        if self.kind == "composite":
+            return f"composite alarm: {self.rule}"
+        if self.kind != "metric":
+            return "metric math or anomaly detection: states only (not simulated)"
+        sign = _OPERATORS.get(self.operator or "", self.operator or "?")
+        m = self.datapoints_to_alarm or self.evaluation_periods
+        return (f"{self.statistic} of {self.metric} per {self.period} s; ALARM when {sign} "
+                f"{_num(self.threshold)} in {m} of {self.evaluation_periods} periods")
+
+    def state_at(self, t_ms: int) -> str:
+        for span in self.states:
+            if span.start_ms <= t_ms < span.end_ms:
+                return span.state
+        return self.states[-1].state if self.states and t_ms >= self.states[-1].end_ms else "INSUFFICIENT_DATA"
+
+
+@dataclass(slots=True)
+class FilterView:
+    """A metric filter of the run, with its accounting and lint warnings."""
+
+    name: str
+    log_group: str | None
+    pattern: str
+    metric: str
+    value: str
+    unit: str | None
+    dimensions: dict[str, str]
+    default_value: float | None
+    counts: dict[str, int]
+    warnings: list[str]
+
+
+@dataclass(slots=True)
+class RunPicture:
+    """Everything the pictures of one run show. Times are epoch milliseconds."""
+
+    start_ms: int
+    end_ms: int
+    metrics: list[MetricSeries]
+    alarms: list[AlarmView]
+    transitions: list[TransitionRow]
+    filters: list[FilterView]
+    inputs: dict
+    events: int
+    title: str = "cwfilter run"
+
+
+# --------------------------------------------------------------------------- building
+
+
+def build_picture(
+    results: Mapping[str, Any],
+    *,
+    metric_filters: Sequence[Any] | None = None,
+    metric_alarms: Sequence[Mapping] | None = None,
+    composite_alarms: Sequence[Mapping] | None = None,
+    datapoints: Iterable[Any] | None = None,
+    title: str = "cwfilter run",
+) -> RunPicture:
+    """Build the picture of a run.
+
+    Args:
+        results: the document ``cwfilter run --output json`` prints (``metrics``, ``summary``,
+            ``alarmHistory``; ``metricFilters``, ``MetricAlarms`` and ``CompositeAlarms`` when
+            it holds them).
+        metric_filters: the run's metric filters (`MetricFilter` models or PutMetricFilter-shaped
+            dicts); default: those of `results`.
+        metric_alarms, composite_alarms: PutMetricAlarm / PutCompositeAlarm-shaped dicts;
+            default: those of `results`.
+        datapoints: the run's closed `engine.pipeline.Datapoint`s; with them every statistic of
+            an alarm is recomputed exactly from the samples.
+        title: the report's title.
+
+    Raises:
+        ValueError: `results` is not a run's results document.
+    """
+    if not isinstance(results, Mapping) or not isinstance(results.get("metrics"), list):
+        raise ValueError("not the results of cwfilter run: expected a JSON object with a 'metrics' list "
+                         "(the output of cwfilter run --output json)")
+    filters_in = list(metric_filters if metric_filters is not None else results.get("metricFilters") or [])
+    alarms_in = list(metric_alarms if metric_alarms is not None else results.get("MetricAlarms") or [])
+    composites_in = list(composite_alarms if composite_alarms is not None else results.get("CompositeAlarms") or [])
+
+    metrics = _metrics_of(results["metrics"])
+    if datapoints is not None:
+        _attach_aggregates(metrics, datapoints)
+    transitions = _transitions_of(results.get("alarmHistory") or [])
+    summary = results.get("summary") or {}
+
+    times = [p.start_ms for m in metrics for p in m.points] + [t.timestamp_ms for t in transitions]
+    # A minute past the last transition, so that the state it entered shows.
+    ends = [p.end_ms for m in metrics for p in m.points] + [t.timestamp_ms + MINUTE_MS for t in transitions]
+    if times:
+        start = min(times) - min(times) % MINUTE_MS
+        end = max(ends)
+        end = end if end % MINUTE_MS == 0 else end - end % MINUTE_MS + MINUTE_MS
+        end = max(end, start + MINUTE_MS)
+    else:
+        start, end = 0, MINUTE_MS
+
+    alarms: list[AlarmView] = []
+    final = {a.get("alarmName"): a.get("stateValue") for a in summary.get("alarms") or [] if isinstance(a, Mapping)}
+    for alarm in alarms_in:
+        alarms.append(_metric_alarm_view(alarm, metrics, transitions, start, end))
+    for alarm in composites_in:
+        view = AlarmView(name=str(alarm.get("AlarmName")), kind="composite", rule=str(alarm.get("AlarmRule")))
+        _states(view, transitions, start, end)
+        alarms.append(view)
+    known = {a.name for a in alarms}
+    for name in dict.fromkeys(t.alarm for t in transitions):
+        if name not in known:  # history without a definition: states only
+            view = AlarmView(name=name, kind="composite" if any(t.composite for t in transitions if t.alarm == name)
+                             else "not simulated")
+            view.note = "the results hold no definition of this alarm"
+            _states(view, transitions, start, end)
+            alarms.append(view)
+    for view in alarms:
+        if view.name in final and final[view.name]:
+            view.state = final[view.name]
+
+    filters = [_filter_view(f, summary) for f in filters_in]
+    return RunPicture(start_ms=start, end_ms=end, metrics=metrics, alarms=alarms, transitions=transitions,
+                      filters=filters, inputs=summary.get("inputs") or {}, events=int(summary.get("events") or 0),
+                      title=title)
+
+
+def _parse_time(text: str) -> int:
+    value = _dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=_dt.timezone.utc)
+    return round(value.timestamp() * 1000)
+
+
+def _metrics_of(items: list) -> list[MetricSeries]:
+    out: list[MetricSeries] = []
+    for item in items:
+        dims = tuple(sorted((d["Name"], d["Value"]) for d in item.get("Dimensions") or ()))
+        by_unit: dict[str, list[Point]] = {}
+        for dp in item.get("Datapoints") or ():
+            stats: dict[str, float | None] = {k: dp.get(k) for k in _MERGEABLE}
+            stats.update(dp.get("ExtendedStatistics") or {})
+            point = Point(_parse_time(dp["Timestamp"]), int(dp.get("Period") or 60), stats)
+            by_unit.setdefault(str(dp.get("Unit") or "None"), []).append(point)
+        if not by_unit:
+            by_unit["None"] = []
+        for unit, points in by_unit.items():
+            points.sort(key=lambda p: p.start_ms)
+            out.append(MetricSeries(item["Namespace"], item["MetricName"], dims, unit, points))
+    return out
+
+
+def _attach_aggregates(metrics: list[MetricSeries], datapoints: Iterable[Any]) -> None:
+    index = {(m.namespace, m.name, m.dimensions, m.unit): {p.start_ms: p for p in m.points} for m in metrics}
+    for dp in datapoints:
+        key = dp.key
+        points = index.get((key.namespace, key.name, tuple(sorted(key.dimensions)), key.unit or "None"))
+        if points is not None and dp.timestamp_ms in points:
+            points[dp.timestamp_ms].aggregate = dp.aggregate
+
+
+def _transitions_of(history: list) -> list[TransitionRow]:
+    rows: list[TransitionRow] = []
+    for item in history:
+        if not isinstance(item, Mapping) or item.get("HistoryItemType", "StateUpdate") != "StateUpdate":
+            continue
+        try:
+            data = json.loads(item["HistoryData"]) if isinstance(item.get("HistoryData"), str) else item["HistoryData"]
+            rows.append(TransitionRow(
+                timestamp_ms=_parse_time(item["Timestamp"]),
+                alarm=str(item["AlarmName"]),
+                old_state=data["oldState"]["stateValue"],
+                new_state=data["newState"]["stateValue"],
+                reason=data["newState"].get("stateReason", ""),
+                composite=item.get("AlarmType") == "CompositeAlarm",
+            ))
+        except (KeyError, TypeError, ValueError):
+            continue  # not a state update this picture can show
+    rows.sort(key=lambda r: r.timestamp_ms)
+    return rows
+
+
+def _states(view: AlarmView, transitions: list[TransitionRow], start: int, end: int) -> None:
+    """The alarm's state spans over [start, end): INSUFFICIENT_DATA until the first change (A7)."""
+    mine = [t for t in transitions if t.alarm == view.name]
+    view.transitions = mine
+    spans: list[StateSpan] = []
+    state, since = (mine[0].old_state if mine else "INSUFFICIENT_DATA"), start
+    for t in mine:
+        if t.timestamp_ms > since:
+            spans.append(StateSpan(since, t.timestamp_ms, state))
+        state, since = t.new_state, max(since, t.timestamp_ms)
+    if end > since:
+        spans.append(StateSpan(since, end, state))
+    view.states = spans
+    view.state = state
+
+
+def _point_stat(point: Point, statistic: str) -> float | None:
+    if point.aggregate is not None:
+        return point.aggregate.statistic(statistic)
+    return point.stats.get(statistic)
+
+
+def _metric_alarm_view(alarm: Mapping, metrics: list[MetricSeries], transitions: list[TransitionRow],
+                       start: int, end: int) -> AlarmView:
+    name = str(alarm.get("AlarmName"))
+    if "MetricName" not in alarm or "Metrics" in alarm:
+        view = AlarmView(name=name, kind="not simulated")
+        _states(view, transitions, start, end)
+        return view
+    statistic = alarm.get("Statistic") or alarm.get("ExtendedStatistic") or "Average"
+    period = int(alarm.get("Period") or 60)
+    dims = tuple(sorted((d["Name"], d["Value"]) for d in alarm.get("Dimensions") or ()))
+    unit = alarm.get("Unit")
+    watched = [m for m in metrics if m.namespace == alarm.get("Namespace") and m.name == alarm.get("MetricName")
+               and m.dimensions == dims and (not unit or m.unit == unit)]
+    label = MetricSeries(str(alarm.get("Namespace")), str(alarm.get("MetricName")), dims, unit or "", []).label
+    view = AlarmView(
+        name=name, kind="metric", statistic=statistic, period=period,
+        threshold=_float(alarm.get("Threshold")), operator=alarm.get("ComparisonOperator"),
+        evaluation_periods=alarm.get("EvaluationPeriods"), datapoints_to_alarm=alarm.get("DatapointsToAlarm"),
+        metric=label,
+    )
+    _states(view, transitions, start, end)
+    step = TEN_SECONDS_MS if period in _HIGH_RES else MINUTE_MS
+    length = period * 1000
+    points = [p for m in watched for p in m.points]
+    unknown = 0
+    t = start - start % step
+    while t + length <= end:
+        value, known = _window(points, t, t + length, statistic)
+        unknown += not known
+        view.points.append((t, value))
+        t += step
+    if unknown:
+        view.note = (f"{statistic} could not be recomputed for {unknown} of {len(view.points)} periods "
+                     "from the results (rerun with the alarm's period as --period, or draw the "
+                     "pictures with cwfilter run --plot / --report)")
+    return view
+
+
+def _float(value: Any) -> float | None:
+    try:
+        return None if value is None else float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _window(points: list[Point], start: int, end: int, statistic: str) -> tuple[float | None, bool]:
+    """The statistic over the samples of [start, end); (value, whether it could be computed).
+
+    Only periods that lie inside the window count; a period reaching across its edge cannot be
+    split, and makes the value unknown.
+    """
+    inside = [p for p in points if start <= p.start_ms and p.end_ms <= end and (p.stats.get("SampleCount") or 0) > 0]
+    straddle = any(p.start_ms < end and p.end_ms > start and not (start <= p.start_ms and p.end_ms <= end)
+                   for p in points)
+    if straddle:
+        return None, False
+    if not inside:
+        return None, True  # no data: a missing period
+    if all(p.aggregate is not None for p in inside):
+        merged = inside[0].aggregate
+        for p in inside[1:]:
+            merged = merged.merge(p.aggregate)
+        return merged.statistic(statistic), True
+    if statistic in _MERGEABLE:
+        count = sum(p.stats.get("SampleCount") or 0 for p in inside)
+        total = sum(p.stats.get("Sum") or 0.0 for p in inside)
+        if statistic == "SampleCount":
+            return float(count), True
+        if statistic == "Sum":
+            return total, True
+        if statistic == "Average":
+            return (total / count if count else None), True
+        values = [p.stats.get(statistic) for p in inside if p.stats.get(statistic) is not None]
+        if not values:
+            return None, True
+        return (min(values) if statistic == "Minimum" else max(values)), True
+    if len(inside) == 1 and inside[0].start_ms == start and inside[0].end_ms == end and statistic in inside[0].stats:
+        return inside[0].stats[statistic], True
+    return None, False
+
+
+def _filter_view(mf: Any, summary: Mapping) -> FilterView:
+    if hasattr(mf, "model_dump"):
+        mf = mf.model_dump(by_alias=True, exclude_none=True)
+    name = str(mf.get("filterName"))
+    group = mf.get("logGroupName")
+    pattern = str(mf.get("filterPattern", ""))
+    transformation = (mf.get("metricTransformations") or [{}])[0]
+    counts = next((dict(f) for f in summary.get("filters") or []
+                   if f.get("filterName") == name and f.get("logGroupName") == group), {})
+    warnings: list[str] = []
+    try:
+        from .lint import lint_pattern
+
+        warnings = [f"{f.code} {f.message}" for f in lint_pattern(pattern)]
+    except ValueError:
+        warnings = []
+    return FilterView(
+        name=name, log_group=group, pattern=pattern,
+        metric=f"{transformation.get('metricNamespace')} / {transformation.get('metricName')}",
+        value=str(transformation.get("metricValue")), unit=transformation.get("unit"),
+        dimensions=dict(transformation.get("dimensions") or {}),
+        default_value=transformation.get("defaultValue"), counts=counts, warnings=warnings,
+    )
+
+
+# --------------------------------------------------------------------------- text helpers
+
+
+def _num(value: float | None) -> str:
+    """A number as people write it: integers without ``.0``, others with 4 significant digits."""
+    if value is None:
+        return "-"
+    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+        return str(value)
+    if float(value).is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return f"{value:.4g}"
+
+
+def _clock(ms: int, with_date: bool) -> str:
+    t = _dt.datetime.fromtimestamp(ms / 1000, tz=_dt.timezone.utc)
+    if with_date:
+        return t.strftime("%Y-%m-%d %H:%M")
+    return t.strftime("%H:%M:%S") if t.second else t.strftime("%H:%M")
+
+
+def _iso(ms: int) -> str:
+    t = _dt.datetime.fromtimestamp(ms / 1000, tz=_dt.timezone.utc)
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+_BLOCKS = " ▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: Sequence[float | None], width: int | None = None) -> str:
+    """A one-line chart of `values` with the eighth blocks ``▁``…``█``; a blank for None.
+
+    With `width`, consecutive values are grouped into at most `width` characters (each shows
+    the largest value of its group).
+    """
+    vals = list(values)
+    if width is not None and width > 0 and len(vals) > width:
+        size = math.ceil(len(vals) / width)
+        vals = [_most([v for v in vals[i:i + size] if v is not None], True) for i in range(0, len(vals), size)]
+    present = [v for v in vals if v is not None]
+    if not present:
+        return " " * len(vals)
+    lo, hi = min(present), max(present)
+    out = []
+    for v in vals:
+        if v is None:
+            out.append(" ")
+        elif hi == lo:
+            out.append("▄")
+        else:
+            out.append(_BLOCKS[1 + min(7, int((v - lo) / (hi - lo) * 8))])
+    return "".join(out)
+
+
+def metric_grid(metric: MetricSeries, statistic: str, start_ms: int, end_ms: int) -> list[float | None]:
+    """The metric's statistic for every period from `start_ms` to `end_ms`, None where it has
+    no datapoint (so that a sparkline shows the gaps)."""
+    if not metric.points:
+        return []
+    period = metric.points[0].period * 1000
+    by_start = {p.start_ms: _point_stat(p, statistic) for p in metric.points}
+    first = min(start_ms - start_ms % period, metric.points[0].start_ms)
+    return [by_start.get(t) for t in range(first, max(end_ms, metric.points[-1].end_ms), period)]
+
+
+def default_statistic(metric: MetricSeries) -> str:
+    """The statistic a metric is best drawn with: Sum for counts, Average for measurements."""
+    return "Sum" if metric.unit in ("Count", "None", "") else "Average"
+
+
+def _most(values: list[float], high: bool) -> float | None:
+    if not values:
+        return None
+    return max(values) if high else min(values)
+
+
+_MARKS = "123456789abcdefghijklmnopqrstuvwxyz"
+
+Segment = tuple[str, "str | None"]
+
+
+def terminal_chart(alarm: AlarmView, start_ms: int, end_ms: int, width: int = 80, height: int = 8) -> list[list[Segment]]:
+    """Draw one alarm as lines of ``(text, style)`` segments.
+
+    A bar per column shows the evaluated statistic of the period starting there; the threshold is
+    a dotted line; the time the alarm spent in ALARM is shaded (``░``); a state strip (``▓`` ALARM,
+    ``─`` OK, ``·`` INSUFFICIENT_DATA) and numbered transition marks run under the axis, with a
+    legend. Styles: ``title``, ``axis``, ``bar``, ``bar.alarm``, ``shade``, ``threshold``,
+    ``state.ALARM``, ``state.OK``, ``state.INSUFFICIENT_DATA``, ``mark``, ``dim`` or None.
+    """
+    lines: list[list[Segment]] = [[(alarm.name, "title"), (f"  {alarm.describe()}", "dim")]]
+    values = [v for _, v in alarm.points if v is not None]
+    limits = values + ([alarm.threshold] if alarm.threshold is not None else [])
+    lo = min([0.0, *limits]) if limits else 0.0
+    hi = max([*limits, lo]) if limits else 1.0
+    if hi == lo:
+        hi = lo + 1.0
+    labels = {height - 1: _num(hi), 0: _num(lo)}
+    threshold_row = None
+    if alarm.threshold is not None:
+        threshold_row = min(height - 1, max(0, int((alarm.threshold - lo) / (hi - lo) * height)))
+        labels[threshold_row] = _num(alarm.threshold)
+    gutter = max(len("state"), *(len(s) for s in labels.values())) + 1
+    plot_width = max(10, width - gutter - 2)
+
+    # Columns are equal slices of time; each shows the most breaching value that starts in it.
+    step = TEN_SECONDS_MS if (alarm.period or 60) in _HIGH_RES else MINUTE_MS
+    slots = max(1, math.ceil((end_ms - start_ms) / step))
+    gaps: set[int] = set()
+    if slots <= plot_width:
+        per_column = max(1, min(12, plot_width // slots))
+        columns = slots * per_column
+        bounds = [(start_ms + (c // per_column) * step, start_ms + (c // per_column + 1) * step) for c in range(columns)]
+        if per_column >= 3:
+            gaps = {c for c in range(columns) if c % per_column == per_column - 1}  # a gap between bars
+    else:
+        group = math.ceil(slots / plot_width)
+        columns = math.ceil(slots / group)
+        bounds = [(start_ms + c * group * step, min(end_ms, start_ms + (c + 1) * group * step)) for c in range(columns)]
+    column_values: list[float | None] = []
+    for c, (a, b) in enumerate(bounds):
+        inside = [v for t, v in alarm.points if a <= t < b and v is not None]
+        column_values.append(None if c in gaps else _most(inside, alarm.breaches_high))
+    column_states = [_span_state(alarm, a, b) for a, b in bounds]
+
+    # Composite alarms (and alarms that were not simulated) have states but no values to draw.
+    rows = range(height - 1, -1, -1) if alarm.kind == "metric" else range(0)
+    for row in rows:
+        label = labels.get(row, "")
+        axis = "┼" if row == threshold_row else "┤"
+        segs: list[Segment] = [(label.rjust(gutter - 1) + " ", "axis"), (axis, "axis")]
+        for value, state in zip(column_values, column_states, strict=True):
+            char, style = _cell(value, row, lo, hi, height)
+            shaded = state == "ALARM"
+            if char == " ":
+                if row == threshold_row:
+                    char, style = "┄", "threshold"
+                elif shaded:
+                    char, style = "░", "shade"
+            elif shaded:
+                style = "bar.alarm"
+            segs.append((char, style))
+        lines.append(_merge(segs))
+    if alarm.kind == "metric":
+        lines.append([(" " * gutter + "└" + "─" * columns, "axis")])
+    strip: list[Segment] = [("state".rjust(gutter - 1) + "  ", "dim")]
+    for state in column_states:
+        strip.append(({"ALARM": "▓", "OK": "─"}.get(state, "·"), f"state.{state}"))
+    lines.append(_merge(strip))
+    marks = [" "] * columns
+    legend: list[Segment] = []
+    for i, t in enumerate(alarm.transitions):
+        mark = _MARKS[i] if i < len(_MARKS) else "+"
+        column = next((c for c, (a, b) in enumerate(bounds) if a <= t.timestamp_ms < b), columns - 1)
+        marks[column] = mark
+        legend.append((f"{mark} {_clock(t.timestamp_ms, False)} {t.old_state} → {t.new_state}", "mark"))
+    lines.append([(" " * (gutter + 1), None), ("".join(marks), "mark")])
+    with_date = end_ms - start_ms >= 86_400_000
+    first, last = _clock(start_ms, with_date), _clock(end_ms, with_date)
+    lines.append([(" " * (gutter + 1) + first + last.rjust(max(1, columns - len(first))), "dim")])
+    lines.extend(_wrap(legend, gutter + 1, width, "   "))
+    key = ["▓ ALARM", "─ OK", "· INSUFFICIENT_DATA"] + (["░ in ALARM", "┄ threshold"] if alarm.kind == "metric" else [])
+    lines.extend(_wrap([(k, "dim") for k in key], gutter + 1, width, "  "))
+    if alarm.note:
+        lines.append([(" " * (gutter + 1) + "note: " + alarm.note, "dim")])
+    return lines
+
+
+def _wrap(items: list[Segment], indent: int, width: int, sep: str) -> list[list[Segment]]:
+    """Items on lines of at most `width` characters (an item longer than a line gets its own)."""
+    lines: list[list[Segment]] = []
+    row: list[Segment] = []
+    used = indent
+    for item in items:
+        if row and used + len(sep) + len(item[0]) > width:
+            lines.append(row)
+            row, used = [], indent
+        row.append((sep if row else " " * indent, None))
+        row.append(item)
+        used += (len(sep) if len(row) > 2 else 0) + len(item[0])
+    if row:
+        lines.append(row)
+    return lines
+
+
+def _span_state(alarm: AlarmView, a: int, b: int) -> str:
+    """ALARM when the alarm was in ALARM at any time in [a, b), else the state at `a`."""
+    seen = [s.state for s in alarm.states if s.start_ms < b and s.end_ms > a]
+    if "ALARM" in seen:
+        return "ALARM"
+    return alarm.state_at(a)
+
+
+def _cell(value: float | None, row: int, lo: float, hi: float, height: int) -> tuple[str, str | None]:
+    if value is None:
+        return " ", None
+    eighths = max(1, round((value - lo) / (hi - lo) * height * 8))
+    filled = eighths - row * 8
+    if filled <= 0:
+        return " ", None
+    return _BLOCKS[min(8, filled)], "bar"
+
+
+def _merge(segs: list[Segment]) -> list[Segment]:
+    out: list[Segment] = []
+    for text, style in segs:
+        if out and out[-1][1] == style:
+            out[-1] = (out[-1][0] + text, style)
+        else:
+            out.append((text, style))
+    return out
+
+
+# --------------------------------------------------------------------------- HTML
+
+_CSS = """
+:root { --fg: #1f2328; --muted: #59636e; --line: #d1d9e0; --alarm: #cf222e; --ok: #1a7f37;
+        --insufficient: #9a6700; --bar: #0969da; --bg: #ffffff; --panel: #f6f8fa; }
+* { box-sizing: border-box; }
+body { margin: 0; padding: 24px 32px; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif;
+       color: var(--fg); background: var(--bg); }
+h1 { font-size: 22px; margin: 0 0 4px; }
+h2 { font-size: 17px; margin: 28px 0 10px; padding-bottom: 4px; border-bottom: 1px solid var(--line); }
+h3 { font-size: 15px; margin: 0; }
+.muted { color: var(--muted); }
+.card { border: 1px solid var(--line); border-radius: 6px; padding: 12px 14px; margin: 0 0 14px; background: var(--bg); }
+.card header { display: flex; gap: 10px; align-items: baseline; flex-wrap: wrap; margin-bottom: 6px; }
+.badge { font-size: 12px; font-weight: 600; padding: 1px 8px; border-radius: 10px; color: #fff; }
+.badge.ALARM { background: var(--alarm); } .badge.OK { background: var(--ok); }
+.badge.INSUFFICIENT_DATA { background: var(--insufficient); }
+svg.chart { display: block; width: 100%; height: auto; max-width: 1100px; }
+svg text { font: 11px system-ui, sans-serif; fill: var(--muted); }
+svg .grid { stroke: var(--line); stroke-width: 1; }
+svg .axis { stroke: var(--muted); stroke-width: 1; }
+svg .bar { fill: var(--bar); } svg .bar.breach { fill: var(--alarm); }
+svg .line { fill: none; stroke: var(--bar); stroke-width: 2; } svg .dot { fill: var(--bar); }
+svg .threshold { stroke: var(--alarm); stroke-width: 1.5; stroke-dasharray: 6 4; }
+svg .threshold-label { fill: var(--alarm); font-weight: 600; }
+svg .state-ALARM { fill: var(--alarm); fill-opacity: .13; }
+svg .state-INSUFFICIENT_DATA { fill: var(--insufficient); fill-opacity: .08; }
+svg .strip-ALARM { fill: var(--alarm); } svg .strip-OK { fill: var(--ok); }
+svg .strip-INSUFFICIENT_DATA { fill: #d4a72c; }
+svg .transition { stroke: var(--fg); stroke-width: 1; stroke-dasharray: 2 3; }
+svg .mark { fill: var(--fg); } svg .mark-label { fill: #fff; font-weight: 700; font-size: 10px; }
+table { border-collapse: collapse; margin: 4px 0 10px; font-size: 13px; }
+th, td { border: 1px solid var(--line); padding: 4px 8px; text-align: left; vertical-align: top; }
+td.time { white-space: nowrap; }
+th { background: var(--panel); font-weight: 600; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+code { font: 12px ui-monospace, SFMono-Regular, Menlo, monospace; background: var(--panel); padding: 1px 4px;
+       border-radius: 4px; word-break: break-all; }
+.state-ALARM { color: var(--alarm); font-weight: 600; } .state-OK { color: var(--ok); font-weight: 600; }
+.state-INSUFFICIENT_DATA { color: var(--insufficient); font-weight: 600; }
+.warning { color: var(--insufficient); }
+.legend { font-size: 12px; color: var(--muted); margin: 4px 0 0; }
+.legend span { display: inline-block; margin-right: 14px; }
+.swatch { display: inline-block; width: 10px; height: 10px; margin-right: 4px; vertical-align: -1px; }
+details summary { cursor: pointer; color: var(--muted); font-size: 13px; }
+.scroll { overflow-x: auto; max-width: 100%; }
+"""
+
+_W, _H = 960, 240
+_LEFT, _RIGHT, _TOP, _BOTTOM = 64, 16, 22, 46
+
+
+def _e(text: Any) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def render_html(picture: RunPicture, *, version: str = "") -> str:
+    """The report as one self-contained HTML document (inline CSS and SVG, no script)."""
+    p = picture
+    parts: list[str] = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{_e(p.title)}</title>",
+        f"<style>{_CSS}</style></head><body>",
+        f'<h1 id="title">{_e(p.title)}</h1>',
+        f'<p class="muted" id="range">{_e(_iso(p.start_ms))} to {_e(_iso(p.end_ms))} · '
+        f"{p.events:,} events · {len(p.metrics)} metric series · {len(p.alarms)} alarms · "
+        f"{len(p.transitions)} transitions" + (f" · cwfilter {_e(version)}" if version else "") + "</p>",
+    ]
+    parts.append('<section id="alarms"><h2>Alarms</h2>')
+    if not p.alarms:
+        parts.append('<p class="muted">The configuration has no alarms.</p>')
+    for i, alarm in enumerate(p.alarms):
+        parts.append(_alarm_card(alarm, p, i))
+    parts.append("</section>")
+
+    parts.append('<section id="metrics"><h2>Metrics</h2>')
+    if not p.metrics:
+        parts.append('<p class="muted">No datapoints: no event matched a filter.</p>')
+    watched = {(a.metric, a.statistic) for a in p.alarms if a.kind == "metric"}
+    for i, metric in enumerate(p.metrics):
+        statistic = next((s for label, s in watched if label == metric.label and s in _MERGEABLE),
+                         default_statistic(metric))
+        parts.append(_metric_card(metric, statistic, p, i))
+    parts.append("</section>")
+
+    parts.append('<section id="transitions"><h2>Transitions</h2>')
+    parts.append(_transitions_table(p.transitions))
+    parts.append("</section>")
+    parts.append('<section id="inputs"><h2>Input accounting</h2>')
+    parts.append(_inputs_tables(p.inputs))
+    parts.append("</section>")
+    parts.append('<section id="filters"><h2>Metric filters</h2>')
+    parts.append(_filters_table(p.filters))
+    parts.append("</section>")
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"
+
+
+class _Frame:
+    """Scales of one chart: time to x, value to y."""
+
+    def __init__(self, start: int, end: int, lo: float, hi: float, height: int = _H) -> None:
+        self.start, self.end, self.lo, self.hi = start, end, lo, hi
+        self.height = height
+        self.x0, self.x1 = _LEFT, _W - _RIGHT
+        self.y0, self.y1 = height - _BOTTOM, _TOP  # bottom, top
+
+    def x(self, t: int) -> float:
+        return self.x0 + (t - self.start) / max(1, self.end - self.start) * (self.x1 - self.x0)
+
+    def y(self, v: float) -> float:
+        return self.y0 - (v - self.lo) / (self.hi - self.lo) * (self.y0 - self.y1)
+
+
+def _nice_ticks(lo: float, hi: float, count: int = 4) -> list[float]:
+    span = hi - lo
+    raw = span / count
+    magnitude = 10 ** math.floor(math.log10(raw)) if raw > 0 else 1
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+    first = math.ceil(lo / step) * step
+    ticks = []
+    v = first
+    while v <= hi + step * 1e-9:
+        ticks.append(round(v, 10))
+        v += step
+    return ticks
+
+
+def _time_ticks(start: int, end: int, count: int = 6) -> list[int]:
+    span = max(1, end - start)
+    choices = [10_000, 30_000, 60_000, 120_000, 300_000, 600_000, 900_000, 1_800_000, 3_600_000,
+               7_200_000, 21_600_000, 43_200_000, 86_400_000]
+    step = next((c for c in choices if span / c <= count), choices[-1])
+    t = start - start % step
+    if t < start:
+        t += step
+    out = []
+    while t <= end:
+        out.append(t)
+        t += step
+    return out
+
+
+def _axes(frame: _Frame, out: list[str], values: bool = True) -> None:
+    with_date = frame.end - frame.start >= 86_400_000
+    for v in _nice_ticks(frame.lo, frame.hi) if values else ():
+        y = frame.y(v)
+        out.append(f'<line class="grid" x1="{frame.x0}" x2="{frame.x1}" y1="{y:.1f}" y2="{y:.1f}"/>')
+        out.append(f'<text x="{frame.x0 - 6}" y="{y + 4:.1f}" text-anchor="end">{_e(_num(v))}</text>')
+    for t in _time_ticks(frame.start, frame.end):
+        x = frame.x(t)
+        out.append(f'<line class="axis" x1="{x:.1f}" x2="{x:.1f}" y1="{frame.y0}" y2="{frame.y0 + 4}"/>')
+        out.append(f'<text x="{x:.1f}" y="{frame.y0 + 16}" text-anchor="middle">{_e(_clock(t, with_date))}</text>')
+    out.append(f'<line class="axis" x1="{frame.x0}" x2="{frame.x1}" y1="{frame.y0}" y2="{frame.y0}"/>')
+    if values:
+        out.append(f'<line class="axis" x1="{frame.x0}" x2="{frame.x0}" y1="{frame.y1}" y2="{frame.y0}"/>')
+
+
+def _range(values: list[float], extra: list[float]) -> tuple[float, float]:
+    limits = values + extra
+    if not limits:
+        return 0.0, 1.0
+    lo, hi = min([0.0, *limits]), max([0.0, *limits])
+    if hi == lo:
+        hi = lo + 1.0
+    return lo, hi + (hi - lo) * 0.08
+
+
+def _alarm_card(alarm: AlarmView, p: RunPicture, index: int) -> str:
+    out = [f'<article class="card alarm" id="alarm-{index}" data-alarm="{_e(alarm.name)}" data-state="{_e(alarm.state)}">',
+           f'<header><h3>{_e(alarm.name)}</h3><span class="badge {_e(alarm.state)}">{_e(alarm.state)}</span>'
+           f'<span class="muted">{_e(alarm.describe())}</span></header>']
+    values = [v for _, v in alarm.points if v is not None]
+    lo, hi = _range(values, [alarm.threshold] if alarm.threshold is not None else [])
+    metric = alarm.kind == "metric"
+    height = _H if metric else 110  # states only: a band, the time axis and the strip
+    frame = _Frame(p.start_ms, p.end_ms, lo, hi, height)
+    svg = [f'<svg class="chart" viewBox="0 0 {_W} {height}" role="img" aria-label="{_e(alarm.name)}" '
+           f'xmlns="http://www.w3.org/2000/svg">',
+           f"<title>{_e(alarm.name)}: {_e(alarm.describe())}</title>"]
+    for span in alarm.states:
+        if span.state in ("ALARM", "INSUFFICIENT_DATA"):
+            x0, x1 = frame.x(span.start_ms), frame.x(span.end_ms)
+            svg.append(f'<rect class="state-{span.state}" x="{x0:.1f}" y="{frame.y1}" width="{max(0.5, x1 - x0):.1f}" '
+                       f'height="{frame.y0 - frame.y1}"><title>{_e(span.state)} {_e(_iso(span.start_ms))} to '
+                       f'{_e(_iso(span.end_ms))}</title></rect>')
+    _axes(frame, svg, values=metric)
+    if metric and alarm.period:
+        # One bar per period start: the newest period of the evaluation at its end.
+        length = alarm.period * 1000
+        step = TEN_SECONDS_MS if alarm.period in _HIGH_RES else MINUTE_MS
+        slot = frame.x(p.start_ms + min(step, length)) - frame.x(p.start_ms)
+        width = max(1.0, slot * 0.8)
+        base = frame.y(max(lo, 0.0)) if lo <= 0 <= hi else frame.y0
+        for t, v in alarm.points:
+            if v is None:
+                continue
+            x = frame.x(t) + (slot - width) / 2
+            y = frame.y(v)
+            top, tall = min(y, base), max(1.0, abs(base - y))
+            breach = _breaches(alarm, v)
+            svg.append(f'<rect class="bar{" breach" if breach else ""}" x="{x:.1f}" y="{top:.1f}" width="{width:.1f}" '
+                       f'height="{tall:.1f}" data-time="{_e(_iso(t))}" data-value="{v!r}"><title>{_e(_iso(t))}: '
+                       f"{_e(alarm.statistic)} {_e(_num(v))}</title></rect>")
+        if alarm.threshold is not None:
+            y = frame.y(alarm.threshold)
+            svg.append(f'<line class="threshold" x1="{frame.x0}" x2="{frame.x1}" y1="{y:.1f}" y2="{y:.1f}"/>')
+            svg.append(f'<text class="threshold-label" x="{frame.x1 - 4}" y="{y - 5:.1f}" text-anchor="end">'
+                       f"threshold {_e(_num(alarm.threshold))}</text>")
+    # The state strip under the time axis.
+    for span in alarm.states:
+        x0, x1 = frame.x(span.start_ms), frame.x(span.end_ms)
+        svg.append(f'<rect class="strip-{span.state}" x="{x0:.1f}" y="{height - 14}" width="{max(0.5, x1 - x0):.1f}" '
+                   f'height="8"><title>{_e(span.state)}</title></rect>')
+    for i, t in enumerate(alarm.transitions):
+        x = frame.x(t.timestamp_ms)
+        mark = _MARKS[i] if i < len(_MARKS) else "+"
+        svg.append(f'<line class="transition" x1="{x:.1f}" x2="{x:.1f}" y1="{frame.y1}" y2="{frame.y0}"/>')
+        svg.append(f'<g class="transition-mark" data-time="{_e(_iso(t.timestamp_ms))}" data-new-state="{_e(t.new_state)}">'
+                   f'<circle class="mark" cx="{x:.1f}" cy="{frame.y1 - 9}" r="8"/>'
+                   f'<text class="mark-label" x="{x:.1f}" y="{frame.y1 - 5.5}" text-anchor="middle">{_e(mark)}</text>'
+                   f"<title>{_e(_iso(t.timestamp_ms))} {_e(t.old_state)} → {_e(t.new_state)}</title></g>")
+    svg.append("</svg>")
+    out.extend(svg)
+    legend = ['<p class="legend">',
+              '<span><i class="swatch" style="background:#cf222e;opacity:.35"></i>in ALARM</span>',
+              '<span><i class="swatch" style="background:#9a6700;opacity:.2"></i>INSUFFICIENT_DATA</span>']
+    if alarm.kind == "metric":
+        legend.append('<span><i class="swatch" style="background:#0969da"></i>evaluated statistic</span>'
+                      '<span><i class="swatch" style="background:#cf222e"></i>breaching value</span>'
+                      '<span>- - threshold</span>')
+    legend.append("</p>")
+    out.extend(legend)
+    if alarm.transitions:
+        out.append('<ol class="legend">' + "".join(
+            f"<li>{_e(_iso(t.timestamp_ms))} {_e(t.old_state)} → {_e(t.new_state)}</li>" for t in alarm.transitions) + "</ol>")
+    if alarm.note:
+        out.append(f'<p class="muted note">{_e(alarm.note)}</p>')
+    out.append("</article>")
+    return "\n".join(out)
+
+
+def _breaches(alarm: AlarmView, value: float) -> bool:
+    thr, op = alarm.threshold, alarm.operator
+    if thr is None:
+        return False
+    return {
+        "GreaterThanOrEqualToThreshold": value >= thr,
+        "GreaterThanThreshold": value > thr,
+        "LessThanThreshold": value < thr,
+        "LessThanOrEqualToThreshold": value <= thr,
+    }.get(op or "", False)
+
+
+def _metric_card(metric: MetricSeries, statistic: str, p: RunPicture, index: int) -> str:
+    pts = [(t, v) for t, v in metric.values(statistic)]
+    values = [v for _, v in pts if v is not None]
+    lo, hi = _range(values, [])
+    frame = _Frame(p.start_ms, p.end_ms, lo, hi)
+    out = [f'<article class="card metric" id="metric-{index}" data-metric="{_e(metric.label)}">',
+           f'<header><h3>{_e(metric.label)}</h3><span class="muted">{_e(statistic)} per period · unit '
+           f"{_e(metric.unit)} · {len(metric.points)} datapoints</span></header>",
+           f'<svg class="chart" viewBox="0 0 {_W} {_H}" role="img" aria-label="{_e(metric.label)}" '
+           f'xmlns="http://www.w3.org/2000/svg"><title>{_e(metric.label)}: {_e(statistic)}</title>']
+    _axes(frame, out)
+    half = (frame.x(p.start_ms + (metric.points[0].period * 500 if metric.points else 30_000)) - frame.x(p.start_ms))
+    coords = [(frame.x(t) + half, frame.y(v), t, v) for t, v in pts if v is not None]
+    if len(coords) > 1:
+        # The line breaks where periods are missing: no data is not a straight line between data.
+        gap = (metric.points[0].period * 1000) if metric.points else MINUTE_MS
+        steps = []
+        for i, (x, y, t, _) in enumerate(coords):
+            joined = i > 0 and t - coords[i - 1][2] <= gap
+            steps.append(f"{'L' if joined else 'M'}{x:.1f},{y:.1f}")
+        out.append(f'<path class="line" d="{" ".join(steps)}"/>')
+    for x, y, t, v in coords:
+        out.append(f'<circle class="dot" cx="{x:.1f}" cy="{y:.1f}" r="3" data-time="{_e(_iso(t))}" data-value="{v!r}">'
+                   f"<title>{_e(_iso(t))}: {_e(statistic)} {_e(_num(v))}</title></circle>")
+    out.append("</svg>")
+    rows = []
+    for point in metric.points:
+        cells = "".join(f'<td class="num">{_e(_num(point.stats.get(k)))}</td>' for k in _MERGEABLE)
+        rows.append(f"<tr><td>{_e(_iso(point.start_ms))}</td><td class=\"num\">{point.period}</td>{cells}</tr>")
+    out.append("<details><summary>Datapoints</summary><div class=\"scroll\"><table><thead><tr><th>period start (UTC)</th><th>period (s)</th>"
+               + "".join(f"<th>{k}</th>" for k in _MERGEABLE) + "</tr></thead><tbody>" + "".join(rows)
+               + "</tbody></table></div></details>")
+    out.append("</article>")
+    return "\n".join(out)
+
+
+def _transitions_table(rows: list[TransitionRow]) -> str:
+    if not rows:
+        return '<p class="muted">No alarm changed state.</p>'
+    body = "".join(
+        f'<tr class="transition" data-alarm="{_e(r.alarm)}"><td class="time">{_e(_iso(r.timestamp_ms))}</td><td>{_e(r.alarm)}</td>'
+        f'<td class="state-{_e(r.old_state)}">{_e(r.old_state)}</td><td class="state-{_e(r.new_state)}">{_e(r.new_state)}</td>'
+        f"<td>{_e(r.reason)}</td></tr>"
+        for r in rows)
+    return ('<div class="scroll"><table id="transitions-table"><thead><tr><th>time (UTC)</th><th>alarm</th><th>from</th><th>to</th>'
+            f"<th>reason</th></tr></thead><tbody>{body}</tbody></table></div>")
+
+
+def _inputs_tables(inputs: Mapping) -> str:
+    if not inputs:
+        return '<p class="muted">The results hold no input accounting.</p>'
+    keys = ("read", "delivered", "rejected", "skipped")
+    rows = []
+    for source in [*(inputs.get("sources") or []), inputs.get("total")]:
+        if not isinstance(source, Mapping):
+            continue
+        problems = ", ".join(f"{k}: {v:,}" for k, v in sorted((source.get("problems") or {}).items()))
+        rows.append(f'<tr class="input"><td>{_e(source.get("source"))}</td><td>{_e(source.get("format") or "")}</td>'
+                    + "".join(f'<td class="num">{int(source.get(k) or 0):,}</td>' for k in keys)
+                    + f"<td>{_e(problems)}</td></tr>")
+    out = ['<div class="scroll"><table id="inputs-table"><thead><tr><th>input</th><th>format</th>'
+           + "".join(f"<th>{k}</th>" for k in keys) + "<th>problems</th></tr></thead><tbody>"
+           + "".join(rows) + "</tbody></table></div>",
+           '<p class="muted">Per input, read = delivered + rejected.</p>']
+    problems = inputs.get("problems") or []
+    if problems:
+        items = "".join(f"<li>{_e(pr.get('source'))}: {_e(pr.get('position'))}: {_e(pr.get('kind'))}: "
+                        f"{_e(pr.get('detail'))}</li>" for pr in problems[:50])
+        more = f"<li>… and {len(problems) - 50:,} more</li>" if len(problems) > 50 else ""
+        out.append(f'<details open><summary>Problems</summary><ul id="input-problems">{items}{more}</ul></details>')
+    return "\n".join(out)
+
+
+def _filters_table(filters: list[FilterView]) -> str:
+    if not filters:
+        return '<p class="muted">The results hold no metric filter definitions.</p>'
+    counts = ("read", "matched", "unmatched", "rejected", "samples")
+    rows = []
+    for f in filters:
+        dims = ", ".join(f"{k}={v}" for k, v in f.dimensions.items())
+        metric = f.metric + (f" [{dims}]" if dims else "")
+        value = f.value + (f" (default {_num(f.default_value)})" if f.default_value is not None else "")
+        warn = "".join(f'<div class="warning">{_e(w)}</div>' for w in f.warnings)
+        rows.append(f'<tr class="filter" data-filter="{_e(f.name)}"><td>{_e(f.name)}</td><td>{_e(f.log_group or "any")}</td>'
+                    f"<td><code>{_e(f.pattern)}</code>{warn}</td><td>{_e(metric)}</td><td>{_e(value)}</td>"
+                    + "".join(f'<td class="num">{int(f.counts.get(k) or 0):,}</td>' for k in counts) + "</tr>")
+    return ('<div class="scroll"><table id="filters-table"><thead><tr><th>filter</th><th>log group</th><th>pattern</th><th>metric</th>'
+            "<th>value</th>" + "".join(f"<th>{k}</th>" for k in counts) + "</tr></thead><tbody>"
+            + "".join(rows) + "</tbody></table></div>"
+            '<p class="muted">Per filter, read = matched + unmatched + rejected.</p>')
