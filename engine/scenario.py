@@ -922,14 +922,18 @@ def _as_config(config: Any) -> Config:
     if isinstance(config, Config):
         return config
     if isinstance(config, (str, Path)):
-        return load_config([config])
+        from .sources import load_sources
+
+        return load_sources([str(config)], {}).config
     if isinstance(config, Mapping):
         issues = [i for i in iter_config_issues(config) if i.is_error]
         if issues:
             raise ConfigError(issues)
         return _config_from(config)
     if isinstance(config, Sequence):
-        return load_config(list(config))
+        from .sources import load_sources
+
+        return load_sources([str(c) for c in config], {}).config
     raise TypeError(f"config: expected a Config, a path, a list of paths or a mapping, "
                     f"not {type(config).__name__}")
 
@@ -1167,7 +1171,10 @@ class _Configs:
             key = ("files", tuple(paths))
             if key not in self.cache:
                 try:
-                    self.cache[key] = load_config(paths)
+                    # Any source a config is accepted from (native, CloudFormation, CDK, Terraform).
+                    from .sources import load_sources
+
+                    self.cache[key] = load_sources(paths, {}).config
                 except ConfigError as exc:
                     for issue in exc.issues:
                         where = issue.source or ""
