@@ -271,11 +271,16 @@ class _Reference:
 
 @functools.cache
 def cis_references() -> tuple[_Reference, ...]:
-    """The CIS / Security Hub control patterns shipped with cwfilter (``cis_benchmark.json``)."""
-    data = json.loads(resources.files(__package__).joinpath("cis_benchmark.json").read_text("utf-8"))
+    """The CIS / Security Hub control patterns shipped with cwfilter (the CIS pack's data)."""
+    data = json.loads(
+        resources.files("cwfilter.engine").joinpath("cis_data", "cis-patterns.json").read_text("utf-8")
+    )
     out = []
-    for e in data["patterns"]:
-        tree = parse(e["pattern"])
+    for e in data:
+        try:
+            tree = parse(e["pattern"])
+        except PatternError:
+            continue  # malformed as published (the data's notes say which): no reference
         out.append(_Reference(e["id"], e["control"], e["title"], e["benchmark"], e["pattern"],
                               unparse(tree), _conditions(tree)))
     return tuple(out)
