@@ -9,11 +9,12 @@ values) and its lines are taken from PyYAML's node marks (YAML's flow style read
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
+
+from ..config import _Loader as ConfigLoader
 
 PathT = tuple
 
@@ -56,21 +57,10 @@ _SHORT_TAGS = {
 }
 
 
-class _Loader(yaml.SafeLoader):
-    """PyYAML's safe loader with CloudFormation's short tags, and `1e3` read as a number."""
+class _Loader(ConfigLoader):
+    """The config loader (YAML 1.2 numbers) with CloudFormation's short tags added below."""
 
-
-_Loader.yaml_implicit_resolvers = {
-    first: [r for r in resolvers if r[0] != "tag:yaml.org,2002:float"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(r"""^(?:[-+]?(?:\.[0-9]+|[0-9][0-9_]*(?:\.[0-9_]*)?)(?:[eE][-+]?[0-9]+)?
-                  |[-+]?\.(?:inf|Inf|INF)
-                  |\.(?:nan|NaN|NAN))$""", re.VERBOSE),
-    list("-+0123456789."),
-)
+    yaml_constructors = dict(ConfigLoader.yaml_constructors)  # the tags stay off ConfigLoader
 
 
 def _tag_constructor(short: str, long: str):
