@@ -987,7 +987,8 @@ def validate_alarm(alarm: Mapping) -> list[tuple[str, str]]:
     threshold_id = alarm.get("ThresholdMetricId")
     if "ComparisonOperator" not in alarm:
         errors.append(("ComparisonOperator", "ComparisonOperator is required"))
-    elif op not in COMPARISON_OPERATORS and op not in ANOMALY_OPERATORS:
+    elif not isinstance(op, str) or (op not in COMPARISON_OPERATORS and op not in ANOMALY_OPERATORS):
+        # (a list or mapping here is not hashable: test the type before looking it up)
         errors.append(("ComparisonOperator", "ComparisonOperator must be one of "
                        f"{', '.join([*COMPARISON_OPERATORS, *ANOMALY_OPERATORS])} (got {op!r})"))
     elif op in ANOMALY_OPERATORS and threshold_id is None:

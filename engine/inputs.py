@@ -846,7 +846,12 @@ def _sniff(head: bytes) -> tuple[str, bool]:
     if body[0] in "{[":
         try:
             obj = _loads(first)
-        except ValueError:
+        except ValueError as exc:
+            if str(exc).startswith("depth limit exceeded"):
+                # A whole line nested deeper than JSON decoders go: JSON lines, not the start of
+                # a pretty-printed document (whose first line is a lone bracket), so that every
+                # line is read and accounted for instead of the file being one broken document.
+                return "jsonl", False
             obj = None
         else:
             shape = _shape(obj)

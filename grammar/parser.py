@@ -10,7 +10,7 @@ import functools
 import re
 from importlib import resources
 
-from lark import Lark, Token, Transformer, v_args
+from lark import Lark, Token, Transformer_NonRecursive, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
 from . import nodes
@@ -80,7 +80,7 @@ def parse(text: str) -> nodes.Pattern:
 
 def _check_length(text: str) -> None:
     # DECISIONS P15: counted in UTF-16 code units, before anything else.
-    units = len(text.encode("utf-16-le")) // 2
+    units = len(text.encode("utf-16-le", "surrogatepass")) // 2  # a lone surrogate is one unit
     if units <= MAX_PATTERN_LENGTH:
         return
     # Find the first code point that takes the count past the limit, for the caret.
@@ -138,8 +138,12 @@ def decode_quoted(raw: str) -> str:
     return re.sub(r'\\(["\\])', r"\1", body)
 
 
-class _ToNodes(Transformer):
-    """Builds `nodes` from the Lark tree. Rule names match node names (json_compare -> JsonCompare)."""
+class _ToNodes(Transformer_NonRecursive):
+    """Builds `nodes` from the Lark tree. Rule names match node names (json_compare -> JsonCompare).
+
+    Non-recursive, so that a pattern nested as deeply as its 1024 characters allow (about 500
+    parentheses) is not a `RecursionError` (the recursive `Transformer` takes two frames a level).
+    """
 
     def __init__(self, text: str) -> None:
         super().__init__()

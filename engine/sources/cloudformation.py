@@ -161,7 +161,7 @@ class Template:
     def _resource_ref(self, name: str) -> Any:
         resource = self.resources[name]
         kind = resource.get("Type") if isinstance(resource, Mapping) else None
-        prop = _REF_NAME_PROPERTY.get(kind)
+        prop = _REF_NAME_PROPERTY.get(kind) if isinstance(kind, str) else None  # a list Type is unhashable
         if prop is None:
             return Unresolved(f"!Ref {name}", f"the physical ID of {name} ({kind}) is known only after "
                                               "deployment")
