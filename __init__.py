@@ -28,7 +28,7 @@ from .grammar import (
 _ENGINE = (
     "AlarmResult", "CompiledPattern", "Config", "ConfigError", "Datapoint", "Engine", "LogEvent",
     "check_config", "compile_pattern", "evaluate_alarm", "evaluate_composite", "load_config",
-    "test_metric_filter",
+    "test_metric_filter", "FilterPattern", "explain", "lint_pattern", "Simulation", "load_sources",
 )
 
 __all__ = sorted(
@@ -40,6 +40,12 @@ __all__ = sorted(
 
 
 def __getattr__(name: str) -> Any:
+    if name == "explain":
+        # Not re-exported by `cwfilter.engine`, where `explain` is also the name of a submodule.
+        from .engine.explain import explain
+
+        globals()[name] = explain
+        return explain
     if name in _ENGINE:
         from . import engine
 
@@ -58,3 +64,5 @@ if TYPE_CHECKING:  # pragma: no cover
         AlarmResult, CompiledPattern, Config, ConfigError, Datapoint, Engine, LogEvent, check_config,
         compile_pattern, evaluate_alarm, evaluate_composite, load_config, test_metric_filter,
     )
+    from .engine import FilterPattern, Simulation, lint_pattern, load_sources
+    from .engine.explain import explain

@@ -459,36 +459,58 @@ class CheckOutput(str, enum.Enum):
 
     text = "text"
     json = "json"
+    sarif = "sarif"
+
+
+_SOURCES_HELP = ("Sources: config files (YAML or JSON), CloudFormation or CDK templates, Terraform modules "
+                 "or `terraform show -json` output, CloudWatch agent configs; `-` reads stdin.")
+_PARAMETER_HELP = ("A template parameter, Terraform variable, pseudo parameter (AWS::Region) or agent "
+                   "placeholder (instance_id); repeatable.")
 
 
 @app.command("check")
 def check_command(
-    configs: Annotated[list[str], typer.Argument(metavar="CONFIG", help="Config files (YAML or JSON); `-` reads stdin.")],
-    output: Annotated[CheckOutput, typer.Option("--output", "-o", help="text or json.")] = CheckOutput.text,
+    configs: Annotated[list[str], typer.Argument(metavar="SOURCE", help=_SOURCES_HELP)],
+    output: Annotated[CheckOutput, typer.Option("--output", "-o", help="text, json or sarif.")] = CheckOutput.text,
     strict: Annotated[bool, typer.Option("--strict", help="Warnings fail the check too.")] = False,
+    ignore: Annotated[
+        Optional[list[str]],
+        typer.Option("--ignore", metavar="CODE", help="Leave out these lint codes (CWF104, or CWF101,CWF104); repeatable."),
+    ] = None,
+    parameter: Annotated[
+        Optional[list[str]], typer.Option("--parameter", "-p", metavar="KEY=VALUE", help=_PARAMETER_HELP)
+    ] = None,
 ) -> None:
-    """Validate metric filters and alarms as PutMetricFilter / PutMetricAlarm would.
+    """Validate metric filters and alarms as PutMetricFilter / PutMetricAlarm would, and their wiring.
 
     Every problem is reported at once, each with its file, line and path
-    (`metricFilters[3].filterPattern`). Exit status: 0 valid, 2 invalid.
+    (`metricFilters[3].filterPattern`), plus lint warnings (CWF1xx), values that cannot be
+    resolved without deploying and wiring checks (CWF2xx). Exit status: 0 valid, 2 invalid.
     """
-    from .engine.config import check_config
+    from .engine.sources import check_sources, parse_parameters
 
-    issues = check_config(configs)
+    try:
+        # The service's checks, lint warnings for each valid filterPattern, and the wiring checks.
+        issues = check_sources(configs, parse_parameters(parameter), lint_ignore=_split_codes(ignore))
+    except ValueError as exc:
+        _error(str(exc))
+        raise typer.Exit(EXIT_ERROR) from None
     errors = [i for i in issues if i.severity == "error"]
-    warnings = [i for i in issues if i.severity != "error"]
+    warnings = [i for i in issues if i.severity == "warning"]
+    notes = [i for i in issues if i.severity not in ("error", "warning")]
     if output is CheckOutput.json:
-        doc = [
-            {"path": i.path, "message": i.message, "severity": i.severity, "file": i.source, "line": i.line}
-            for i in issues
-        ]
-        typer.echo(json.dumps(doc, indent=4, ensure_ascii=False))
+        typer.echo(json.dumps([i.as_json() for i in issues], indent=4, ensure_ascii=False))
+    elif output is CheckOutput.sarif:
+        from .engine.sources.sarif import to_sarif
+
+        typer.echo(json.dumps(to_sarif(issues, __version__), indent=2, ensure_ascii=False))
     else:
         for issue in issues:
             typer.echo(str(issue))
         if issues:
             typer.echo(
-                f"{_plural(len(errors), 'error')}, {_plural(len(warnings), 'warning')}", err=True
+                f"{_plural(len(errors), 'error')}, {_plural(len(warnings), 'warning')}"
+                + (f", {_plural(len(notes), 'note')}" if notes else ""), err=True
             )
         else:
             typer.echo(f"{', '.join(configs)}: valid", err=True)
@@ -533,6 +555,8 @@ class _Renderer:
         self.transitions: list[Any] = []
         self.on_transition = on_transition
         self.action_failures = 0
+        self.collect = False  # keep every datapoint, for --plot / --report
+        self.definitions: dict = {}  # the run's filters and alarms, echoed in json output
 
     def item(self, item: Any) -> None:
         """A datapoint or an alarm transition, as the engine produces them."""
@@ -589,10 +613,14 @@ class _Renderer:
         if self.output is RunOutput.jsonl:
             sys.stdout.write(json.dumps(dp.to_json(self.statistics), ensure_ascii=False) + "\n")
             sys.stdout.flush()  # streaming users read each period as it closes
+            if self.collect:
+                self.kept.append(dp)
         elif self.output is RunOutput.emf:
             for doc in dp.to_emf():
                 sys.stdout.write(json.dumps(doc, ensure_ascii=False) + "\n")
             sys.stdout.flush()
+            if self.collect:
+                self.kept.append(dp)
         else:
             self.kept.append(dp)
 
@@ -603,6 +631,8 @@ class _Renderer:
             doc = {"metrics": _group_metrics(self.kept, self.statistics), "summary": summary}
             if self.transitions or summary.get("alarms"):
                 doc["alarmHistory"] = [history_item(c.transition) for c in self.transitions]
+            # The run's filters and alarms, so that `cwfilter plot` can chart the results alone.
+            doc.update(self.definitions)
             sys.stdout.write(json.dumps(doc, indent=4, ensure_ascii=False) + "\n")
         elif self.output is RunOutput.table:
             _render_run_table(self.kept, self.statistics)
@@ -726,7 +756,7 @@ class _Progress:
 
 @app.command("run")
 def run_command(
-    config: Annotated[str, typer.Argument(metavar="CONFIG", help="Config file: metricFilters (and alarms), YAML or JSON.")],
+    config: Annotated[str, typer.Argument(metavar="CONFIG", help="Config file (metricFilters and alarms, YAML or JSON), CloudFormation or CDK template, Terraform module or plan.")],
     inputs: Annotated[
         Optional[list[str]],
         typer.Argument(metavar="INPUT", help="Log inputs; `FILE@LOG_GROUP` binds one to a log group; none reads stdin."),
@@ -748,6 +778,11 @@ def run_command(
     fail_on_alarm: Annotated[Optional[str], typer.Option("--fail-on-alarm", metavar="[end|ever]", help="Exit 1 if an alarm is in ALARM at the end (--fail-on-alarm) or was at any time (--fail-on-alarm=ever).")] = None,
     on_transition: Annotated[Optional[str], typer.Option("--on-transition", metavar="CMD", help="Run CMD for each alarm transition that has actions, with the SNS message on its stdin.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary on stderr.")] = False,
+    plot: Annotated[bool, typer.Option("--plot", help="Chart each alarm against its threshold, with sparklines per metric (on stderr next to json, jsonl or emf output).")] = False,
+    report: Annotated[Optional[str], typer.Option("--report", metavar="FILE", help="Write a self-contained HTML report: charts, transitions, input accounting, filters.")] = None,
+    parameter: Annotated[Optional[list[str]], typer.Option("--parameter", "-p", metavar="KEY=VALUE", help=_PARAMETER_HELP)] = None,
+    agent_config: Annotated[Optional[str], typer.Option("--agent-config", metavar="FILE", help="Also read the local files a CloudWatch agent config collects, each into its log group, as the agent would.")] = None,
+    agent_root: Annotated[Optional[str], typer.Option("--agent-root", metavar="DIR", help="Look for the agent's files under DIR instead of /.")] = None,
 ) -> None:
     """Run metric filters over log events and report the metrics they publish.
 
@@ -775,10 +810,16 @@ def run_command(
         except ValueError as exc:
             _error(str(exc))
             raise typer.Exit(EXIT_ERROR) from None
+    from .engine.sources import load_sources, parse_parameters
+
     try:
-        cfg = load_config([config], on_warning=lambda w: _note(str(w)))
+        params = parse_parameters(parameter)
+        cfg = load_sources([config], params, on_warning=lambda w: _note(str(w))).config
     except ConfigError as exc:
         typer.echo(str(exc), err=True)
+        raise typer.Exit(EXIT_ERROR) from None
+    except ValueError as exc:
+        _error(str(exc))
         raise typer.Exit(EXIT_ERROR) from None
     needs = {d for mf in cfg.metric_filters for d in (mf.emit_system_field_dimensions or ())}
     if ("@aws.account" in needs and not account) or ("@aws.region" in needs and not region):
@@ -798,11 +839,20 @@ def run_command(
         start_ms=_parse_time(start, "--start") if start else None,
     )
     renderer = _Renderer(output, statistics, on_transition)
+    renderer.collect = plot or report is not None
+    renderer.definitions = {
+        key: value for key, value in (
+            ("metricFilters", [mf.model_dump(by_alias=True, exclude_none=True) for mf in cfg.metric_filters]),
+            ("MetricAlarms", list(cfg.metric_alarms)), ("CompositeAlarms", list(cfg.composite_alarms)),
+        ) if value
+    }
     result = RunResult()
     progress = _Progress()
-    specs = list(inputs or ["-"])
+    agent_specs = _agent_inputs(agent_config, params, agent_root, fmt, follow, options) if agent_config else []
+    specs = list(inputs or ([] if agent_specs else ["-"]))
     if follow:
         specs = [_follow_stream(s, engine, renderer) for s in specs]
+    specs += agent_specs
     try:
         for item in run(engine, specs, options, result, on_event=progress):
             renderer.item(item)
@@ -827,6 +877,8 @@ def run_command(
     summary = _summary(engine, result)
     try:
         renderer.finish(summary)
+        if plot or report is not None:
+            _run_pictures(renderer, summary, cfg, config, plot, report)
         sys.stdout.flush()
     except BrokenPipeError:
         _silence_stdout()
@@ -870,6 +922,543 @@ def _follow_stream(spec: str, engine: Any, renderer: _Renderer) -> Any:
                 renderer.item(item)
 
     return FollowStream(path, on_idle=idle, log_group=group)
+
+
+# --------------------------------------------------------------------------- explain, lint, plot
+
+
+class ExplainOutput(str, enum.Enum):
+    """Rendering of `cwfilter explain` and `cwfilter lint` results."""
+
+    text = "text"
+    json = "json"
+
+
+@app.command("explain")
+def explain_command(
+    pattern: Annotated[
+        str,
+        typer.Argument(metavar="PATTERN", help="The filter pattern. Put `--` before a pattern that starts with `-`."),
+    ],
+    files: Annotated[
+        Optional[list[str]],
+        typer.Argument(metavar="FILE", help="Log files, one event per line; `-` or none reads stdin."),
+    ] = None,
+    events_json: Annotated[
+        Optional[str],
+        typer.Option("--events-json", metavar="FILE", help="A JSON array of message strings instead of lines."),
+    ] = None,
+    output: Annotated[ExplainOutput, typer.Option("--output", "-o", help="text or json.")] = ExplainOutput.text,
+) -> None:
+    """Show why each event matches a filter pattern or not.
+
+    For each event: the pattern's clauses marked matched (✓), not matched (✗) or not evaluated
+    (·), the value each selector or field resolved to, the first reason the event fails, and hints
+    for common mistakes. Exit status: 0 when an event matched, 1 when none did, 2 for an invalid
+    pattern or input.
+    """
+    from . import PatternError
+    from .engine.explain import explain_many, pattern_kind
+
+    if events_json is not None and files:
+        _error("give FILE arguments or --events-json, not both")
+        raise typer.Exit(EXIT_ERROR)
+    if hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(errors="backslashreplace")
+    try:
+        kind = pattern_kind(pattern)  # the pattern is checked before any input is read
+    except PatternError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(EXIT_ERROR) from None
+    stats = InputStats()
+    names = files or ["-"]
+    width = _terminal_columns()
+    matched = 0
+    docs: list[dict] = []
+    try:
+        _check_readable([events_json] if events_json is not None else names)
+        events = _json_events(events_json, stats) if events_json is not None else _line_events(names, stats)
+        for number, result in enumerate(explain_many(pattern, events), start=1):
+            matched += result.matched
+            if output is ExplainOutput.json:
+                docs.append(result.to_json(number))
+            else:
+                if number > 1:
+                    sys.stdout.write("\n")
+                sys.stdout.write(result.render(number, width) + "\n")
+        if output is ExplainOutput.json:
+            doc = {"pattern": pattern, "kind": kind, "events": docs}
+            sys.stdout.write(json.dumps(doc, indent=4, ensure_ascii=False) + "\n")
+        sys.stdout.flush()
+    except InputError as exc:
+        _flush_quietly()
+        _error(str(exc))
+        raise typer.Exit(EXIT_ERROR) from None
+    except BrokenPipeError:
+        _silence_stdout()
+        raise typer.Exit(EXIT_MATCH if matched else EXIT_NO_MATCH) from None
+    _report_input(stats)
+    if output is ExplainOutput.text:
+        typer.echo(f"{matched} of {_plural(stats.events, 'event')} matched", err=True)
+    raise typer.Exit(EXIT_MATCH if matched else EXIT_NO_MATCH)
+
+
+def _terminal_columns() -> int:
+    """The terminal width (COLUMNS when set), 100 when unknown."""
+    import shutil
+
+    return shutil.get_terminal_size((100, 24)).columns
+
+
+def _split_codes(values: Optional[list[str]]) -> list[str]:
+    """`--ignore CWF101,CWF104 --ignore CWF105` -> the codes, upper-cased."""
+    return [c.strip().upper() for v in values or [] for c in v.split(",") if c.strip()]
+
+
+@app.command("lint")
+def lint_command(
+    pattern: Annotated[
+        str,
+        typer.Argument(metavar="PATTERN", help="The filter pattern. Put `--` before a pattern that starts with `-`."),
+    ],
+    ignore: Annotated[
+        Optional[list[str]],
+        typer.Option("--ignore", metavar="CODE", help="Leave out these codes (CWF104, or CWF101,CWF104); repeatable."),
+    ] = None,
+    output: Annotated[ExplainOutput, typer.Option("--output", "-o", help="text or json.")] = ExplainOutput.text,
+) -> None:
+    """Warn about a valid pattern that is probably wrong, with stable codes (CWF101 ...).
+
+    Exit status: 0 no warning, 1 warnings, 2 an invalid pattern or an unknown code.
+    """
+    from . import PatternError
+    from .engine.lint import lint_pattern
+
+    try:
+        findings = lint_pattern(pattern, _split_codes(ignore))
+    except PatternError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(EXIT_ERROR) from None
+    except ValueError as exc:
+        _error(str(exc))
+        raise typer.Exit(EXIT_ERROR) from None
+    if output is ExplainOutput.json:
+        typer.echo(json.dumps({"pattern": pattern, "findings": [f.to_json() for f in findings]},
+                              indent=4, ensure_ascii=False))
+    else:
+        typer.echo("\n".join(str(f) for f in findings) if findings else "", nl=bool(findings))
+        typer.echo(_plural(len(findings), "warning") if findings else "no warnings", err=True)
+    raise typer.Exit(EXIT_NO_MATCH if findings else EXIT_MATCH)
+
+
+_CHART_STYLES = {
+    "title": "bold", "axis": "dim", "bar": "blue", "bar.alarm": "bold red", "shade": "red",
+    "threshold": "red", "state.ALARM": "red", "state.OK": "green", "state.INSUFFICIENT_DATA": "yellow",
+    "mark": "bold", "dim": "dim",
+}
+
+
+def _print_pictures(picture: Any, stream: Any) -> None:
+    """A chart per alarm, then a summary table with a sparkline per metric and alarm."""
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    from .engine.report import default_statistic, metric_grid, sparkline, terminal_chart
+
+    console = Console(file=stream, highlight=False)
+    width = max(40, min(console.width, 160))
+    for alarm in picture.alarms:
+        for line in terminal_chart(alarm, picture.start_ms, picture.end_ms, width=width):
+            text = Text()
+            for chunk, style in line:
+                text.append(chunk, style=_CHART_STYLES.get(style or ""))
+            text.rstrip()
+            console.print(text, crop=False, soft_wrap=True)
+        console.print()
+    if not picture.metrics and not picture.alarms:
+        console.print("nothing to plot: no datapoints and no alarms")
+        return
+    table = Table(title="summary", title_justify="left")
+    table.add_column("series")
+    table.add_column("statistic")
+    table.add_column("state")
+    table.add_column("min", justify="right")
+    table.add_column("max", justify="right")
+    table.add_column("trend", no_wrap=True)
+    watched = {a.metric: a.statistic for a in picture.alarms if a.kind == "metric"}
+    for metric in picture.metrics:
+        statistic = watched.get(metric.label) or default_statistic(metric)
+        if statistic not in ("SampleCount", "Sum", "Minimum", "Maximum", "Average"):
+            statistic = default_statistic(metric)
+        values = metric_grid(metric, statistic, picture.start_ms, picture.end_ms)
+        present = [v for v in values if v is not None]
+        table.add_row(Text(metric.label), statistic, "", _fmt(min(present) if present else None),
+                      _fmt(max(present) if present else None), Text(sparkline(values, 40), style="blue"))
+    for alarm in picture.alarms:
+        values = [v for _, v in alarm.points]
+        present = [v for v in values if v is not None]
+        state = Text(alarm.state, style={"ALARM": "red", "OK": "green"}.get(alarm.state, "yellow"))
+        table.add_row(Text(f"alarm {alarm.name}"), alarm.statistic or "-", state,
+                      _fmt(min(present) if present else None), _fmt(max(present) if present else None),
+                      Text(sparkline(values, 40), style="blue"))
+    console.print(table)
+
+
+def _write_report(picture: Any, path: str) -> None:
+    from .engine.report import render_html
+
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(render_html(picture, version=__version__))
+
+
+@app.command("plot")
+def plot_command(
+    results: Annotated[str, typer.Argument(metavar="RESULTS", help="The output of `cwfilter run --output json`; `-` reads stdin.")],
+    config: Annotated[
+        Optional[list[str]],
+        typer.Option("--config", "-c", metavar="CONFIG", help="The run's config, when RESULTS holds no filter or alarm definitions."),
+    ] = None,
+    report: Annotated[Optional[str], typer.Option("--report", metavar="FILE", help="Also write a self-contained HTML report.")] = None,
+) -> None:
+    """Chart each alarm of a run's results against its threshold, with sparklines per metric.
+
+    Exit status: 0 done, 2 unreadable results or config.
+    """
+    from .engine.config import ConfigError, load_config
+    from .engine.report import build_picture
+
+    try:
+        text = sys.stdin.read() if results == "-" else open(results, encoding="utf-8").read()  # noqa: SIM115
+        doc = json.loads(text)
+    except OSError as exc:
+        _error(f"cannot read {results}: {exc.strerror or exc}")
+        raise typer.Exit(EXIT_ERROR) from None
+    except ValueError as exc:
+        _error(f"{_display(results)} is not JSON: {exc}")
+        raise typer.Exit(EXIT_ERROR) from None
+    kwargs: dict[str, Any] = {}
+    if config:
+        from .engine.sources import load_sources
+
+        try:
+            cfg = load_sources([config] if isinstance(config, str) else list(config), {}).config
+        except ConfigError as exc:
+            typer.echo(str(exc), err=True)
+            raise typer.Exit(EXIT_ERROR) from None
+        kwargs = {"metric_filters": cfg.metric_filters, "metric_alarms": cfg.metric_alarms,
+                  "composite_alarms": cfg.composite_alarms}
+    try:
+        picture = build_picture(doc, title=f"cwfilter run: {_display(results)}", **kwargs)
+    except ValueError as exc:
+        _error(f"{_display(results)}: {exc}")
+        raise typer.Exit(EXIT_ERROR) from None
+    if not config and not any(k in doc for k in ("MetricAlarms", "CompositeAlarms")) and doc.get("alarmHistory"):
+        _note("the results hold no alarm definitions: give --config to chart the alarms' statistics")
+    _print_pictures(picture, sys.stdout)
+    if report:
+        try:
+            _write_report(picture, report)
+        except OSError as exc:
+            _error(f"cannot write {report}: {exc.strerror or exc}")
+            raise typer.Exit(EXIT_ERROR) from None
+    raise typer.Exit(0)
+
+
+def _run_pictures(renderer: Any, summary: dict, cfg: Any, config_name: str, plot: bool, report: Optional[str]) -> None:
+    """`run --plot` / `run --report`: pictures of the run just made, exact from its samples."""
+    from .engine.alarms import history_item
+    from .engine.report import build_picture
+
+    doc = {
+        "metrics": _group_metrics(renderer.kept, renderer.statistics),
+        "summary": summary,
+        "alarmHistory": [history_item(c.transition) for c in renderer.transitions],
+    }
+    picture = build_picture(
+        doc, metric_filters=cfg.metric_filters, metric_alarms=cfg.metric_alarms,
+        composite_alarms=cfg.composite_alarms, datapoints=renderer.kept, title=f"cwfilter run {config_name}",
+    )
+    if report:
+        try:
+            _write_report(picture, report)
+        except OSError as exc:
+            _error(f"cannot write {report}: {exc.strerror or exc}")
+            raise typer.Exit(EXIT_ERROR) from None
+    if plot:
+        # The charts are results on a terminal; next to machine output they go to stderr.
+        _print_pictures(picture, sys.stdout if renderer.output is RunOutput.table else sys.stderr)
+
+
+
+# --------------------------------------------------------------------------- sources: import, agent
+
+
+class ImportOutput(str, enum.Enum):
+    """Rendering of `cwfilter import`."""
+
+    yaml = "yaml"
+    json = "json"
+
+
+@app.command("import")
+def import_command(
+    sources: Annotated[list[str], typer.Argument(metavar="SOURCE", help=_SOURCES_HELP)],
+    parameter: Annotated[Optional[list[str]], typer.Option("--parameter", "-p", metavar="KEY=VALUE", help=_PARAMETER_HELP)] = None,
+    output: Annotated[ImportOutput, typer.Option("--output", "-o", help="yaml (with a comment naming each item's origin) or json.")] = ImportOutput.yaml,
+) -> None:
+    """Write the native config equivalent to CloudFormation, CDK or Terraform sources.
+
+    `cwfilter import template.yaml > cwfilter.yaml`. Exit status: 0 written, 2 when a source has
+    an error (a value that cannot be resolved, an invalid filter or alarm).
+    """
+    from .engine.config import ConfigError
+    from .engine.sources import load_sources, parse_parameters, render_native
+
+    try:
+        loaded = load_sources(sources, parse_parameters(parameter), on_warning=lambda w: _note(str(w)))
+    except ConfigError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(EXIT_ERROR) from None
+    except ValueError as exc:
+        _error(str(exc))
+        raise typer.Exit(EXIT_ERROR) from None
+    sys.stdout.write(render_native(loaded, sources, output.value))
+
+
+def _agent_inputs(path: str, params: dict, root: Optional[str], fmt: str, follow: bool, options: Any) -> list:
+    """The inputs `--agent-config` adds: each collected file's events, bound to its log group."""
+    from .engine.sources.agent import AgentConfigError, agent_inputs, is_agent_config
+    from .engine.sources.documents import DocumentError, parse_text
+
+    if fmt != "auto" or follow:
+        _error("--agent-config reads files as the agent does: it takes neither --format nor --follow")
+        raise typer.Exit(EXIT_ERROR)
+    try:
+        with open(path, encoding="utf-8-sig") as handle:
+            docs = parse_text(handle.read(), path)
+        if not docs or not is_agent_config(docs[0].data):
+            raise AgentConfigError(f"{path}: not a CloudWatch agent configuration (no logs.logs_collected)")
+        streams, notes = agent_inputs(docs[0], params, root=root, start_ms=options.start_ms, step_ms=options.step_ms)
+    except OSError as exc:
+        _error(f"cannot read {path}: {exc.strerror or exc}")
+        raise typer.Exit(EXIT_ERROR) from None
+    except (DocumentError, AgentConfigError) as exc:
+        _error(str(exc) if not isinstance(exc, DocumentError) else f"{path}: {exc.message}")
+        raise typer.Exit(EXIT_ERROR) from None
+    for note in notes:
+        _note(note)
+    return streams
+
+
+# --------------------------------------------------------------------------- unit, rules: alert rules as unit tests, rule packs
+
+
+class UnitOutput(str, enum.Enum):
+    """Rendering of `cwfilter unit` results."""
+
+    text = "text"
+    json = "json"
+
+
+def _diff_line(line: str, colour: bool) -> str:
+    """A failure line, coloured as a diff on a terminal (- expected in red, + got in green)."""
+    if not colour:
+        return line
+    stripped = line.lstrip()
+    if stripped.startswith("- "):
+        return typer.style(line, fg="red")
+    if stripped.startswith("+ "):
+        return typer.style(line, fg="green")
+    return line
+
+
+@app.command("unit")
+def unit_command(
+    files: Annotated[list[str], typer.Argument(metavar="FILE", help="Scenario files (YAML).")],
+    run: Annotated[Optional[str], typer.Option("--run", metavar="REGEX", help="Run only the tests whose name matches REGEX (searched anywhere in the name).")] = None,
+    junit_xml: Annotated[Optional[str], typer.Option("--junit-xml", metavar="PATH", help="Also write the results as JUnit XML, one testcase per test.")] = None,
+    output: Annotated[UnitOutput, typer.Option("--output", "-o", help="text or json.")] = UnitOutput.text,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the failures and the totals.")] = False,
+) -> None:
+    """Run scenario files: alert rules as unit tests, like `promtool test rules`.
+
+    Each test feeds log events through the config's metric filters and alarms on a simulated clock
+    and checks matches, datapoints and alarm states. Failures print as a diff (- expected, + got).
+    Exit status: 0 when every test passed, 1 when one failed (or none was selected), 2 for an
+    invalid scenario file.
+    """
+    import re
+
+    from .engine.scenario import ScenarioError, junit_xml as render_junit, load_scenario, run_scenario
+
+    try:
+        select = re.compile(run).search if run is not None else None
+    except re.error as exc:
+        _error(f"--run: invalid regular expression: {exc}")
+        raise typer.Exit(EXIT_ERROR) from None
+    results: list[Any] = []
+    errors: dict[str, list[Any]] = {}
+    for name in files:
+        try:
+            scenario = load_scenario(name)
+        except ScenarioError as exc:
+            errors[name] = exc.issues
+            for issue in exc.issues:
+                typer.echo(str(issue), err=True)
+            continue
+        results.extend(run_scenario(scenario, (lambda n: bool(select(n))) if select else None))
+    passed = sum(1 for r in results if r.passed)
+    failed = len(results) - passed
+    if output is UnitOutput.json:
+        doc = {
+            "tests": [r.to_json() for r in results],
+            "errors": [{"file": i.source, "line": i.line, "path": i.path, "message": i.message}
+                       for issues in errors.values() for i in issues],
+            "summary": {"passed": passed, "failed": failed, "invalidFiles": len(errors)},
+        }
+        typer.echo(json.dumps(doc, indent=4, ensure_ascii=False))
+    else:
+        colour = _colour(sys.stdout)
+        for r in results:
+            where = f"{r.file}:{r.line}" if r.line is not None else r.file
+            if r.passed:
+                if not quiet:
+                    word = typer.style("PASS", fg="green") if colour else "PASS"
+                    typer.echo(f"{word}  {where}: {r.name}")
+                continue
+            word = typer.style("FAIL", fg="red", bold=True) if colour else "FAIL"
+            typer.echo(f"{word}  {where}: {r.name}")
+            for line in r.report().splitlines():
+                typer.echo(_diff_line("  " + line, colour))
+        summary = f"{passed} passed, {failed} failed"
+        if errors:
+            summary += f", {_plural(len(errors), 'invalid file')}"
+        typer.echo(summary)
+    if junit_xml is not None:
+        try:
+            with open(junit_xml, "w", encoding="utf-8") as handle:
+                handle.write(render_junit(results, errors))
+        except OSError as exc:
+            _error(f"cannot write {junit_xml}: {exc.strerror or exc}")
+            raise typer.Exit(EXIT_ERROR) from None
+    if errors:
+        raise typer.Exit(EXIT_ERROR)
+    if not results:
+        _note(f"no test matches --run {run!r}" if run is not None else "the files hold no tests")
+        raise typer.Exit(EXIT_NO_MATCH)
+    raise typer.Exit(EXIT_NO_MATCH if failed else EXIT_MATCH)
+
+
+rules_app = typer.Typer(
+    name="rules",
+    help="Ready-made rule packs: print one as a config, or check a config against it.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+app.add_typer(rules_app, name="rules")
+
+
+class RulesOutput(str, enum.Enum):
+    """Rendering of `cwfilter rules`: yaml or json for a config, text or json for --check."""
+
+    yaml = "yaml"
+    json = "json"
+    text = "text"
+
+
+@rules_app.command("cis")
+def rules_cis_command(
+    version: Annotated[str, typer.Option("--version", help="Benchmark version: 1.2, 1.4, 3.0, 5.0, 6.0 or securityhub (the AWS Security Hub CloudWatch.1-14 controls).")] = "securityhub",
+    check: Annotated[Optional[str], typer.Option("--check", metavar="CONFIG", help="Compare this config with the benchmark, control by control, instead of printing the pack.")] = None,
+    log_group: Annotated[Optional[str], typer.Option("--log-group", help="The CloudTrail log group the filters read (default CloudTrail/DefaultLogGroup).")] = None,
+    namespace: Annotated[Optional[str], typer.Option("--namespace", help="Metric namespace (default CISBenchmark).")] = None,
+    sns_topic: Annotated[Optional[str], typer.Option("--sns-topic", metavar="ARN", help="SNS topic ARN for the alarms' AlarmActions.")] = None,
+    output: Annotated[Optional[RulesOutput], typer.Option("--output", "-o", help="yaml or json for the pack (default yaml); text or json with --check (default text).")] = None,
+) -> None:
+    """The CIS AWS Foundations Benchmark / Security Hub metric filters and alarms.
+
+    Prints a ready config: one metric filter per control with the benchmark's pattern, and an
+    alarm on it (Sum over 300 s >= 1, missing data not breaching). With --check CONFIG, reports
+    for each control whether CONFIG has a filter with the benchmark's text (what Security Hub
+    checks), one that behaves the same on the pack's sample events, one that behaves differently
+    (listing those events) or none, and which alarm watches it. Exit status: 0 printed, or every
+    control covered with an alarm; 1 when --check finds a control not covered; 2 for bad input.
+    """
+    from .engine import cis
+
+    if version not in cis.VERSIONS:
+        _error(f"unknown --version {version!r}; one of {', '.join(cis.VERSIONS)}")
+        raise typer.Exit(EXIT_ERROR)
+    if check is None:
+        if output is RulesOutput.text:
+            _error("-o text goes with --check; the pack prints as yaml or json")
+            raise typer.Exit(EXIT_ERROR)
+        options = {k: v for k, v in (("log_group", log_group), ("namespace", namespace), ("sns_topic", sns_topic)) if v}
+        if output is RulesOutput.json:
+            text = json.dumps(cis.build_config(version, **options), indent=4, ensure_ascii=False) + "\n"
+        else:
+            text = cis.config_yaml(version, **options)
+        try:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        except BrokenPipeError:  # `cwfilter rules cis | head`
+            _silence_stdout()
+        raise typer.Exit(0)
+    if output is RulesOutput.yaml:
+        _error("--check reports as text or json")
+        raise typer.Exit(EXIT_ERROR)
+    if log_group or namespace or sns_topic:
+        _error("--log-group, --namespace and --sns-topic shape the printed pack; --check reads them from CONFIG")
+        raise typer.Exit(EXIT_ERROR)
+    from .engine.config import ConfigError
+    from .engine.sources import load_sources
+
+    try:
+        # The config may come from any source `check` reads (CloudFormation, CDK, Terraform ...).
+        cfg = load_sources([check], {}, on_warning=lambda w: _note(str(w))).config
+    except ConfigError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(EXIT_ERROR) from None
+    reports = cis.check_config(cfg, version)
+    covered = sum(1 for r in reports if r.ok)
+    if output is RulesOutput.json:
+        doc = {"benchmark": cis.benchmark_title(version), "version": version, "config": check,
+               "controls": [r.to_json() for r in reports],
+               "summary": {"controls": len(reports), "covered": covered}}
+        typer.echo(json.dumps(doc, indent=4, ensure_ascii=False))
+    else:
+        _render_cis_check(reports, cis.benchmark_title(version), check, len(cis.samples()))
+        typer.echo(f"{covered} of {len(reports)} controls covered as the benchmark expects")
+    raise typer.Exit(0 if covered == len(reports) else EXIT_NO_MATCH)
+
+
+def _render_cis_check(reports: list[Any], title: str, config: str, samples: int) -> None:
+    colour = _colour(sys.stdout)
+    typer.echo(f"{title}, checked against {config}:")
+    width_c = max(len(r.control.control) for r in reports)
+    width_f = max([len(r.filter_name or "-") for r in reports] + [6])
+    shade = {"exact": "green", "equivalent": "green", "different": "yellow", "missing": "red"}
+    for r in reports:
+        status = f"{r.status:<10}"
+        if colour:
+            status = typer.style(status, fg=shade[r.status])
+        alarm = f"alarm {', '.join(r.alarms)}" if r.alarms else ("no alarm" if r.filter_name else "-")
+        typer.echo(f"{r.control.control:<{width_c}}  {status}  {(r.filter_name or '-'):<{width_f}}  {alarm}")
+        pad = " " * (width_c + 2)
+        if r.status == "equivalent":
+            typer.echo(f"{pad}written differently; the same result on all {samples} sample events")
+        if r.status == "different":
+            shown = r.differences[:10]
+            typer.echo(f"{pad}differs from the benchmark on {_plural(len(r.differences), 'sample event')}:")
+            for d in shown:
+                bench = "matches" if d.benchmark else "does not match"
+                yours = "yours does" if d.yours else "yours does not"
+                typer.echo(f"{pad}  {d.sample.id}: the benchmark {bench}, {yours}: {d.sample.summary()}")
+            if len(r.differences) > len(shown):
+                typer.echo(f"{pad}  ... and {len(r.differences) - len(shown)} more (see --output json)")
+        for note in r.notes:
+            typer.echo(f"{pad}{note}")
 
 
 def main() -> None:

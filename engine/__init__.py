@@ -26,10 +26,20 @@ _EXPORTS = {
     "ConfigIssue": "errors",
     "EngineError": "errors",
     "LogEvent": "events",
+    "Explanation": "explain",
+    "FilterPattern": "builder",
+    "FilterPatternError": "builder",
+    "Finding": "lint",
+    "lint_pattern": "lint",
     "AlarmChange": "pipeline",
     "Datapoint": "pipeline",
     "Engine": "pipeline",
     "test_metric_filter": "testing",
+    "Simulation": "scenario",
+    "load_scenario": "scenario",
+    "run_scenario": "scenario",
+    "load_sources": "sources",
+    "check_sources": "sources",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -50,9 +60,14 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from .alarms import AlarmResult, evaluate_alarm, evaluate_composite, validate_alarm
+    from .builder import FilterPattern, FilterPatternError
     from .compiler import CompiledPattern, compile_pattern, compile_tree
     from .config import Config, MetricFilter, MetricTransformation, check_config, load_config
     from .errors import ConfigError, ConfigIssue, EngineError
     from .events import LogEvent
+    from .explain import Explanation
+    from .lint import Finding, lint_pattern
     from .pipeline import AlarmChange, Datapoint, Engine
+    from .scenario import Simulation, load_scenario, run_scenario
+    from .sources import check_sources, load_sources
     from .testing import test_metric_filter
