@@ -368,7 +368,7 @@ def test_command(
 
     Exit status: 0 when an event matched, 1 when none did, 2 for an invalid pattern or input.
     """
-    from . import PatternError, compile_pattern, test_metric_filter
+    from . import PatternError, compile_pattern
 
     if events_json is not None and files:
         _error("give FILE arguments or --events-json, not both")
@@ -789,7 +789,7 @@ def run_command(
     Exit status: 0 when the run completed, 2 for a bad config, option or unreadable input.
     Bad events (invalid UTF-8, oversize, malformed JSON) are counted in the summary, not fatal.
     """
-    from .engine.config import ConfigError, load_config
+    from .engine.config import ConfigError
     from .engine.inputs import FORMATS
     from .engine.pipeline import Engine
     from .engine.runner import RunOptions, RunResult, UnboundInputError, run
@@ -1125,7 +1125,7 @@ def plot_command(
 
     Exit status: 0 done, 2 unreadable results or config.
     """
-    from .engine.config import ConfigError, load_config
+    from .engine.config import ConfigError
     from .engine.report import build_picture
 
     try:

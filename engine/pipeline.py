@@ -15,7 +15,6 @@ from typing import Iterable, Iterator
 
 from sortedcontainers import SortedDict
 
-from .events import LogEvent
 from .metrics import NO_VALUE, MetricKey, RuntimeFilter, build_filter
 from .routing import Route
 from .series import STANDARD_STATISTICS, Aggregate, SeriesStore

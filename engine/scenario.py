@@ -46,7 +46,7 @@ import yaml
 from ..grammar import PatternError
 from .alarms import INITIAL_REASON, INSUFFICIENT_DATA, STATES
 from .compiler import compile_pattern
-from .config import Config, MetricFilter, iter_config_issues, load_config, render_path
+from .config import Config, MetricFilter, iter_config_issues, render_path
 from .errors import ConfigError, ConfigIssue
 from .events import number_text
 from .inputs import FORMATS, InputStats, read_events
