@@ -36,17 +36,16 @@ def run(*args: str | os.PathLike, cwd: Path = REPO) -> tuple[int, str, str]:
     return done.returncode, done.stdout.decode("utf-8"), done.stderr.decode("utf-8")
 
 
-def test_names(path: Path) -> list[str]:
+def scenario_test_names(path: Path) -> list[str]:
     """The test names of a scenario file, read with plain YAML (not with the code under test)."""
     return [t["name"] for t in yaml.safe_load(path.read_text(encoding="utf-8"))["tests"]]
 
 
-test_names.__test__ = False
 
 
 def test_every_bundled_scenario_passes():
     code, out, err = run("unit", *[p.relative_to(REPO) for p in PASSING])
-    expected = sum(len(test_names(p)) for p in PASSING)
+    expected = sum(len(scenario_test_names(p)) for p in PASSING)
     assert (code, err) == (0, "")
     lines = out.splitlines()
     assert lines[-1] == f"{expected} passed, 0 failed"
@@ -149,7 +148,7 @@ def test_junit_xml_is_valid_with_one_case_per_test(tmp_path):
     assert [s.get("name") for s in suites] == files
     for suite, name in zip(suites, files):
         cases = suite.findall("testcase")
-        assert [c.get("name") for c in cases] == test_names(REPO / name)
+        assert [c.get("name") for c in cases] == scenario_test_names(REPO / name)
         assert suite.get("tests") == str(len(cases))
         for case in cases:
             assert float(case.get("time")) >= 0 and case.get("classname")
