@@ -295,6 +295,8 @@ def _conditions(tree: Any) -> frozenset[str]:
 def _check_cis(filters: list[SourceItem]) -> Iterator[Finding]:
     refs = cis_references()
     exact = {r.text for r in refs}
+    # One matcher per reference, built once: its index of the reference text is the costly part.
+    matchers = {id(r): difflib.SequenceMatcher(None, "", r.canonical) for r in refs}
     for f in filters:
         text = f.data.get("filterPattern")
         if not isinstance(text, str) or text in exact:
@@ -309,11 +311,22 @@ def _check_cis(filters: list[SourceItem]) -> Iterator[Finding]:
         mine = _conditions(tree)
         best, score = None, 0.0
         for r in refs:
-            ratio = 1.0 if r.canonical == canonical else difflib.SequenceMatcher(None, canonical, r.canonical).ratio()
             shared = len(mine & r.conditions)
             jaccard = shared / len(mine | r.conditions) if mine | r.conditions else 0.0
+            by_conditions = shared >= 2 and jaccard >= CIS_SHARED_CONDITIONS
+            if r.canonical == canonical:
+                ratio = 1.0
+            else:
+                sm = matchers[id(r)]
+                sm.set_seq1(canonical)
+                # The cheap upper bounds first: most references are nowhere near.
+                if not by_conditions and (
+                    sm.real_quick_ratio() < CIS_SIMILARITY or sm.quick_ratio() < CIS_SIMILARITY
+                ):
+                    continue
+                ratio = sm.ratio()
             # Close: nearly the same text, or most of the same conditions (at least two shared).
-            near = ratio >= CIS_SIMILARITY or (shared >= 2 and jaccard >= CIS_SHARED_CONDITIONS)
+            near = ratio >= CIS_SIMILARITY or by_conditions
             if near and ratio + jaccard > score:
                 best, score = r, ratio + jaccard
         if best is None:
