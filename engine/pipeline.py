@@ -329,17 +329,26 @@ class Engine:
             "lateSamples": self.store.late_samples,
             "alarms": self.alarms.summary() if self.alarms is not None else [],
             "filters": [
-                {"filterName": f.name, "logGroupName": f.log_group, **self._counters(f).as_dict()}
+                {"filterName": f.name, "logGroupName": f.log_group, **self._counters(f, routed).as_dict()}
+                for routed in [self._routed_events()]
                 for f in self.filters
             ],
         }
 
-    def _counters(self, f: RuntimeFilter):
+    def _routed_events(self) -> dict[int, int]:
+        """Events offered to each filter (by id): the sum over the routes it is on."""
+        routed: dict[int, int] = {}
+        for r in self._routes.values():
+            for f in r.filters:
+                routed[id(f)] = routed.get(id(f), 0) + r.events
+        return routed
+
+    def _counters(self, f: RuntimeFilter, routed: dict[int, int]):
         """The filter's counters with read and unmatched derived from the routes it is on."""
         c = f.counters
-        routed = sum(r.events for r in self._routes.values() if any(g is f for g in r.filters))
-        c.read = routed + c.rejected
-        c.unmatched = routed - c.matched
+        events = routed.get(id(f), 0)
+        c.read = events + c.rejected
+        c.unmatched = events - c.matched
         return c
 
 
