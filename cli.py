@@ -16,7 +16,7 @@ import sys
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Annotated, Any, BinaryIO, Optional
+from typing import Annotated, Any, BinaryIO, NoReturn, Optional
 
 import typer
 
@@ -420,9 +420,7 @@ def test_command(
                 _render_table(result["matches"])
         sys.stdout.flush()
     except InputError as exc:
-        _flush_quietly()
-        _error(str(exc))
-        raise typer.Exit(EXIT_ERROR) from None
+        _input_failed(exc)
     except PatternError as exc:  # not expected after compile_pattern, but never a traceback
         typer.echo(str(exc), err=True)
         raise typer.Exit(EXIT_ERROR) from None
@@ -430,9 +428,21 @@ def test_command(
         # The reader went away (`cwfilter test ... | head -1`): stop quietly; what matched so far decides.
         _silence_stdout()
         raise typer.Exit(EXIT_MATCH if matched else EXIT_NO_MATCH) from None
+    _matching_done(stats, matched, summary=output is Output.table)
 
+
+def _input_failed(exc: Exception) -> NoReturn:
+    """An input could not be read: say so on stderr and exit 2, after what was already written."""
+    _flush_quietly()
+    _error(str(exc))
+    raise typer.Exit(EXIT_ERROR) from None
+
+
+def _matching_done(stats: InputStats, matched: int, summary: bool) -> NoReturn:
+    """Report the input's accounting (and, with `summary`, how many events matched); exit like
+    grep: 0 when an event matched, 1 when none did."""
     _report_input(stats)
-    if output is Output.table:
+    if summary:
         typer.echo(f"{matched} of {_plural(stats.events, 'event')} matched", err=True)
     raise typer.Exit(EXIT_MATCH if matched else EXIT_NO_MATCH)
 
@@ -991,16 +1001,11 @@ def explain_command(
             sys.stdout.write(json.dumps(doc, indent=4, ensure_ascii=False) + "\n")
         sys.stdout.flush()
     except InputError as exc:
-        _flush_quietly()
-        _error(str(exc))
-        raise typer.Exit(EXIT_ERROR) from None
+        _input_failed(exc)
     except BrokenPipeError:
         _silence_stdout()
         raise typer.Exit(EXIT_MATCH if matched else EXIT_NO_MATCH) from None
-    _report_input(stats)
-    if output is ExplainOutput.text:
-        typer.echo(f"{matched} of {_plural(stats.events, 'event')} matched", err=True)
-    raise typer.Exit(EXIT_MATCH if matched else EXIT_NO_MATCH)
+    _matching_done(stats, matched, summary=output is ExplainOutput.text)
 
 
 def _terminal_columns() -> int:

@@ -16,6 +16,21 @@ class EngineError(Exception):
     """Base for every error the engine raises about a user's input."""
 
 
+def location(source: str | None, line: int | None, column: int | None = None) -> str:
+    """Where a finding is, as editors and compilers print it: ``file:line:column`` (the parts
+    that are known), or ``line N, column M`` when there is no file name; "" when nothing is."""
+    if source is not None:
+        where = source
+        if line is not None:
+            where += f":{line}"
+            if column is not None:
+                where += f":{column}"
+        return where
+    if line is not None:
+        return f"line {line}" + (f", column {column}" if column is not None else "")
+    return ""
+
+
 @dataclass(frozen=True, slots=True)
 class ConfigIssue:
     """One problem found in a configuration file.
@@ -43,16 +58,7 @@ class ConfigIssue:
         return self.severity == ERROR
 
     def __str__(self) -> str:
-        where = ""
-        if self.source is not None:
-            where = self.source
-            if self.line is not None:
-                where += f":{self.line}"
-                if self.column is not None:
-                    where += f":{self.column}"
-        elif self.line is not None:
-            where = f"line {self.line}" + (f", column {self.column}" if self.column is not None else "")
-        parts = [p for p in (where, self.path) if p]
+        parts = [p for p in (location(self.source, self.line, self.column), self.path) if p]
         text = self.message if self.is_error else f"{self.severity}: {self.message}"
         return ": ".join([*parts, text])
 

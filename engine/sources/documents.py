@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from ..config import _Loader as ConfigLoader
+from ..config import _yaml_lines
 
 PathT = tuple
 
@@ -79,20 +80,6 @@ def _tag_constructor(short: str, long: str):
 
 for _short, _long in _SHORT_TAGS.items():
     _Loader.add_constructor(f"!{_short}", _tag_constructor(_short, _long))
-
-
-def _yaml_lines(node: yaml.Node, path: PathT, lines: dict[PathT, int]) -> None:
-    lines.setdefault(path, node.start_mark.line + 1)
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
-            if not isinstance(key_node, yaml.ScalarNode):
-                continue
-            key = (*path, key_node.value)
-            lines[key] = key_node.start_mark.line + 1
-            _yaml_lines(value_node, key, lines)
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            _yaml_lines(item, (*path, i), lines)
 
 
 def parse_yaml(text: str, source: str) -> list[Document]:

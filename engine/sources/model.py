@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..errors import location
+
 ERROR = "error"
 WARNING = "warning"
 NOTE = "note"
@@ -211,15 +213,7 @@ class Finding:
         return self.severity == ERROR
 
     def __str__(self) -> str:
-        where = ""
-        if self.source is not None:
-            where = self.source
-            if self.line is not None:
-                where += f":{self.line}"
-                if self.column is not None:
-                    where += f":{self.column}"
-        elif self.line is not None:
-            where = f"line {self.line}" + (f", column {self.column}" if self.column is not None else "")
+        where = location(self.source, self.line, self.column)
         text = self.message if self.code is None else f"{self.code} {self.message}"
         if not self.is_error:
             text = f"{self.severity}: {text}"
