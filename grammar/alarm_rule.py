@@ -15,13 +15,13 @@ import functools
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
-from importlib import resources
 from typing import Iterator, Union
 
 from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
 
 from .errors import TextError
+from .loader import load_grammar
 
 __all__ = [
     "AlarmRef",
@@ -252,9 +252,8 @@ def _expected_words(expected: set[str] | frozenset[str]) -> str:
 
 @functools.cache
 def _lark() -> Lark:
-    text = resources.files(__package__).joinpath("alarm_rule.lark").read_text(encoding="utf-8")
-    return Lark(text, parser="lalr", lexer="contextual", propagate_positions=True,
-                maybe_placeholders=False)
+    return load_grammar(__package__, "alarm_rule.lark", lexer="contextual", propagate_positions=True,
+                        maybe_placeholders=False)
 
 
 def _span(meta) -> Span:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import re
-from importlib import resources
 
 from lark import Lark, Token, Transformer_NonRecursive, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
@@ -22,6 +21,7 @@ from .errors import (
     PatternSyntaxError,
     PatternUnsupportedError,
 )
+from .loader import load_grammar
 from .nodes import Span
 
 MAX_PATTERN_LENGTH = 1024
@@ -30,10 +30,9 @@ MAX_INDEX = 2**31 - 1  # DECISIONS P19: an array index is a Java int.
 
 @functools.cache
 def _lark() -> Lark:
-    text = resources.files(__package__).joinpath("filter_pattern.lark").read_text(encoding="utf-8")
-    return Lark(
-        text,
-        parser="lalr",
+    return load_grammar(
+        __package__,
+        "filter_pattern.lark",
         lexer="contextual",
         start=["term_pattern", "json_pattern", "delimited_pattern"],
         propagate_positions=True,
