@@ -30,7 +30,7 @@ from .events import (
     number_text,
     scalar_text,
 )
-from .regex import compile_regex
+from .regex import compile_regex, literal_search
 
 Predicate = Callable[[Any], bool]
 EventMatcher = Callable[[LogEvent], bool]
@@ -90,9 +90,9 @@ class CompiledPattern:
     anchors: tuple[tuple[Atom, ...], ...] = field(default=(), repr=False)
     #: event -> bool without the prefilter, for callers that have already ruled on the raw text.
     decide: EventMatcher | None = field(default=None, repr=False)
-    #: text -> False when no line of that text (a block of many events, one per line) can match;
+    #: UTF-8 bytes -> False when no line of that block (many events, one per line) can match;
     #: None when the pattern gives no such test. Lets a reader skip whole blocks, as grep does.
-    block_filter: Callable[[str], bool] | None = field(default=None, repr=False)
+    block_filter: Callable[[bytes], bool] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.decide is None:
@@ -167,12 +167,12 @@ def _compile_terms(tree: nodes.TermPattern, text: str) -> CompiledPattern:
 
     # A block of lines can hold a match only if it holds every include term (or, with only `?`
     # terms, one of them): terms never span a line break, so the test is sound per block.
-    block: Callable[[str], bool] | None = None
+    block: Callable[[bytes], bool] | None = None
     if tree.terms and not any(present_always(t) for t in include + optional):
         if include:
-            block = _all_none(tuple(t.text for t in include), ())
+            block = _block_scan(tuple((t.text,) for t in include))
         elif optional and not exclude:
-            block = match
+            block = _block_scan((tuple(t.text for t in optional),))
     return CompiledPattern(
         text, "terms", tree,
         match_event=lambda ev: match(ev.message),
@@ -243,7 +243,8 @@ def _compile_json(tree: nodes.JsonPattern, text: str) -> CompiledPattern:
     exact_body = _json_expr(tree.expr, text, guard=False)
     extract_selectors = _extraction_selectors(tree.expr)
     required = _required(tree.expr)
-    prefilter = _make_prefilter(required)
+    needles = _needle_groups(required)
+    prefilter = _make_prefilter(needles)
 
     def decide(ev: LogEvent) -> bool:
         obj = ev.fast_json
@@ -299,7 +300,7 @@ def _compile_json(tree: nodes.JsonPattern, text: str) -> CompiledPattern:
         text, "json", tree, match_event, extract_event, prefilter, match_text, needs_json=True,
         anchors=index_anchors(required), decide=decide,
         # Prefilter literals hold no line break, so a block without them holds no match.
-        block_filter=None if prefilter is _true else prefilter,
+        block_filter=_block_scan(needles, escapes=True) if needles else None,
     )
 
 
@@ -650,14 +651,20 @@ def index_anchors(req: Requirement) -> tuple[tuple[Atom, ...], ...]:
     return tuple(g for rank, g in req if rank == 0 and all(a.path is not None for a in g))
 
 
-def _make_prefilter(req: Requirement) -> Callable[[str], bool]:
+def _needle_groups(req: Requirement) -> tuple[tuple[str, ...], ...]:
+    """The substrings a raw message must hold: one of each group, in the order worth testing."""
     if not req:
-        return _true
+        return ()
     # Values first (rarer than member names), longest first: the likeliest to be absent.
     ranked = sorted(req, key=lambda rg: (rg[0], -min(len(a.needle) for a in rg[1])))
     if ranked[0][0] == 1:
         ranked = ranked[:1]  # only member names: one (the longest) rules out foreign events
-    groups = tuple(tuple(dict.fromkeys(a.needle for a in g)) for _, g in ranked)
+    return tuple(tuple(dict.fromkeys(a.needle for a in g)) for _, g in ranked)
+
+
+def _make_prefilter(groups: tuple[tuple[str, ...], ...]) -> Callable[[str], bool]:
+    if not groups:
+        return _true
     if len(groups) == 1 and len(groups[0]) == 1:
         (only,) = groups[0]
         return lambda m: only in m or ("\\" in m and "\\u" in m)
@@ -763,7 +770,7 @@ def _compile_delimited(tree: nodes.DelimitedPattern, text: str) -> CompiledPatte
 
     return CompiledPattern(
         text, "delimited", tree, match_event, extract_event, prefilter, match_text, needs_fields=True,
-        block_filter=None if prefilter is _true else prefilter,
+        block_filter=_block_scan(required) if required else None,
     )
 
 
@@ -851,6 +858,27 @@ def _delimited_required(slots) -> tuple[tuple[str, ...], ...]:
                     if p:
                         groups.append((p,))
     return tuple(groups)
+
+
+def _block_scan(groups: tuple[tuple[str, ...], ...], escapes: bool = False) -> Callable[[bytes], bool]:
+    """A block test from needle groups: every group has a needle somewhere in the block.
+
+    With `escapes` (JSON), a block holding a ``\\u`` escape is never ruled out, as for one
+    message. Each needle is searched in the block's bytes by RE2 (see `literal_search`).
+    """
+    searches = tuple(tuple(literal_search(s) for s in dict.fromkeys(g)) for g in groups)
+    has_escape = literal_search("\\u") if escapes else _false
+
+    def scan(block: bytes) -> bool:
+        for group in searches:
+            for found in group:
+                if found(block):
+                    break
+            else:
+                return has_escape(block)
+        return True
+
+    return scan
 
 
 def _make_plain_prefilter(req) -> Callable[[str], bool]:

@@ -104,3 +104,16 @@ def compile_regex(regex: nodes.Regex, pattern_text: str) -> Callable[[str], bool
 
 def _always(text: str) -> bool:
     return True
+
+
+def literal_search(needle: str) -> Callable[[bytes], bool]:
+    """A test for whether UTF-8 `needle` occurs in a block of UTF-8 bytes.
+
+    RE2 scans for a literal with memchr and compares only at candidate bytes, several times
+    faster than `bytes.find` on large blocks of log text. ASCII bytes are written as ``\\xHH``
+    escapes (so no character is special); other bytes stay as they are, because RE2 reads a
+    pattern as UTF-8, where ``\\xHH`` would mean a code point, not a byte.
+    """
+    pattern = "".join(f"\\x{ord(c):02x}" if c < "\x80" else c for c in needle)
+    search = re2.compile(pattern.encode("utf-8"), _OPTIONS).search
+    return lambda block: search(block) is not None

@@ -393,3 +393,24 @@ def test_large_input_read_in_blocks_numbers_events_exactly(tmp_path):
     assert "line 20001" in err  # the oversize line, by its position in the file
     code, out, _ = run("test", "-o", "text", "ERROR", str(path))
     assert out.splitlines() == [m["eventMessage"] for m in expected["matches"]]
+
+
+def test_blocks_skipped_whole_still_account_for_every_line(tmp_path):
+    """Multi-byte characters cut by the reads, an empty line, invalid UTF-8 and a CRLF line, each in
+    a block without a match: skipping blocks whole must count each as one line by line would."""
+    lines = [f"caf\u00e9 \u2615 request {i} served".encode() for i in range(200_000)]
+    lines[50_000] = b""
+    lines[90_000] = b"bad \xff byte"
+    lines[120_000] = b"windows line\r"
+    lines[199_990] = b"ERROR at the end \xe2\x98\x95"
+    path = tmp_path / "mixed.log"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    assert path.stat().st_size > 5 * (1 << 20)
+    code, out, err = run("test", "-o", "json", "ERROR", str(path))
+    assert code == 0, err
+    events = [l.rstrip(b"\r").decode("utf-8", "replace") for l in lines if l]
+    assert json.loads(out) == cwfilter.test_metric_filter("ERROR", events)
+    assert json.loads(out)["matches"][0]["eventNumber"] == 199_990  # one empty line before it
+    assert "skipped 1 empty line" in err and "1 event with invalid UTF-8" in err
+    code, _, err = run("test", "-o", "table", "ERROR", str(path))
+    assert code == 0 and "1 of 199999 events matched" in err

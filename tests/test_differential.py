@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 
+import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -180,7 +181,22 @@ def test_filter_index_offers_escaped_matches(path, value, form, data):
 def test_block_filter_never_hides_a_matching_line(tree, lines):
     """A block that `block_filter` rules out holds no line the pattern matches (grep-style skip)."""
     compiled = _compile(tree)
-    lines = [line.replace("\n", " ").replace("\r", " ") for line in lines]  # one event per line
-    block = "\n".join(lines) + "\n"
+    # One event per line, as a reader hands them over (invalid UTF-8 already replaced).
+    lines = [line.replace("\n", " ").replace("\r", " ").encode("utf-8", "replace").decode() for line in lines]
+    block = ("\n".join(lines) + "\n").encode("utf-8")
     if compiled.block_filter is not None and not compiled.block_filter(block):
         assert not any(interpret(compiled.tree, LogEvent(line)) for line in lines), (compiled.text, lines)
+
+
+@pytest.mark.parametrize("pattern, line", [
+    ('{ $.userIdentity.type = "Root" }', r'{"userIdentity":{"type":"\u0052oot"}}'),
+    ('{ $.eventName = "Delete*" }', r'{"eventName":"Dele\u0074eTrail"}'),
+    ('{ $.a = "caf\u00e9" }', r'{"a":"caf\u00e9"}'),
+    ('{ $.a = "caf\u00e9*" }', '{"a":"caf\u00e9 cr\u00e8me"}'),
+])
+def test_block_filter_keeps_a_block_whose_match_is_spelled_with_escapes(pattern, line):
+    compiled = cwfilter.compile_pattern(pattern)
+    assert compiled.matches(line)
+    block = ("noise line\n" * 3 + line + "\n").encode("utf-8")
+    assert compiled.block_filter is not None and compiled.block_filter(block)
+    assert not compiled.block_filter(b"noise line\n" * 4)
