@@ -168,8 +168,22 @@ def _numbered_line_events(
                         continue
                     data, discarding = data[cut + 1 :], False
                     line_no += 1
-                data = pending + data if pending else data
+                start = 0
+                if pending and not first and (nl := data.find(b"\n")) >= 0:
+                    # The line begun in the previous read ends here: settle it on its own, and
+                    # leave the read as it is (no copy of it with the line's start in front).
+                    line_no += 1
+                    message = _line_message(pending + data[:nl], name, line_no, stats)
+                    if message is not None:
+                        number += 1
+                        yield number, message
+                    pending, start = b"", nl + 1
+                elif pending:
+                    data = pending + data
                 cut = data.rfind(b"\n") + 1
+                if cut <= start:
+                    data = data[start:]
+                    cut = 0
                 if cut == 0:
                     if len(data) > MAX_EVENT_BYTES + 2:  # a line this long is rejected (M6)
                         stats.reject_oversize(f"{_display(name)} line {line_no + 1}")
@@ -181,20 +195,20 @@ def _numbered_line_events(
                     first = False
                     if data.startswith(UTF8_BOM):
                         data, cut = data[len(UTF8_BOM):], cut - len(UTF8_BOM)
-                # The tests below run on all of `data`, not on a copy of its complete lines: the
-                # part after the last line break holds no line break, so it cannot make a line
-                # empty, and it can only make the block look like it may match (then the lines
-                # are split and tested one by one).
-                plain = cut <= MAX_EVENT_BYTES and _plain_lines(data)
+                # The block is data[start:cut]. The tests below run on all of `data`, not on a
+                # copy of the block: what lies outside it holds no empty line and no line break
+                # of the block, and can only make the block look like it may match (then its
+                # lines are split and tested one by one).
+                plain = cut - start <= MAX_EVENT_BYTES and _plain_lines(data, start)
                 if plain and block_filter is not None and not block_filter(data):
                     # No line of the block can match: count its events without splitting it.
-                    lines = data.count(b"\n")
+                    lines = data.count(b"\n", start)
                     number += lines
                     stats.events += lines
                     line_no += lines
                     pending = data[cut:]
                     continue
-                block, pending = data[:cut], data[cut:]
+                block, pending = data[start:cut], data[cut:]
                 if plain:
                     # Valid UTF-8, no empty line, no CR, none oversize: one line, one event.
                     messages = block.decode("utf-8").split("\n")
@@ -228,16 +242,17 @@ def _numbered_line_events(
                 stream.close()
 
 
-def _plain_lines(block: bytes) -> bool:
-    """Whether each line of `block` is one event as it stands: no CR to strip, no empty line,
-    valid UTF-8 (a character cut off at the very end of the block is allowed: the next read
-    completes it). The searches run at memchr speed."""
-    if b"\r" in block or block.startswith(b"\n") or _blank_line_search()(block):
+def _plain_lines(data: bytes, start: int = 0) -> bool:
+    """Whether each line of `data` from `start` is one event as it stands: no CR to strip, no
+    empty line, valid UTF-8 (a character cut off at the very end is allowed: the next read
+    completes it). The searches run at memchr speed; CRs and empty lines are looked for in all
+    of `data`, which can only say no more often."""
+    if b"\r" in data or data.startswith(b"\n", start) or _blank_line_search()(data):
         return False
-    if block.isascii():
+    if data.isascii():
         return True
     try:
-        codecs.utf_8_decode(block, "strict", False)
+        codecs.utf_8_decode(memoryview(data)[start:], "strict", False)
     except UnicodeDecodeError:
         return False
     return True
