@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from cwfilter.grammar.loader import cache_dir, load_grammar
 
 PATTERN = '{ $.eventName = "ConsoleLogin" && $.errorMessage = "Failed*" }'
