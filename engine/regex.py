@@ -106,6 +106,10 @@ def _always(text: str) -> bool:
     return True
 
 
+def _never(block: bytes) -> bool:
+    return False
+
+
 def literal_search(needle: str) -> Callable[[bytes], bool]:
     """A test for whether UTF-8 `needle` occurs in a block of UTF-8 bytes.
 
@@ -114,6 +118,11 @@ def literal_search(needle: str) -> Callable[[bytes], bool]:
     escapes (so no character is special); other bytes stay as they are, because RE2 reads a
     pattern as UTF-8, where ``\\xHH`` would mean a code point, not a byte.
     """
+    try:
+        needle.encode("utf-8")
+    except UnicodeEncodeError:
+        # A lone surrogate (a pattern given as undecodable bytes) never occurs in UTF-8 text.
+        return _never
     pattern = "".join(f"\\x{ord(c):02x}" if c < "\x80" else c for c in needle)
     search = re2.compile(pattern.encode("utf-8"), _OPTIONS).search
     return lambda block: search(block) is not None

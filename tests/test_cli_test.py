@@ -414,3 +414,13 @@ def test_blocks_skipped_whole_still_account_for_every_line(tmp_path):
     assert "skipped 1 empty line" in err and "1 event with invalid UTF-8" in err
     code, _, err = run("test", "-o", "table", "ERROR", str(path))
     assert code == 0 and "1 of 199999 events matched" in err
+
+
+def test_pattern_with_undecodable_bytes_from_argv(tmp_path):
+    """A quoted term given as bytes that are not UTF-8 (read as a lone surrogate) runs without a
+    traceback: the same bytes in a log line decode to U+FFFD, so nothing matches (exit 1)."""
+    path = tmp_path / "bytes.log"
+    path.write_bytes(b"a\xffb\n" + b"plain line\n" * 100_000)
+    code, out, err = run("test", "-o", "text", '"\udcff"', path)
+    assert (code, out) == (1, "") and "Traceback" not in err, err
+    assert "1 event with invalid UTF-8" in err

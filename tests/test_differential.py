@@ -200,3 +200,24 @@ def test_block_filter_keeps_a_block_whose_match_is_spelled_with_escapes(pattern,
     block = ("noise line\n" * 3 + line + "\n").encode("utf-8")
     assert compiled.block_filter is not None and compiled.block_filter(block)
     assert not compiled.block_filter(b"noise line\n" * 4)
+
+
+@pytest.mark.parametrize("pattern, message", [
+    ('"a\udcffb"', "x a\udcffb x"),
+    ('{ $.a = "x\udcff" }', None),  # JSON text cannot hold a lone surrogate: nothing to match
+    ('[a = "x\udcff*", ...]', "x\udcffy rest"),
+    ('?"\udcffq" ?zz', "\udcffq"),
+])
+def test_block_filter_of_a_pattern_with_a_lone_surrogate(pattern, message):
+    """A pattern given as undecodable bytes (argv's surrogateescape) compiles; its needle never
+    occurs in UTF-8 text, whose invalid bytes a reader turns into U+FFFD."""
+    compiled = cwfilter.compile_pattern(pattern)
+    if message is None:
+        message = '{"a": "x\udcff"}'
+    else:
+        assert compiled.matches(message)  # text from a caller, as given
+    line = message.replace("\udcff", "\ufffd")  # as a reader decodes the same bytes
+    assert not compiled.matches(line)
+    assert not compiled.block_filter((line + "\n").encode())
+    if pattern.startswith("?"):
+        assert compiled.block_filter(b"zz\n")
