@@ -42,7 +42,7 @@ __all__ = sorted(
 def __getattr__(name: str) -> Any:
     if name == "explain":
         # Not re-exported by `cwfilter.engine`, where `explain` is also the name of a submodule.
-        from .engine.explain import explain
+        from .engine.authoring.explain import explain
 
         globals()[name] = explain
         return explain
@@ -65,4 +65,4 @@ if TYPE_CHECKING:  # pragma: no cover
         compile_pattern, evaluate_alarm, evaluate_composite, load_config, test_metric_filter,
     )
     from .engine import FilterPattern, Simulation, lint_pattern, load_sources
-    from .engine.explain import explain
+    from .engine.authoring.explain import explain

@@ -261,7 +261,7 @@ def _plain_lines(data: bytes, start: int = 0) -> bool:
 @functools.cache
 def _blank_line_search() -> Any:
     """A test for an empty line inside a block (RE2: ten times faster than `in` for this needle)."""
-    from .engine.regex import literal_search
+    from .engine.matching.regex import literal_search
 
     return literal_search("\n\n")
 
@@ -539,7 +539,7 @@ def check_command(
     (`metricFilters[3].filterPattern`), plus lint warnings (CWF1xx), values that cannot be
     resolved without deploying and wiring checks (CWF2xx). Exit status: 0 valid, 2 invalid.
     """
-    from .engine.sources import check_sources, parse_parameters
+    from .engine.config.sources import check_sources, parse_parameters
 
     try:
         # The service's checks, lint warnings for each valid filterPattern, and the wiring checks.
@@ -553,7 +553,7 @@ def check_command(
     if output is CheckOutput.json:
         typer.echo(json.dumps([i.as_json() for i in issues], indent=4, ensure_ascii=False))
     elif output is CheckOutput.sarif:
-        from .engine.sources.sarif import to_sarif
+        from .engine.config.sources.sarif import to_sarif
 
         typer.echo(json.dumps(to_sarif(issues, __version__), indent=2, ensure_ascii=False))
     else:
@@ -629,7 +629,7 @@ class _Renderer:
             sys.stdout.write(json.dumps(change.detail(), ensure_ascii=False) + "\n")
             sys.stdout.flush()
         elif self.output is RunOutput.table:
-            from .engine.pipeline import iso
+            from .engine.metrics.pipeline import iso
 
             line = f"{iso(t.timestamp)}  {t.alarm_name}  {t.old_state} -> {t.new_state}  {t.new_reason}"
             if _colour(sys.stdout):
@@ -637,7 +637,7 @@ class _Renderer:
                 line = typer.style(line, fg=colour)
             typer.echo(line)
         elif self.output is RunOutput.emf:
-            from .engine.pipeline import iso
+            from .engine.metrics.pipeline import iso
 
             _note(f"{iso(t.timestamp)} alarm {t.alarm_name}: {t.old_state} -> {t.new_state}")
         if self.on_transition and change.actions():
@@ -678,7 +678,7 @@ class _Renderer:
 
     def finish(self, summary: dict) -> None:
         if self.output is RunOutput.json:
-            from .engine.alarms import history_item
+            from .engine.alarms.evaluate import history_item
 
             doc = {"metrics": _group_metrics(self.kept, self.statistics), "summary": summary}
             if self.transitions or summary.get("alarms"):
@@ -728,7 +728,7 @@ def _render_run_table(datapoints: list[Any], statistics: list[str]) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from .engine.series import STANDARD_STATISTICS
+    from .engine.metrics.series import STANDARD_STATISTICS
 
     console = Console(highlight=False)
     if not datapoints:
@@ -841,11 +841,11 @@ def run_command(
     Exit status: 0 when the run completed, 2 for a bad config, option or unreadable input.
     Bad events (invalid UTF-8, oversize, malformed JSON) are counted in the summary, not fatal.
     """
-    from .engine.config import ConfigError
-    from .engine.inputs import FORMATS
-    from .engine.pipeline import Engine
-    from .engine.runner import RunOptions, RunResult, UnboundInputError, run
-    from .engine.series import parse_statistic
+    from .engine.config.native import ConfigError
+    from .engine.inputs.readers import FORMATS
+    from .engine.metrics.pipeline import Engine
+    from .engine.metrics.runner import RunOptions, RunResult, UnboundInputError, run
+    from .engine.metrics.series import parse_statistic
 
     if output is None:
         output = RunOutput.table if sys.stdout.isatty() else RunOutput.json
@@ -862,7 +862,7 @@ def run_command(
         except ValueError as exc:
             _error(str(exc))
             raise typer.Exit(EXIT_ERROR) from None
-    from .engine.sources import load_sources, parse_parameters
+    from .engine.config.sources import load_sources, parse_parameters
 
     try:
         params = parse_parameters(parameter)
@@ -963,8 +963,8 @@ def _follow_stream(spec: str, engine: Any, renderer: _Renderer) -> Any:
     While it waits, the wall clock advances the engine too (DECISIONS A1), so periods close on
     time even when no new events arrive.
     """
-    from .engine.follow import FollowStream
-    from .engine.inputs import parse_input_spec
+    from .engine.inputs.follow import FollowStream
+    from .engine.inputs.readers import parse_input_spec
 
     path, group = parse_input_spec(spec)
 
@@ -1010,7 +1010,7 @@ def explain_command(
     pattern or input.
     """
     from . import PatternError
-    from .engine.explain import explain_many, pattern_kind
+    from .engine.authoring.explain import explain_many, pattern_kind
 
     if events_json is not None and files:
         _error("give FILE arguments or --events-json, not both")
@@ -1079,7 +1079,7 @@ def lint_command(
     Exit status: 0 no warning, 1 warnings, 2 an invalid pattern or an unknown code.
     """
     from . import PatternError
-    from .engine.lint import lint_pattern
+    from .engine.authoring.lint import lint_pattern
 
     try:
         findings = lint_pattern(pattern, _split_codes(ignore))
@@ -1111,7 +1111,7 @@ def _print_pictures(picture: Any, stream: Any) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from .engine.report import default_statistic, metric_grid, sparkline, terminal_chart
+    from .engine.report.picture import default_statistic, metric_grid, sparkline, terminal_chart
 
     console = Console(file=stream, highlight=False)
     width = max(40, min(console.width, 160))
@@ -1153,7 +1153,7 @@ def _print_pictures(picture: Any, stream: Any) -> None:
 
 
 def _write_report(picture: Any, path: str) -> None:
-    from .engine.report import render_html
+    from .engine.report.picture import render_html
 
     with open(path, "w", encoding="utf-8") as f:
         f.write(render_html(picture, version=__version__))
@@ -1172,8 +1172,8 @@ def plot_command(
 
     Exit status: 0 done, 2 unreadable results or config.
     """
-    from .engine.config import ConfigError
-    from .engine.report import build_picture
+    from .engine.config.native import ConfigError
+    from .engine.report.picture import build_picture
 
     try:
         text = sys.stdin.read() if results == "-" else open(results, encoding="utf-8").read()  # noqa: SIM115
@@ -1186,7 +1186,7 @@ def plot_command(
         raise typer.Exit(EXIT_ERROR) from None
     kwargs: dict[str, Any] = {}
     if config:
-        from .engine.sources import load_sources
+        from .engine.config.sources import load_sources
 
         try:
             cfg = load_sources([config] if isinstance(config, str) else list(config), {}).config
@@ -1214,8 +1214,8 @@ def plot_command(
 
 def _run_pictures(renderer: Any, summary: dict, cfg: Any, config_name: str, plot: bool, report: Optional[str]) -> None:
     """`run --plot` / `run --report`: pictures of the run just made, exact from its samples."""
-    from .engine.alarms import history_item
-    from .engine.report import build_picture
+    from .engine.alarms.evaluate import history_item
+    from .engine.report.picture import build_picture
 
     doc = {
         "metrics": _group_metrics(renderer.kept, renderer.statistics),
@@ -1259,8 +1259,8 @@ def import_command(
     `cwfilter import template.yaml > cwfilter.yaml`. Exit status: 0 written, 2 when a source has
     an error (a value that cannot be resolved, an invalid filter or alarm).
     """
-    from .engine.config import ConfigError
-    from .engine.sources import load_sources, parse_parameters, render_native
+    from .engine.config.native import ConfigError
+    from .engine.config.sources import load_sources, parse_parameters, render_native
 
     try:
         loaded = load_sources(sources, parse_parameters(parameter), on_warning=lambda w: _note(str(w)))
@@ -1275,8 +1275,8 @@ def import_command(
 
 def _agent_inputs(path: str, params: dict, root: Optional[str], fmt: str, follow: bool, options: Any) -> list:
     """The inputs `--agent-config` adds: each collected file's events, bound to its log group."""
-    from .engine.sources.agent import AgentConfigError, agent_inputs, is_agent_config
-    from .engine.sources.documents import DocumentError, parse_text
+    from .engine.config.sources.agent import AgentConfigError, agent_inputs, is_agent_config
+    from .engine.config.sources.documents import DocumentError, parse_text
 
     if fmt != "auto" or follow:
         _error("--agent-config reads files as the agent does: it takes neither --format nor --follow")
@@ -1337,7 +1337,7 @@ def unit_command(
     """
     import re
 
-    from .engine.scenario import ScenarioError, junit_xml as render_junit, load_scenario, run_scenario
+    from .engine.testing.scenario import ScenarioError, junit_xml as render_junit, load_scenario, run_scenario
 
     try:
         select = re.compile(run).search if run is not None else None
@@ -1432,7 +1432,7 @@ def rules_cis_command(
     (listing those events) or none, and which alarm watches it. Exit status: 0 printed, or every
     control covered with an alarm; 1 when --check finds a control not covered; 2 for bad input.
     """
-    from .engine import cis
+    from .engine.testing import cis
 
     if version not in cis.VERSIONS:
         _error(f"unknown --version {version!r}; one of {', '.join(cis.VERSIONS)}")
@@ -1458,8 +1458,8 @@ def rules_cis_command(
     if log_group or namespace or sns_topic:
         _error("--log-group, --namespace and --sns-topic shape the printed pack; --check reads them from CONFIG")
         raise typer.Exit(EXIT_ERROR)
-    from .engine.config import ConfigError
-    from .engine.sources import load_sources
+    from .engine.config.native import ConfigError
+    from .engine.config.sources import load_sources
 
     try:
         # The config may come from any source `check` reads (CloudFormation, CDK, Terraform ...).

@@ -11,7 +11,7 @@ import re
 import pytest
 
 import cwfilter
-from cwfilter.engine.compiler import compile_tree
+from cwfilter.engine.matching.compiler import compile_tree
 from cwfilter.engine.events import LogEvent
 
 APACHE_PATTERN = "[ip, id, user, ts, request, status = 5*, bytes > 1000]"

@@ -17,8 +17,8 @@ import json
 import tracemalloc
 from pathlib import Path
 
-from cwfilter.engine.config import load_config
-from cwfilter.engine.pipeline import Engine
+from cwfilter.engine.config.native import load_config
+from cwfilter.engine.metrics.pipeline import Engine
 
 T0 = 1_704_067_200_000  # 2024-01-01T00:00:00Z
 SPACING_MS = 600  # 100 events a minute: a 60 s period of one series holds about 10 samples

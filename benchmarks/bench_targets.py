@@ -20,7 +20,7 @@ import pytest
 
 import cwfilter
 from cwfilter.engine.events import LogEvent, split_fields
-from cwfilter.engine.pipeline import Engine
+from cwfilter.engine.metrics.pipeline import Engine
 
 from workloads import (
     APACHE_PATTERN,

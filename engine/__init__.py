@@ -10,36 +10,36 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 _EXPORTS = {
-    "AlarmResult": "alarms",
-    "evaluate_alarm": "alarms",
-    "evaluate_composite": "alarms",
-    "validate_alarm": "alarms",
-    "CompiledPattern": "compiler",
-    "compile_pattern": "compiler",
-    "compile_tree": "compiler",
-    "Config": "config",
-    "MetricFilter": "config",
-    "MetricTransformation": "config",
-    "check_config": "config",
-    "load_config": "config",
+    "AlarmResult": "alarms.evaluate",
+    "evaluate_alarm": "alarms.evaluate",
+    "evaluate_composite": "alarms.evaluate",
+    "validate_alarm": "alarms.evaluate",
+    "CompiledPattern": "matching.compiler",
+    "compile_pattern": "matching.compiler",
+    "compile_tree": "matching.compiler",
+    "Config": "config.native",
+    "MetricFilter": "config.native",
+    "MetricTransformation": "config.native",
+    "check_config": "config.native",
+    "load_config": "config.native",
     "ConfigError": "errors",
     "ConfigIssue": "errors",
     "EngineError": "errors",
     "LogEvent": "events",
-    "Explanation": "explain",
-    "FilterPattern": "builder",
-    "FilterPatternError": "builder",
-    "Finding": "lint",
-    "lint_pattern": "lint",
-    "AlarmChange": "pipeline",
-    "Datapoint": "pipeline",
-    "Engine": "pipeline",
-    "test_metric_filter": "testing",
-    "Simulation": "scenario",
-    "load_scenario": "scenario",
-    "run_scenario": "scenario",
-    "load_sources": "sources",
-    "check_sources": "sources",
+    "Explanation": "authoring.explain",
+    "FilterPattern": "authoring.builder",
+    "FilterPatternError": "authoring.builder",
+    "Finding": "authoring.lint",
+    "lint_pattern": "authoring.lint",
+    "AlarmChange": "metrics.pipeline",
+    "Datapoint": "metrics.pipeline",
+    "Engine": "metrics.pipeline",
+    "test_metric_filter": "testing.metric_filter",
+    "Simulation": "testing.scenario",
+    "load_scenario": "testing.scenario",
+    "run_scenario": "testing.scenario",
+    "load_sources": "config.sources",
+    "check_sources": "config.sources",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -59,15 +59,15 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
-    from .alarms import AlarmResult, evaluate_alarm, evaluate_composite, validate_alarm
-    from .builder import FilterPattern, FilterPatternError
-    from .compiler import CompiledPattern, compile_pattern, compile_tree
-    from .config import Config, MetricFilter, MetricTransformation, check_config, load_config
+    from .alarms.evaluate import AlarmResult, evaluate_alarm, evaluate_composite, validate_alarm
+    from .authoring.builder import FilterPattern, FilterPatternError
+    from .matching.compiler import CompiledPattern, compile_pattern, compile_tree
+    from .config.native import Config, MetricFilter, MetricTransformation, check_config, load_config
     from .errors import ConfigError, ConfigIssue, EngineError
     from .events import LogEvent
-    from .explain import Explanation
-    from .lint import Finding, lint_pattern
-    from .pipeline import AlarmChange, Datapoint, Engine
-    from .scenario import Simulation, load_scenario, run_scenario
-    from .sources import check_sources, load_sources
-    from .testing import test_metric_filter
+    from .authoring.explain import Explanation
+    from .authoring.lint import Finding, lint_pattern
+    from .metrics.pipeline import AlarmChange, Datapoint, Engine
+    from .testing.scenario import Simulation, load_scenario, run_scenario
+    from .config.sources import check_sources, load_sources
+    from .testing.metric_filter import test_metric_filter

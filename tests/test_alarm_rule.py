@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from cwfilter.engine.alarms import (
+from cwfilter.engine.alarms.evaluate import (
     CompositeAlarmEvaluator,
     CompositeCycleError,
     composite_evaluation_order,

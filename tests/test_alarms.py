@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from cwfilter.engine.alarms import (
+from cwfilter.engine.alarms.evaluate import (
     AlarmEvaluator,
     AlarmResult,
     Datapoint,

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 import cwfilter
 from cwfilter import FilterPattern as F
-from cwfilter.engine.builder import FilterPatternError
+from cwfilter.engine.authoring.builder import FilterPatternError
 
 # --------------------------------------------------------------------------- strategies
 

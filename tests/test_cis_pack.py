@@ -20,11 +20,11 @@ from pathlib import Path
 import cwfilter
 import pytest
 import yaml
-from cwfilter.engine import cis
-from cwfilter.engine.config import load_config
+from cwfilter.engine.testing import cis
+from cwfilter.engine.config.native import load_config
 
 REPO = Path(__file__).resolve().parent.parent
-DATA = REPO / "engine" / "cis_data"
+DATA = REPO / "engine" / "testing" / "cis_data"
 CONFORMANCE = Path(__file__).parent / "data" / "conformance" / "cis-patterns.json"
 CORPUS = Path(__file__).parent / "data" / "corpus" / "cloudtrail"
 ENTRIES = json.loads(CONFORMANCE.read_text(encoding="utf-8"))

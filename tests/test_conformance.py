@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 import cwfilter
-from cwfilter.engine.interpret import interpret, interpret_extract
+from cwfilter.engine.matching.interpret import interpret, interpret_extract
 from cwfilter.engine.events import LogEvent
 
 DATA = Path(__file__).parent / "data" / "conformance"

@@ -1,6 +1,6 @@
 """The compiled matchers agree with the plain tree-walking interpreter, on generated patterns and events.
 
-The interpreter (`cwfilter.engine.interpret`) implements DECISIONS directly and slowly; the
+The interpreter (`cwfilter.engine.matching.interpret`) implements DECISIONS directly and slowly; the
 compiler adds specialised closures and escape-aware prefilters. Any disagreement is a bug in one
 of them. Patterns are printed with `unparse` and parsed back, so the printer is exercised too.
 """
@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 import cwfilter
 from cwfilter.engine.events import LogEvent
-from cwfilter.engine.interpret import interpret, interpret_extract
+from cwfilter.engine.matching.interpret import interpret, interpret_extract
 
 from strategies import json_messages, json_patterns as json_patterns_strategy_, line_messages, messages, patterns
 
@@ -132,10 +132,10 @@ def test_line_regex_agrees_with_field_splitting(message, before, rest, after, co
 @settings(max_examples=max(500, EXAMPLES // 4), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(trees=st.lists(json_patterns_strategy(), min_size=3, max_size=8), messages=st.lists(json_messages(), min_size=1, max_size=5))
 def test_filter_index_never_drops_a_matching_filter(trees, messages):
-    """The engine's literal index (engine/routing.py) may offer extra filters, never miss one."""
+    """The engine's literal index (engine/matching/routing.py) may offer extra filters, never miss one."""
     from types import SimpleNamespace
 
-    from cwfilter.engine.routing import FilterIndex
+    from cwfilter.engine.matching.routing import FilterIndex
 
     filters = []
     for tree in trees:
@@ -160,7 +160,7 @@ def test_filter_index_offers_escaped_matches(path, value, form, data):
     import json
     from types import SimpleNamespace
 
-    from cwfilter.engine.routing import FilterIndex
+    from cwfilter.engine.matching.routing import FilterIndex
 
     obj: object = value
     for key in reversed(path):

@@ -198,7 +198,7 @@ def test_integers_beyond_2_53_compare_as_doubles():
     """Regression: the compiler compared a JSON integer with a number literal exactly, where
     DECISIONS P9 says numbers compare as IEEE doubles (9007199254740993 reads as ...992)."""
     from cwfilter.engine.events import LogEvent
-    from cwfilter.engine.interpret import interpret
+    from cwfilter.engine.matching.interpret import interpret
 
     pattern = cwfilter.compile_pattern("{ $.n = 9007199254740992 }")
     message = '{"n": 9007199254740993}'

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 import cwfilter
-from cwfilter.engine.explain import MATCHED, NOT_EVALUATED, NOT_MATCHED, explain
+from cwfilter.engine.authoring.explain import MATCHED, NOT_EVALUATED, NOT_MATCHED, explain
 
 from strategies import messages, patterns
 

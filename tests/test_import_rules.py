@@ -26,7 +26,7 @@ PACKAGE = "cwfilter"
 GRAMMAR_FORBIDDEN_THIRD_PARTY = {"pydantic", "sortedcontainers", "typer", "rich", "re2", "orjson", "yaml"}
 GRAMMAR_ALLOWED_THIRD_PARTY = {"lark"}
 ENGINE_FORBIDDEN_THIRD_PARTY = {"typer", "rich", "click"}
-INTERPRET = f"{PACKAGE}.engine.interpret"
+INTERPRET = f"{PACKAGE}.engine.matching.interpret"
 CLI = f"{PACKAGE}.cli"
 
 
@@ -141,7 +141,7 @@ def violations(module: Module, imports: list[Import]) -> list[str]:
          {"cwfilter.engine.interpret", "cwfilter.engine.interpret.interpret"}),
         ("import pydantic.fields as f", "cwfilter.grammar.nodes", False, {"pydantic.fields"}),
         ("def f():\n    from rich.table import Table", "cwfilter.engine.x", False, {"rich.table", "rich.table.Table"}),
-        ("importlib.import_module('cwfilter.engine.interpret')", "cwfilter.cli", False, {"cwfilter.engine.interpret"}),
+        ("importlib.import_module('cwfilter.engine.matching.interpret')", "cwfilter.cli", False, {"cwfilter.engine.matching.interpret"}),
         ("from .. import __version__", "cwfilter.engine.x", False, {"cwfilter", "cwfilter.__version__"}),
     ],
 )
@@ -160,11 +160,11 @@ def test_imports_are_resolved(source, module, is_package, expected):
         ("import numpy", "cwfilter.grammar.parser", True),  # neither stdlib nor lark
         ("import lark\nimport re\nfrom __future__ import annotations\nfrom . import nodes", "cwfilter.grammar.parser",
          False),
-        ("import typer", "cwfilter.engine.compiler", True),
-        ("from rich.console import Console", "cwfilter.engine.compiler", True),
-        ("import pydantic, sortedcontainers, re2\nfrom ..grammar import nodes", "cwfilter.engine.config", False),
-        ("from . import interpret", "cwfilter.engine.compiler", True),
-        ("from .engine.interpret import interpret", "cwfilter.cli", True),
+        ("import typer", "cwfilter.engine.matching.compiler", True),
+        ("from rich.console import Console", "cwfilter.engine.matching.compiler", True),
+        ("import pydantic, sortedcontainers, re2\nfrom ..grammar import nodes", "cwfilter.engine.config.native", False),
+        ("from . import interpret", "cwfilter.engine.matching.compiler", True),
+        ("from .engine.matching.interpret import interpret", "cwfilter.cli", True),
         ("from .engine import compile_pattern", "cwfilter.cli", False),
         ("from .cli import main", "cwfilter.__main__", False),
         ("from .cli import main", "cwfilter", True),

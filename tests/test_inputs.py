@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from cwfilter.engine.inputs import (
+from cwfilter.engine.inputs.readers import (
     FORMATS,
     MAX_EVENT_BYTES,
     InputError,

@@ -1,4 +1,4 @@
-"""Tests of the reference interpreter `cwfilter.engine.interpret`.
+"""Tests of the reference interpreter `cwfilter.engine.matching.interpret`.
 
 The syntax trees are built by hand from `cwfilter.grammar.nodes` (never by the parser), so these
 tests check the interpreter alone: first against a sample of the conformance cases, then against
@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from cwfilter.engine.events import LogEvent
-from cwfilter.engine.interpret import interpret, interpret_extract
+from cwfilter.engine.matching.interpret import interpret, interpret_extract
 from cwfilter.grammar import nodes as n
 
 DATA = Path(__file__).parent / "data"

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 import cwfilter
-from cwfilter.engine.lint import RULES, lint_pattern
+from cwfilter.engine.authoring.lint import RULES, lint_pattern
 
 REPO = Path(__file__).parent.parent
 README = REPO / "README.md"

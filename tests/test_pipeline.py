@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from cwfilter.engine.config import load_config
-from cwfilter.engine.pipeline import Datapoint, Engine
+from cwfilter.engine.config.native import load_config
+from cwfilter.engine.metrics.pipeline import Datapoint, Engine
 
 T0 = 1_704_067_200_000  # 2024-01-01T00:00:00Z
 SECOND = 1000

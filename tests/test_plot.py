@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from cwfilter.engine.report import AlarmView, StateSpan, TransitionRow, sparkline, terminal_chart
+from cwfilter.engine.report.picture import AlarmView, StateSpan, TransitionRow, sparkline, terminal_chart
 
 FIXTURES = Path(__file__).parent / "fixtures" / "report"
 CONFIG = FIXTURES / "config.yaml"

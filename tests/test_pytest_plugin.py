@@ -20,7 +20,7 @@ BUNDLED = [
     FIXTURES / "checkout.yaml",
     FIXTURES / "json_api.yaml",
     *sorted(EXAMPLE_TESTS.glob("test_*.cwfilter.yaml")),
-    *sorted((REPO / "engine" / "cis_data" / "scenarios").glob("*.yaml")),
+    *sorted((REPO / "engine" / "testing" / "cis_data" / "scenarios").glob("*.yaml")),
 ]
 # Run pytest on files outside pytester's directory without writing a cache into the repository,
 # and without the hypothesis plugin, whose start-up costs seconds per in-process run.

@@ -26,14 +26,14 @@ from hypothesis import strategies as st
 
 import cwfilter
 from cwfilter import PatternError
-from cwfilter.engine.alarms import validate_alarm
-from cwfilter.engine.config import iter_config_issues, load_config
+from cwfilter.engine.alarms.evaluate import validate_alarm
+from cwfilter.engine.config.native import iter_config_issues, load_config
 from cwfilter.engine.events import LogEvent
-from cwfilter.engine.explain import explain
-from cwfilter.engine.interpret import interpret
-from cwfilter.engine.lint import lint_pattern
-from cwfilter.engine.pipeline import Datapoint, Engine
-from cwfilter.engine.runner import RunOptions, RunResult, run
+from cwfilter.engine.authoring.explain import explain
+from cwfilter.engine.matching.interpret import interpret
+from cwfilter.engine.authoring.lint import lint_pattern
+from cwfilter.engine.metrics.pipeline import Datapoint, Engine
+from cwfilter.engine.metrics.runner import RunOptions, RunResult, run
 
 CWFILTER = Path(sys.executable).parent / ("cwfilter.exe" if os.name == "nt" else "cwfilter")
 T0 = 1_704_067_200_000  # 2024-01-01T00:00:00Z
@@ -140,7 +140,7 @@ def test_list_as_comparison_operator_is_reported_not_type_error():
 def test_list_as_cloudformation_resource_type_is_reported_not_type_error(tmp_path):
     # Found by test_fuzz (mutated configs): a `Ref` to a resource whose Type was a list looked the
     # Type up in a dict and raised "TypeError: unhashable type".
-    from cwfilter.engine.sources import load_sources
+    from cwfilter.engine.config.sources import load_sources
 
     template = {"AWSTemplateFormatVersion": "2010-09-09", "Resources": {
         "Group": {"Type": ["AWS::Logs::LogGroup"], "Properties": {"LogGroupName": "/app"}},

@@ -12,10 +12,10 @@ from hypothesis import strategies as st
 
 import cwfilter
 from cwfilter.engine.events import NOT_JSON, LogEvent, decode_json_fast
-from cwfilter.engine.inputs import InputStats, read_events
-from cwfilter.engine.interpret import interpret
-from cwfilter.engine.pipeline import Engine
-from cwfilter.engine.routing import FilterIndex
+from cwfilter.engine.inputs.readers import InputStats, read_events
+from cwfilter.engine.matching.interpret import interpret
+from cwfilter.engine.metrics.pipeline import Engine
+from cwfilter.engine.matching.routing import FilterIndex
 
 from strategies import json_messages, json_patterns
 

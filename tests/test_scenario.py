@@ -13,7 +13,7 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
-from cwfilter.engine.scenario import (
+from cwfilter.engine.testing.scenario import (
     Failure,
     ScenarioError,
     ScenarioFailure,

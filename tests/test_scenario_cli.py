@@ -23,7 +23,7 @@ PASSING = [
     FIXTURES / "checkout.yaml",
     FIXTURES / "json_api.yaml",
     *sorted((EXAMPLE / "monitoring" / "tests").glob("test_*.cwfilter.yaml")),
-    *sorted((REPO / "engine" / "cis_data" / "scenarios").glob("*.yaml")),
+    *sorted((REPO / "engine" / "testing" / "cis_data" / "scenarios").glob("*.yaml")),
 ]
 
 
@@ -54,9 +54,9 @@ def test_every_bundled_scenario_passes():
 
 
 def test_there_is_a_scenario_for_every_cis_control():
-    topics = {e["topic"] for e in json.loads((REPO / "engine" / "cis_data" / "cis-patterns.json").read_text())
+    topics = {e["topic"] for e in json.loads((REPO / "engine" / "testing" / "cis_data" / "cis-patterns.json").read_text())
               if e["topic"]}
-    files = {p.stem for p in (REPO / "engine" / "cis_data" / "scenarios").glob("*.yaml")}
+    files = {p.stem for p in (REPO / "engine" / "testing" / "cis_data" / "scenarios").glob("*.yaml")}
     assert files == topics and len(topics) == 15
 
 

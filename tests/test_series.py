@@ -1,4 +1,4 @@
-"""Tests for engine/series.py: statistics against hand-computed values, exact merging, and the
+"""Tests for engine/metrics/series.py: statistics against hand-computed values, exact merging, and the
 period store (bucketing, out-of-order and late samples, closing order, memory bound)."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cwfilter.engine.series import (
+from cwfilter.engine.metrics.series import (
     STANDARD_STATISTICS,
     STATISTICS,
     Aggregate,

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from cwfilter.engine.sources.agent import (
+from cwfilter.engine.config.sources.agent import (
     AgentConfigError,
     TimestampFormat,
     agent_inputs,
@@ -19,7 +19,7 @@ from cwfilter.engine.sources.agent import (
     matching_files,
     read_entries,
 )
-from cwfilter.engine.sources.documents import Document, parse_text
+from cwfilter.engine.config.sources.documents import Document, parse_text
 
 FIXTURE = Path(__file__).parent / "fixtures" / "sources" / "agent"
 CORPUS_BLOCKS = Path(__file__).parent / "data" / "corpus" / "cloudwatch-agent" / "aws-docs-agent-config-blocks.json"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from cwfilter.engine.errors import ConfigError
-from cwfilter.engine.sources import check_sources, detect, load_sources, parse_parameters
+from cwfilter.engine.config.sources import check_sources, detect, load_sources, parse_parameters
 from cwfilter.grammar.alarm_rule import parse_alarm_rule
 
 SOURCES = Path(__file__).parent / "fixtures" / "sources"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import textwrap
 
 import pytest
-from cwfilter.engine.sources import check_sources
+from cwfilter.engine.config.sources import check_sources
 
 COUNT_FILTER = """\
   - filterName: errors

@@ -27,7 +27,7 @@ from datetime import datetime, timedelta, timezone
 from fractions import Fraction
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
-from ..grammar.alarm_rule import (
+from ...grammar.alarm_rule import (
     AlarmRef,
     AlarmRule,
     And,
@@ -41,7 +41,7 @@ from ..grammar.alarm_rule import (
     iter_alarm_refs,
     parse_alarm_rule,
 )
-from .events import number_text
+from ..events import number_text
 
 __all__ = [
     "ALARM",

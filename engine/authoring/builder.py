@@ -34,7 +34,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from ..grammar import nodes, parse, parse_selector, unparse
+from ...grammar import nodes, parse, parse_selector, unparse
 
 __all__ = [
     "BuiltPattern",
@@ -91,18 +91,18 @@ class BuiltPattern:
 
     def matches(self, message: str) -> bool:
         """Whether the pattern matches one event message."""
-        from .compiler import compile_pattern
+        from ..matching.compiler import compile_pattern
 
         return compile_pattern(self.text).matches(message)
 
     def extract(self, message: str) -> dict[str, str] | None:
         """The TestMetricFilter ``extractedValues`` of a matching message, else None."""
-        from .compiler import compile_pattern
+        from ..matching.compiler import compile_pattern
 
         return compile_pattern(self.text).extract(message)
 
     def explain(self, message: str):
-        """`cwfilter.engine.explain.explain` for this pattern and `message`."""
+        """`cwfilter.engine.authoring.explain.explain` for this pattern and `message`."""
         from .explain import explain
 
         return explain(self.text, message)
@@ -129,7 +129,7 @@ class BuiltPattern:
             FilterPatternError: with every problem (the service's texts where known), for
                 example dimensions on a term pattern or dimensions with a default value.
         """
-        from .config import iter_config_issues
+        from ..config.native import iter_config_issues
 
         transformation: dict[str, Any] = {
             "metricName": metric_name,

@@ -26,10 +26,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator
 
-from ..grammar import nodes, parse, unparse
-from ..grammar.printer import quote
-from .events import NOT_JSON, compile_wildcard, decode_json, number_text, scalar_text, split_fields
-from .regex import compile_regex
+from ...grammar import nodes, parse, unparse
+from ...grammar.printer import quote
+from ..events import NOT_JSON, compile_wildcard, decode_json, number_text, scalar_text, split_fields
+from ..matching.regex import compile_regex
 
 __all__ = [
     "MATCHED",
@@ -235,7 +235,7 @@ def explain(pattern: str, message: str) -> Explanation:
         reason = failing.reason if failing is not None else None
     extracted = None
     if matched:
-        from .compiler import compile_pattern
+        from ..matching.compiler import compile_pattern
 
         extracted = compile_pattern(pattern).extract(message)
     return Explanation(

@@ -24,11 +24,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from ..grammar import nodes, parse, unparse
-from ..grammar.printer import quote
-from .events import number_text
+from ...grammar import nodes, parse, unparse
+from ...grammar.printer import quote
+from ..events import number_text
 from .explain import hyphen_runs
-from .regex import compile_regex
+from ..matching.regex import compile_regex
 
 __all__ = ["RULES", "Finding", "check_config_with_lint", "lint_pattern", "lint_tree"]
 
@@ -380,8 +380,8 @@ def check_config_with_lint(paths: Sequence[str | Path], ignore: Iterable[str] = 
     Raises:
         ValueError: `ignore` names a code that does not exist.
     """
-    from . import config
-    from .errors import ConfigIssue
+    from ..config import native as config
+    from ..errors import ConfigIssue
 
     skip = set(ignore)
     if skip - set(RULES):

@@ -29,10 +29,10 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from ..grammar import PatternError, nodes, parse, parse_selector
-from .alarms import STANDARD_UNITS
-from .errors import ERROR, WARNING, ConfigError, ConfigIssue
-from .events import number_text
+from ...grammar import PatternError, nodes, parse, parse_selector
+from ..alarms.evaluate import STANDARD_UNITS
+from ..errors import ERROR, WARNING, ConfigError, ConfigIssue
+from ..events import number_text
 
 __all__ = [
     "Config",
@@ -665,9 +665,9 @@ def _check_dimensions(dims: Mapping, dims_key: str, member: str, tree: nodes.Pat
 
 
 def _alarm_validators() -> tuple[Callable | None, Callable | None]:
-    """`validate_alarm` and `validate_composite_alarm` of `cwfilter.engine.alarms`, when they exist."""
+    """`validate_alarm` and `validate_composite_alarm` of `cwfilter.engine.alarms.evaluate`, when they exist."""
     try:
-        from . import alarms
+        from ..alarms import evaluate as alarms
     except ImportError:
         return None, None
     return getattr(alarms, "validate_alarm", None), getattr(alarms, "validate_composite_alarm", None)
@@ -700,7 +700,7 @@ def _check_composite_alarm(alarm: Any, validate: Callable | None) -> Iterator[_F
         for path, message in validate(_for_validation(alarm)):
             yield _Found(_parse_path(path), message)
         return
-    # No validator in cwfilter.engine.alarms: check what composite evaluation relies on.
+    # No validator in cwfilter.engine.alarms.evaluate: check what composite evaluation relies on.
     name = alarm.get("AlarmName")
     if name is None:
         yield _Found(("AlarmName",), "AlarmName is required")
@@ -727,7 +727,7 @@ def _check_composite_alarm(alarm: Any, validate: Callable | None) -> Iterator[_F
 
 def _alarm_rule_parser() -> Callable | None:
     try:
-        from ..grammar.alarm_rule import parse_alarm_rule
+        from ...grammar.alarm_rule import parse_alarm_rule
     except ImportError:
         return None
     return parse_alarm_rule

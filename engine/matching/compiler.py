@@ -18,8 +18,8 @@ import orjson
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from ..grammar import nodes, parse
-from .events import (
+from ...grammar import nodes, parse
+from ..events import (
     INEXACT_FLOAT,
     MISSING,
     NOT_JSON,

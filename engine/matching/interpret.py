@@ -16,8 +16,8 @@ from typing import Any, Callable
 
 import re2
 
-from ..grammar import nodes
-from .events import NOT_JSON, LogEvent, compile_wildcard, scalar_text
+from ...grammar import nodes
+from ..events import NOT_JSON, LogEvent, compile_wildcard, scalar_text
 
 __all__ = ["interpret", "interpret_extract"]
 

@@ -8,8 +8,8 @@ from typing import Callable
 
 import re2
 
-from ..grammar import nodes
-from ..grammar.errors import INVALID_PATTERN, PatternLimitError, PatternRegexError
+from ...grammar import nodes
+from ...grammar.errors import INVALID_PATTERN, PatternLimitError, PatternRegexError
 
 _OPTIONS = re2.Options()
 _OPTIONS.log_errors = False  # errors are raised as PatternError, never printed by the C++ library

@@ -23,9 +23,9 @@ from typing import Sequence
 from sortedcontainers import SortedDict
 
 from .compiler import Atom, getter
-from .events import LogEvent
-from .metrics import RuntimeFilter
-from ..grammar import nodes
+from ..events import LogEvent
+from ..metrics.transform import RuntimeFilter
+from ...grammar import nodes
 
 #: Index a route once this many of its filters can be filed in it; below, plain prefilters win.
 INDEX_FROM = 3

@@ -15,8 +15,8 @@ from typing import Iterable, Iterator
 
 from sortedcontainers import SortedDict
 
-from .metrics import NO_VALUE, MetricKey, RuntimeFilter, build_filter
-from .routing import Route
+from .transform import NO_VALUE, MetricKey, RuntimeFilter, build_filter
+from ..matching.routing import Route
 from .series import STANDARD_STATISTICS, Aggregate, SeriesStore
 
 MINUTE_MS = 60_000
@@ -370,7 +370,7 @@ class AlarmChange:
 
     def detail(self) -> dict:
         """The EventBridge "CloudWatch Alarm State Change" detail."""
-        from .alarms import eventbridge_detail
+        from ..alarms.evaluate import eventbridge_detail
 
         return eventbridge_detail(self.evaluator.alarm, self.transition)
 
@@ -396,7 +396,7 @@ class AlarmBank:
     """
 
     def __init__(self, metric_alarms, composite_alarms, *, lateness: int, account: str | None, region: str | None) -> None:
-        from .alarms import AlarmEvaluator, CompositeAlarmEvaluator, composite_evaluation_order
+        from ..alarms.evaluate import AlarmEvaluator, CompositeAlarmEvaluator, composite_evaluation_order
 
         kw = {}
         if account:

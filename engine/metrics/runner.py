@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Iterator, Sequence
 
-from .inputs import InputStats, parse_input_spec, read_events
+from ..inputs.readers import InputStats, parse_input_spec, read_events
 from .pipeline import Datapoint, Engine
 
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from ..grammar import nodes, parse_selector
-from .compiler import CompiledPattern, compile_pattern, getter
-from .events import INEXACT_FLOAT, MISSING, NOT_JSON, LogEvent, scalar_text
+from ...grammar import nodes, parse_selector
+from ..matching.compiler import CompiledPattern, compile_pattern, getter
+from ..events import INEXACT_FLOAT, MISSING, NOT_JSON, LogEvent, scalar_text
 
 # Returned by value and dimension readers when the event has no usable value.
 NO_VALUE: Any = object()

@@ -454,7 +454,7 @@ def _filter_view(mf: Any, summary: Mapping) -> FilterView:
                    if f.get("filterName") == name and f.get("logGroupName") == group), {})
     warnings: list[str] = []
     try:
-        from .lint import lint_pattern
+        from ..authoring.lint import lint_pattern
 
         warnings = [f"{f.code} {f.message}" for f in lint_pattern(pattern)]
     except ValueError:

@@ -25,9 +25,9 @@ from typing import Any, Iterable
 
 import yaml
 
-from ..grammar import PatternError
-from .compiler import compile_pattern
-from .config import Config
+from ...grammar import PatternError
+from ..matching.compiler import compile_pattern
+from ..config.native import Config
 
 __all__ = [
     "DEFAULT_LOG_GROUP",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from .compiler import compile_pattern
-from .events import LogEvent
+from ..matching.compiler import compile_pattern
+from ..events import LogEvent
 
 
 def test_metric_filter(pattern: str, messages: Iterable[str]) -> dict:

@@ -43,15 +43,15 @@ from xml.etree import ElementTree
 
 import yaml
 
-from ..grammar import PatternError
-from .alarms import INITIAL_REASON, INSUFFICIENT_DATA, STATES
-from .compiler import compile_pattern
-from .config import Config, MetricFilter, iter_config_issues, render_path
-from .errors import ConfigError, ConfigIssue
-from .events import number_text
-from .inputs import FORMATS, InputStats, read_events
-from .pipeline import AlarmChange, Datapoint, Engine, iso
-from .series import parse_statistic
+from ...grammar import PatternError
+from ..alarms.evaluate import INITIAL_REASON, INSUFFICIENT_DATA, STATES
+from ..matching.compiler import compile_pattern
+from ..config.native import Config, MetricFilter, iter_config_issues, render_path
+from ..errors import ConfigError, ConfigIssue
+from ..events import number_text
+from ..inputs.readers import FORMATS, InputStats, read_events
+from ..metrics.pipeline import AlarmChange, Datapoint, Engine, iso
+from ..metrics.series import parse_statistic
 
 __all__ = [
     "Failure",
@@ -571,7 +571,7 @@ class Simulation:
         Every alarm is evaluated by default; a config with many alarms runs faster when a test
         asks about a few of them. The others' results are unchanged by leaving them out.
         """
-        from ..grammar.alarm_rule import parse_alarm_rule
+        from ...grammar.alarm_rule import parse_alarm_rule
 
         composites = {a.get("AlarmName"): a for a in self.config.composite_alarms}
         keep: set[str] = set()
@@ -922,7 +922,7 @@ def _as_config(config: Any) -> Config:
     if isinstance(config, Config):
         return config
     if isinstance(config, (str, Path)):
-        from .sources import load_sources
+        from ..config.sources import load_sources
 
         return load_sources([str(config)], {}).config
     if isinstance(config, Mapping):
@@ -931,7 +931,7 @@ def _as_config(config: Any) -> Config:
             raise ConfigError(issues)
         return _config_from(config)
     if isinstance(config, Sequence):
-        from .sources import load_sources
+        from ..config.sources import load_sources
 
         return load_sources([str(c) for c in config], {}).config
     raise TypeError(f"config: expected a Config, a path, a list of paths or a mapping, "
@@ -1172,7 +1172,7 @@ class _Configs:
             if key not in self.cache:
                 try:
                     # Any source a config is accepted from (native, CloudFormation, CDK, Terraform).
-                    from .sources import load_sources
+                    from ..config.sources import load_sources
 
                     self.cache[key] = load_sources(paths, {}).config
                 except ConfigError as exc:

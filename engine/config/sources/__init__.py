@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..config import Config, MetricFilter, check_config, iter_config_issues, load_config
-from ..errors import ConfigError, ConfigIssue
+from ..native import Config, MetricFilter, check_config, iter_config_issues, load_config
+from ...errors import ConfigError, ConfigIssue
 from . import agent, cloudformation, native, terraform
 from .common import settle
 from .documents import Document, DocumentError, parse_text
@@ -337,7 +337,7 @@ def _unused_parameters(parameters: Mapping[str, str], scan: _Scan) -> list[Findi
 def _lint(items: Sequence[SourceItem], ignore: Sequence[str]) -> list[Finding]:
     """Lint warnings (CWF1xx, `engine.lint`) for the valid pattern of each metric filter."""
     try:
-        from ..lint import lint_pattern
+        from ...authoring.lint import lint_pattern
     except ImportError:
         return []
     out: list[Finding] = []
@@ -363,7 +363,7 @@ _LINT_CODE_RE = re.compile(r"(CWF\d{3}) ")
 def _native_issues(paths: Sequence[str], ignore: Sequence[str]) -> list[Finding]:
     """`engine.config.check_config` (with lint warnings when `engine.lint` is there) as findings."""
     try:
-        from ..lint import check_config_with_lint
+        from ...authoring.lint import check_config_with_lint
     except ImportError:
         return [_from_issue(issue) for issue in check_config(paths)]
     out = []
@@ -400,7 +400,7 @@ def check_sources(paths: Sequence[str], parameters: Mapping[str, str] | None = N
     lint_ignore = list(lint_ignore)
     _lint([], lint_ignore)  # an unknown code is a usage error before anything is read
     try:
-        from ..lint import RULES
+        from ...authoring.lint import RULES
     except ImportError:
         RULES = {}
     unknown = sorted(set(lint_ignore) - set(RULES))

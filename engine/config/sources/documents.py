@@ -14,8 +14,8 @@ from typing import Any
 
 import yaml
 
-from ..config import _Loader as ConfigLoader
-from ..config import _yaml_lines
+from ..native import _Loader as ConfigLoader
+from ..native import _yaml_lines
 
 PathT = tuple
 

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import location
+from ...errors import location
 
 ERROR = "error"
 WARNING = "warning"
@@ -54,7 +54,7 @@ CODES: dict[str, tuple[str, str, str]] = {
 }
 
 # Issues of the service's own validation (engine.config) that have a wiring code: the message
-# start identifies them (the texts are the service's, see engine/config.py).
+# start identifies them (the texts are the service's, see engine/config/native.py).
 CONFIG_MESSAGE_CODES: tuple[tuple[str, str], ...] = (
     ("The specified filter pattern does not support dimensions", "CWF205"),
     ("Invalid metric transformation: dimensions and default value are mutually exclusive", "CWF206"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..config import COLLECTIONS, FILTER_FIELDS, TRANSFORMATION_FIELDS, render_path
+from ..native import COLLECTIONS, FILTER_FIELDS, TRANSFORMATION_FIELDS, render_path
 from .documents import Document
 from .model import COMPOSITE_ALARM, FILTER, METRIC_ALARM, Origin, SourceItem
 

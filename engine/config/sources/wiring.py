@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-from ...grammar import PatternError, nodes, parse, unparse
+from ....grammar import PatternError, nodes, parse, unparse
 from .model import COMPOSITE_ALARM, ERROR, FILTER, METRIC_ALARM, WARNING, Finding, LogDelivery, SourceItem, item_finding
 
 # Statistics that are the same constant in every period of a count metric (DECISIONS M3: a
@@ -273,7 +273,7 @@ class _Reference:
 def cis_references() -> tuple[_Reference, ...]:
     """The CIS / Security Hub control patterns shipped with cwfilter (the CIS pack's data)."""
     data = json.loads(
-        resources.files("cwfilter.engine").joinpath("cis_data", "cis-patterns.json").read_text("utf-8")
+        resources.files("cwfilter.engine.testing").joinpath("cis_data", "cis-patterns.json").read_text("utf-8")
     )
     out = []
     for e in data:

@@ -1,0 +1,1 @@
+"""Alarms: metric and composite alarm evaluation, validation, history and notifications."""

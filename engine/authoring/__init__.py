@@ -1,0 +1,1 @@
+"""Authoring: tools that help people write patterns (explain, lint, the FilterPattern builder)."""

@@ -1,0 +1,1 @@
+"""Metrics: metric transformations, mergeable per-period aggregates, the Engine and the run loop."""

@@ -1,0 +1,1 @@
+"""Report: pictures of a run, as terminal charts and a self-contained HTML report."""

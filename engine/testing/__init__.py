@@ -1,0 +1,1 @@
+"""Testing: TestMetricFilter, scenario files for alert-rule unit tests, and rule packs."""
