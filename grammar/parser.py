@@ -21,6 +21,7 @@ from .errors import (
     PatternSyntaxError,
     PatternUnsupportedError,
 )
+from .hints import hint_for
 from .loader import load_grammar
 from .nodes import Span
 
@@ -54,6 +55,15 @@ def parse(text: str) -> nodes.Pattern:
     """
     if not isinstance(text, str):
         raise TypeError(f"a filter pattern is a str, not {type(text).__name__}")
+    try:
+        return _parse(text)
+    except PatternError as exc:
+        if exc.hint is None:
+            exc.hint = hint_for(exc)
+        raise
+
+
+def _parse(text: str) -> nodes.Pattern:
     _check_length(text)
     first = text[:1]
     # DECISIONS P16: the first character decides the kind, with no trimming.
