@@ -11,13 +11,13 @@ import re
 from .errors import TextError
 
 _WORD = re.compile(r"[A-Za-z_][\w-]*")
-_SINGLE_QUOTED = re.compile(r"(?:^|[\s=<>!(\[,])('[^'\s]*(?:\s[^'\s]*)*')")
+_SINGLE_QUOTED = re.compile(r"(?:^|[\s=<>!(\[,])('[^'\n]*')")
 
 
 def hint_for(error: TextError) -> str | None:
     """One line naming the likely intended pattern, or None when no common mistake fits."""
     text, start = error.text, error.start
-    for rule in (_double_equals, _keyword_operator, _bare_field, _alternation, _single_quotes):
+    for rule in (_double_equals, _keyword_operator, _bare_field, _regex_group, _alternation, _single_quotes):
         found = rule(text, start, error.message)
         if found:
             return found
@@ -50,8 +50,17 @@ def _bare_field(text: str, start: int, message: str) -> str | None:
     return None
 
 
+def _regex_group(text: str, start: int, message: str) -> str | None:
+    if text[:1] == "%" and text[start:start + 1] in "()":
+        inner = text[1:-1]
+        if inner.startswith("(") and inner.endswith(")") and "(" not in inner[1:-1] and ")" not in inner[1:-1]:
+            return f"a regex cannot hold parentheses: %{inner[1:-1]}% needs none"
+        return r"a regex cannot hold parentheses: write \x28 and \x29 for literal ones"
+    return None
+
+
 def _alternation(text: str, start: int, message: str) -> str | None:
-    if message.startswith("Invalid character(s) in term") and "|" in message:
+    if text[:1] not in "%{[" and message.startswith("Invalid character(s) in term") and "|" in message:
         words = [w for w in re.split(r"\|+", message.split("'", 1)[1].rsplit("'", 1)[0]) if w]
         if len(words) > 1:
             any_of = " ".join(f"?{w}" for w in words)

@@ -21,6 +21,8 @@ CASES = [
     ('{ level = "ERROR" }', "a JSON field is written as a selector starting with '$.': $.level"),
     ("ERROR|WARN", "to match any of several terms write ?ERROR ?WARN (or a regex: %ERROR|WARN%)"),
     ("ERROR|WARN|FATAL", "to match any of several terms write ?ERROR ?WARN ?FATAL (or a regex: %ERROR|WARN|FATAL%)"),
+    ("%(ERROR|WARN)%", "a regex cannot hold parentheses: %ERROR|WARN% needs none"),
+    ("%a(b)c%", r"a regex cannot hold parentheses: write \x28 and \x29 for literal ones"),
     ("{ $.eventName = 'Console Login' }",
      "quote values with double quotes: \"Console Login\" (single quotes are not quotes in filter patterns)"),
 ]
