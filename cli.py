@@ -1508,6 +1508,79 @@ def _render_cis_check(reports: list[Any], title: str, config: str, samples: int)
             typer.echo(f"{pad}{note}")
 
 
+# --------------------------------------------------------------------------- validate-logs
+
+
+@app.command("validate-logs")
+def validate_logs_command(
+    paths: Annotated[list[str], typer.Argument(metavar="PATH", help="Files and folders of a local copy of a CloudTrail S3 archive (folders are walked).")],
+    start: Annotated[str | None, typer.Option("--start", help="Only digests from this time on (ISO-8601 or epoch ms).")] = None,
+    end: Annotated[str | None, typer.Option("--end", help="Only digests up to this time, plus one hour (ISO-8601 or epoch ms).")] = None,
+    public_keys: Annotated[list[str] | None, typer.Option("--public-keys", metavar="FILE", help="`aws cloudtrail list-public-keys` output; repeatable (one per region).")] = None,
+    signatures: Annotated[str | None, typer.Option("--signatures", metavar="FILE", help="Digest signatures: a JSON object of S3 key -> hex signature, or JSON lines of `aws s3api head-object` output with the Key added.")] = None,
+    output: Annotated[ExplainOutput, typer.Option("--output", "-o", help="text or json.")] = ExplainOutput.text,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Also list the files that are valid.")] = False,
+) -> None:
+    """Validate a local copy of a CloudTrail archive with its digest files, offline.
+
+    Does what `aws cloudtrail validate-logs` does in S3: every log file a digest lists is present
+    and has the SHA-256 the digest holds; the chain of digests is whole (each previous digest
+    present, with the hash its successor holds); no digest was moved; and, with --public-keys and
+    --signatures, each digest's SHA256withRSA signature holds. Log files that no digest lists
+    inside an hour a digest covers are INVALID (added after delivery). Local files are matched to
+    S3 keys by their path from `AWSLogs/` on. Exit status: 0 when everything checked is valid, 1
+    when anything is INVALID or missing (or no digest was found), 2 on bad usage.
+    """
+    import datetime as dt
+
+    from .engine.inputs.cloudtrail_validate import KeysError, load_public_keys, load_signatures, validate_archive
+
+    for path in paths:
+        if not os.path.exists(path):
+            _error(f"no such file or folder: {path}")
+            raise typer.Exit(EXIT_ERROR)
+    if (public_keys is None) != (signatures is None):
+        _error("--public-keys and --signatures go together (the signatures are checked with the keys)")
+        raise typer.Exit(EXIT_ERROR)
+    times = [None if t is None else dt.datetime.fromtimestamp(_parse_time(t, o) / 1000, dt.UTC)
+             for t, o in ((start, "--start"), (end, "--end"))]
+    if times[0] is not None and times[1] is not None and times[0] > times[1]:
+        _error("--start must come before --end")
+        raise typer.Exit(EXIT_ERROR)
+    try:
+        keys = load_public_keys(public_keys) if public_keys is not None else None
+        sigs = load_signatures(signatures) if signatures is not None else None
+    except KeysError as exc:
+        _error(str(exc))
+        raise typer.Exit(EXIT_ERROR) from None
+    text = output is ExplainOutput.text
+
+    def on_result(result: Any) -> None:
+        if text and (verbose or not result.valid):
+            sys.stdout.write(result.line() + "\n")
+
+    def on_gap(message: str) -> None:
+        if text:
+            sys.stdout.write(message + "\n")
+
+    if text:
+        shown = [t.strftime("%Y-%m-%dT%H:%M:%SZ") if t is not None else None for t in times]
+        sys.stdout.write(f"Validating log files in {', '.join(paths)} between {shown[0] or 'the start of the copy'} "
+                         f"and {shown[1] or 'the end of the copy'}\n\n")
+    try:
+        report = validate_archive(paths, start=times[0], end=times[1], public_keys=keys, signatures=sigs,
+                                  on_result=on_result, on_gap=on_gap)
+        if text:
+            sys.stdout.write("\n" + "\n".join(report.summary_lines()) + "\n")
+        else:
+            sys.stdout.write(json.dumps(report.as_dict(), indent=4, ensure_ascii=False) + "\n")
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _silence_stdout()
+        raise typer.Exit(EXIT_NO_MATCH) from None
+    raise typer.Exit(EXIT_MATCH if report.ok else EXIT_NO_MATCH)
+
+
 def main() -> None:
     """Console-script entry point (`cwfilter`)."""
     # `--fail-on-alarm` alone means `--fail-on-alarm=end` (typer options take no optional value).
