@@ -316,6 +316,20 @@ def _json_events(name: str, stats: InputStats) -> Iterator[str]:
         yield message
 
 
+def _skip_digests(names: list[str]) -> list[str]:
+    """The inputs without CloudTrail digest files (by path or keys), which are not log events."""
+    from .engine.inputs.cloudtrail_validate import is_digest_file
+
+    kept = [name for name in names if name == "-" or not is_digest_file(name)]
+    if len(kept) < len(names):
+        _note(_digests_skipped(len(names) - len(kept)))
+    return kept
+
+
+def _digests_skipped(count: int) -> str:
+    return f"{_plural(count, 'CloudTrail digest file')} skipped; `cwfilter validate-logs` checks them"
+
+
 def _check_readable(names: list[str]) -> None:
     for name in names:
         if name == "-":
@@ -428,7 +442,7 @@ def test_command(
         raise typer.Exit(EXIT_ERROR) from None
 
     stats = InputStats()
-    names = files or ["-"]
+    names = _skip_digests(files or ["-"])
     matched = 0
     try:
         _check_readable([events_json] if events_json is not None else names)
@@ -759,6 +773,8 @@ def _render_summary(summary: dict) -> None:
         f"{total['delivered']:,} delivered, {total['rejected']:,} rejected"
         + (f", {total['skipped']:,} lines skipped" if total["skipped"] else "")
     ]
+    if inputs.get("cloudtrail_digest_files"):
+        lines.append(_digests_skipped(inputs["cloudtrail_digest_files"]))
     for kind, count in sorted(total["problems"].items()):
         lines.append(f"  {kind}: {count:,}")
     for problem in inputs["problems"][:10]:
@@ -954,6 +970,9 @@ def run_command(
 def _summary(engine: Any, result: Any) -> dict:
     summary = engine.summary()
     summary["inputs"] = result.stats.as_dict()
+    summary["inputs"]["cloudtrail_digest_files"] = sum(
+        s["format"] == "cloudtrail-digest" for s in summary["inputs"]["sources"]
+    )
     return summary
 
 
@@ -1023,7 +1042,7 @@ def explain_command(
         typer.echo(str(exc), err=True)
         raise typer.Exit(EXIT_ERROR) from None
     stats = InputStats()
-    names = files or ["-"]
+    names = _skip_digests(files or ["-"])
     width = _terminal_columns()
     matched = 0
     docs: list[dict] = []

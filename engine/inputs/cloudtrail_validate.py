@@ -108,6 +108,8 @@ def is_digest_file(path: str) -> bool:
     """
     if is_digest_path(path):
         return True
+    if not os.path.isfile(path):  # a pipe is not read here: its bytes belong to the reader
+        return False
     try:
         with open(path, "rb") as fh:
             head = fh.read(CHUNK)

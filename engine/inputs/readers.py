@@ -41,6 +41,8 @@ from typing import Any, BinaryIO, Final
 
 import orjson
 
+from .cloudtrail_validate import is_digest_document, is_digest_path
+
 __all__ = [
     "DOCUMENT_FORMATS",
     "FORMATS",
@@ -68,6 +70,9 @@ FORMATS: Final = (
 LINE_FORMATS: Final = ("lines", "jsonl", "vpcflow", "cloudfront", "lambda")
 DOCUMENT_FORMATS: Final = ("cloudtrail", "subscription", "filter-log-events")
 TIMESTAMP_MODES: Final = ("event", "now")
+# The format of a CloudTrail digest file (by path or by its keys): not log events, skipped;
+# `cwfilter validate-logs` checks them.
+DIGEST_FORMAT: Final = "cloudtrail-digest"
 
 # DECISIONS M6: an event whose message is over this many bytes of UTF-8 is rejected, never cut.
 MAX_EVENT_BYTES: Final = 1_048_576
@@ -854,9 +859,13 @@ def _sniff(head: bytes) -> tuple[str, bool]:
                 return "jsonl", False
             obj = None
         else:
+            if is_digest_document(obj):
+                return DIGEST_FORMAT, True
             shape = _shape(obj)
             return (shape, True) if shape is not None else ("jsonl", False)
         # A JSON document over several lines (pretty-printed): guess from the keys seen so far.
+        if body[0] == "{" and '"digestS3Object"' in body and '"digestPublicKeyFingerprint"' in body:
+            return DIGEST_FORMAT, True
         if body[0] == "{" and _CLOUDTRAIL_HINT_RE.search(body) and _CLOUDTRAIL_FIELD_RE.search(body):
             return "cloudtrail", True
         if _SUBSCRIPTION_HINT_RE.search(body):
@@ -1558,6 +1567,9 @@ def _read_input(inp: OpenedInput, fmt: str, sink: _Sink) -> Iterator[InputEvent]
     more = iter(lambda: stream.read1(CHUNK), b"")
     document = fmt in DOCUMENT_FORMATS
     head = b""
+    if fmt in ("auto", "cloudtrail") and is_digest_path(inp.source):
+        sink.st.format = DIGEST_FORMAT
+        return
     if fmt == "auto":
         head = _read_head(stream)
         nul = head.find(b"\0", 0, SNIFF_BYTES)
@@ -1568,6 +1580,8 @@ def _read_input(inp: OpenedInput, fmt: str, sink: _Sink) -> Iterator[InputEvent]
             return
         fmt, document = _sniff(head)
         sink.st.format = fmt
+        if fmt == DIGEST_FORMAT:
+            return
         auto = True
     else:
         sink.st.format = fmt
