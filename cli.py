@@ -775,6 +775,12 @@ def _render_summary(summary: dict) -> None:
     ]
     if inputs.get("cloudtrail_digest_files"):
         lines.append(_digests_skipped(inputs["cloudtrail_digest_files"]))
+    archive = summary.get("archive")
+    if archive is not None:
+        lines.append(f"CloudTrail archive: {archive['status']}: " + "; ".join(archive["summary"]))
+        lines.extend(f"  {line}" for line in archive["invalidLines"][:10])
+        if len(archive["invalidLines"]) > 10:
+            lines.append(f"  ... and {len(archive['invalidLines']) - 10:,} more (see cwfilter validate-logs)")
     for kind, count in sorted(total["problems"].items()):
         lines.append(f"  {kind}: {count:,}")
     for problem in inputs["problems"][:10]:
@@ -851,10 +857,12 @@ def run_command(
     parameter: Annotated[Optional[list[str]], typer.Option("--parameter", "-p", metavar="KEY=VALUE", help=_PARAMETER_HELP)] = None,
     agent_config: Annotated[Optional[str], typer.Option("--agent-config", metavar="FILE", help="Also read the local files a CloudWatch agent config collects, each into its log group, as the agent would.")] = None,
     agent_root: Annotated[Optional[str], typer.Option("--agent-root", metavar="DIR", help="Look for the agent's files under DIR instead of /.")] = None,
+    validate: Annotated[bool, typer.Option("--validate", help="Validate the CloudTrail log files read against the digest files among the inputs (as `cwfilter validate-logs`); exit 1 when the archive is incomplete or modified.")] = False,
 ) -> None:
     """Run metric filters over log events and report the metrics they publish.
 
-    Exit status: 0 when the run completed, 2 for a bad config, option or unreadable input.
+    Exit status: 0 when the run completed, 2 for a bad config, option or unreadable input; with
+    --validate, 1 when the CloudTrail archive read is incomplete or modified.
     Bad events (invalid UTF-8, oversize, malformed JSON) are counted in the summary, not fatal.
     """
     from .engine.config.native import ConfigError
@@ -904,8 +912,11 @@ def run_command(
     )
     options = RunOptions(
         fmt=fmt, timestamps=timestamps, step_ms=int(step * 1000), log_group=log_group,
-        start_ms=_parse_time(start, "--start") if start else None,
+        start_ms=_parse_time(start, "--start") if start else None, validate=validate,
     )
+    if validate and follow:
+        _error("--validate checks whole files: not with --follow")
+        raise typer.Exit(EXIT_ERROR)
     renderer = _Renderer(output, statistics, on_transition)
     renderer.collect = plot or report is not None
     renderer.definitions = {
@@ -956,6 +967,8 @@ def run_command(
     failed = any(k in unreadable for k in result.stats.problem_counts)
     if failed:
         raise typer.Exit(EXIT_ERROR)
+    if result.validation is not None and not result.validation.ok:
+        raise typer.Exit(EXIT_NO_MATCH)
     if fail_on_alarm and engine.alarms is not None:
         if fail_on_alarm == "ever":
             alarmed = sorted(engine.alarms.ever_alarm)
@@ -973,6 +986,8 @@ def _summary(engine: Any, result: Any) -> dict:
     summary["inputs"]["cloudtrail_digest_files"] = sum(
         s["format"] == "cloudtrail-digest" for s in summary["inputs"]["sources"]
     )
+    if getattr(result, "validation", None) is not None:
+        summary["archive"] = result.validation.run_summary()
     return summary
 
 

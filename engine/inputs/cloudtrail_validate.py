@@ -42,6 +42,7 @@ __all__ = [
     "HashingStream",
     "KeysError",
     "hash_log_file",
+    "is_archive_log",
     "is_digest_document",
     "is_digest_file",
     "is_digest_path",
@@ -94,6 +95,12 @@ def is_digest_path(path: str) -> bool:
     """Whether a path (or S3 key) names a CloudTrail digest file by its place and name."""
     tail = log_key_tail(str(path))
     return tail is not None and _DIGEST_TAIL_RE.fullmatch(tail) is not None
+
+
+def is_archive_log(path: str) -> bool:
+    """Whether a path (or S3 key) names a CloudTrail log file of an S3 archive."""
+    tail = log_key_tail(str(path))
+    return tail is not None and _LOG_TAIL_RE.fullmatch(tail) is not None
 
 
 def is_digest_document(obj: Any) -> bool:
@@ -410,8 +417,26 @@ class ArchiveReport:
             lines.append(f"{len(self.not_covered)} log files not covered by any digest in the copy "
                          f"(validation was off, or their digest is not in the copy)")
         if not self.signatures_checked:
-            lines.append("Digest signatures were not checked (give --public-keys and --signatures)")
+            lines.append("Digest signatures were not checked (they are kept in S3 object metadata: "
+                         "`cwfilter validate-logs --public-keys --signatures` checks them)")
         return lines
+
+    @property
+    def status(self) -> str:
+        """``complete and unmodified``, ``INCOMPLETE OR MODIFIED`` or ``not validated`` (no digest)."""
+        if not self.digests_found:
+            return "not validated (no digest files among the inputs)"
+        return "complete and unmodified" if self.ok else "INCOMPLETE OR MODIFIED"
+
+    def run_summary(self) -> dict[str, Any]:
+        """What a run's summary says about the archive it read (the INVALID files named)."""
+        doc = self.as_dict()
+        doc.pop("results")
+        doc["status"] = self.status
+        doc["summary"] = [line for line in self.summary_lines()[1:] if line and not line.startswith("Results")]
+        doc["invalid"] = [r.as_dict() for r in self.results if not r.valid]
+        doc["invalidLines"] = [r.line() for r in self.results if not r.valid]
+        return doc
 
     def as_dict(self) -> dict[str, Any]:
         def iso(t: dt.datetime | None) -> str | None:
