@@ -260,7 +260,16 @@ def _der_key(value: str) -> bytes:
 
 
 def load_public_keys(paths: Iterable[str]) -> dict[str, bytes]:
-    """Fingerprint -> DER PKCS#1 public key, from ``aws cloudtrail list-public-keys`` output files."""
+    """Fingerprint -> DER PKCS#1 public key, from ``aws cloudtrail list-public-keys`` output files.
+
+    Raises:
+        KeysError: a file that is not such output, or no `cryptography` to check signatures with.
+    """
+    try:
+        import cryptography  # noqa: F401 -- the signature check needs it
+    except ImportError:
+        raise KeysError("checking digest signatures needs the cryptography package: "
+                        "pip install 'cwfilter[cloudtrail]'") from None
     keys: dict[str, bytes] = {}
     for path in paths:
         for doc in _load_json_or_lines(path, "public keys"):
