@@ -29,7 +29,7 @@ EVENTS = ("ConsoleLogin", "DescribeInstances", "GetObject", "AssumeRole", "PutBu
 
 
 @functools.cache
-def test_key() -> rsa.RSAPrivateKey:
+def signing_key() -> rsa.RSAPrivateKey:
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
@@ -38,7 +38,7 @@ def public_key_der(key: rsa.RSAPrivateKey) -> bytes:
 
 
 def fingerprint(key: rsa.RSAPrivateKey) -> str:
-    return hashlib.md5(public_key_der(key)).hexdigest()  # noqa: S324 -- an identifier, as CloudTrail's
+    return hashlib.md5(public_key_der(key)).hexdigest()
 
 
 def list_public_keys(key: rsa.RSAPrivateKey) -> dict:
@@ -104,7 +104,7 @@ def build_archive(
     key: rsa.RSAPrivateKey | None = None,
 ) -> Archive:
     """Write the archive under ``root/bucket/prefix/AWSLogs/...``; return what was written."""
-    key = key or test_key()
+    key = key or signing_key()
     rng = random.Random(seed)
     archive = Archive(root, bucket)
     base = f"{prefix.strip('/')}/" if prefix else ""
@@ -185,14 +185,14 @@ def write_digest(archive: Archive, key: str, digest: dict, *, sign_with: rsa.RSA
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(gzip.compress(raw, mtime=0))
     archive.digests.append(path)
-    archive.signatures[key] = sign(sign_with or test_key(), digest, raw)
+    archive.signatures[key] = sign(sign_with or signing_key(), digest, raw)
     return path
 
 
 def write_keys_and_signatures(archive: Archive, where: Path, *, as_head_object: bool = False) -> tuple[Path, Path]:
     """The public keys file and the signatures file a user would export with the AWS CLI."""
     keys = where / "public-keys.json"
-    keys.write_text(json.dumps(list_public_keys(test_key()), indent=4))
+    keys.write_text(json.dumps(list_public_keys(signing_key()), indent=4))
     sigs = where / ("signatures.jsonl" if as_head_object else "signatures.json")
     if as_head_object:
         sigs.write_text("".join(

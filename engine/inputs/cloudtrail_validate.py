@@ -613,11 +613,14 @@ def validate_archive(
                                               signatures or {}, chain_key[-2])
             # Named by its key in S3; a moved digest by where it was found.
             key = d.tail
-            if doc is not None and reason != "has been moved from its original location":
-                key = str(doc.get("digestS3Object", d.tail))
+            if doc is not None and isinstance(doc.get("digestS3Object"), str):
+                key = doc["digestS3Object"]
                 where = log_key_tail(key)
-                if bucket and where is not None:
-                    area_bucket[d.area] = f"{bucket}/{key[: len(key) - len(where)]}"
+                key_prefix = key[: len(key) - len(where)] if where is not None else ""
+                if reason == "has been moved from its original location":
+                    key = key_prefix + d.tail
+                elif bucket:
+                    area_bucket[d.area] = f"{bucket}/{key_prefix}"
             uri = f"s3://{bucket}/{key}"
             valid = reason is None
             emit(FileResult("digest", uri, valid, reason, d.path, backfill))
@@ -678,9 +681,7 @@ def validate_archive(
         m = _LOG_TAIL_RE.fullmatch(tail)
         assert m is not None
         t = _stamp(m["stamp"])
-        if start is not None and t < start - dt.timedelta(hours=1):
-            continue
-        if end is not None and t > end + dt.timedelta(hours=1):
+        if (start is not None and t < start) or (end is not None and t > end):
             continue
         local = logs[tail].replace(os.sep, "/")
         area = (local[: -len(tail)], m["org"] or "", m["account"], m["region"])
