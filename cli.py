@@ -1603,7 +1603,7 @@ def validate_logs_command(
                          f"and {shown[1] or 'the end of the copy'}\n\n")
     try:
         report = validate_archive(paths, start=times[0], end=times[1], public_keys=keys, signatures=sigs,
-                                  on_result=on_result, on_gap=on_gap)
+                                  keep_valid=not text, on_result=on_result, on_gap=on_gap)
         if text:
             sys.stdout.write("\n" + "\n".join(report.summary_lines()) + "\n")
         else:

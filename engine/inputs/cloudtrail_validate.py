@@ -380,25 +380,32 @@ class ArchiveReport:
     not_covered: list[str] = field(default_factory=list)
     signatures_checked: bool = False
     files_seen: int = 0
+    #: (kind, backfill) -> [valid, invalid]; exact even when valid results are not kept.
+    counts: dict[tuple[str, bool], list[int]] = field(default_factory=dict)
+
+    def add(self, result: FileResult, keep: bool = True) -> None:
+        """Count `result`; keep it in `results` when INVALID or `keep`."""
+        counts = self.counts.setdefault((result.kind, result.backfill), [0, 0])
+        counts[0 if result.valid else 1] += 1
+        if keep or not result.valid:
+            self.results.append(result)
 
     def count(self, kind: str, backfill: bool | None = None) -> tuple[int, int]:
         """``(valid, invalid)`` of one kind of file."""
         valid = invalid = 0
-        for r in self.results:
-            if r.kind == kind and (backfill is None or r.backfill == backfill):
-                if r.valid:
-                    valid += 1
-                else:
-                    invalid += 1
+        for (k, b), (v, i) in self.counts.items():
+            if k == kind and (backfill is None or b == backfill):
+                valid += v
+                invalid += i
         return valid, invalid
 
     @property
     def digests_found(self) -> bool:
-        return any(r.kind == "digest" for r in self.results)
+        return sum(self.count("digest")) > 0
 
     @property
     def ok(self) -> bool:
-        return self.digests_found and all(r.valid for r in self.results)
+        return self.digests_found and not any(i for _, i in self.counts.values())
 
     def summary_lines(self) -> list[str]:
         """The summary, worded as the AWS CLI's (``N/M digest files valid``), plus what a copy adds."""
@@ -516,6 +523,7 @@ def validate_archive(
     public_keys: dict[str, bytes] | None = None,
     signatures: dict[str, str] | None = None,
     known_hashes: dict[str, Hashed] | None = None,
+    keep_valid: bool = True,
     on_result: Callable[[FileResult], None] | None = None,
     on_gap: Callable[[str], None] | None = None,
 ) -> ArchiveReport:
@@ -529,6 +537,8 @@ def validate_archive(
             signature is verified.
         signatures: key path from ``AWSLogs/`` -> hex signature (`load_signatures`).
         known_hashes: local path -> `Hashed`, for log files already hashed while read (a run).
+        keep_valid: keep valid results in the report (else only counted: memory stays bounded by
+            the INVALID files on a large archive).
         on_result: called with each result as it is decided (streaming output).
         on_gap: called with each gap message.
 
@@ -557,7 +567,7 @@ def validate_archive(
             logs[tail] = path
 
     def emit(result: FileResult) -> None:
-        report.results.append(result)
+        report.add(result, keep_valid)
         if on_result is not None:
             on_result(result)
 
@@ -573,20 +583,16 @@ def validate_archive(
             continue
         chains.setdefault((*d.chain, d.backfill), []).append(d)
 
-    cache: dict[str, tuple[Hashed, dict[str, Any] | None]] = {}
-
     def load(d: _Digest) -> tuple[Hashed, dict[str, Any] | None]:
-        if d.tail not in cache:
-            hashed = hash_log_file(d.path, keep=True)
-            doc = None
-            if hashed.content is not None:
-                try:
-                    doc = orjson.loads(hashed.content)
-                except orjson.JSONDecodeError:
-                    doc = None
-                hashed.content = None
-            cache[d.tail] = (hashed, doc if isinstance(doc, dict) else None)
-        return cache[d.tail]
+        hashed = hash_log_file(d.path, keep=True)
+        doc = None
+        if hashed.content is not None:
+            try:
+                doc = orjson.loads(hashed.content)
+            except orjson.JSONDecodeError:
+                doc = None
+            hashed.content = None
+        return hashed, doc if isinstance(doc, dict) else None
 
     for chain_key in sorted(chains):
         chain = sorted(chains[chain_key], key=lambda d: (d.stamp, d.tail), reverse=True)
@@ -595,7 +601,6 @@ def validate_archive(
         # Expected hash of a digest, from its successor's previousDigestHashValue.
         expected: dict[str, tuple[str, str]] = {}
         bucket_of: dict[str, str] = {}
-        cache.clear()
         for i, d in enumerate(chain):
             hashed, doc = load(d)
             bucket = bucket_of.get(d.tail, "")

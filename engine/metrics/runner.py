@@ -110,7 +110,7 @@ def run(
             if delta:
                 engine.reject(log_group or group, delta)
     if options.validate:
-        result.validation = validate_archive(paths, known_hashes=hashes)
+        result.validation = validate_archive(paths, known_hashes=hashes, keep_valid=False)
     for dp in engine.close():
         result.datapoints += 1
         yield dp
