@@ -489,3 +489,22 @@ def test_run_validate_marks_results_from_a_modified_archive(archive, tmp_path):
     assert line.format(name) in done.stderr
     # The events were still read and counted.
     assert json.loads(done.stdout)["summary"]["inputs"]["total"]["read"] == 920
+
+
+def test_public_keys_file_as_the_aws_cli_prints_it(tmp_path):
+    # The output of `aws cloudtrail list-public-keys` in the AWS CLI's own example
+    # (aws/aws-cli, awscli/examples/cloudtrail/list-public-keys.rst): Value is base64 DER PKCS#1.
+    value = (
+        "MIIBCgKCAQEAlSS3cl92HDycr/MTj0moOhas8habjrraXw+KzlWF0axSI2tcF+3iJ9BKQAVSKxGwxwu3m0wG3J+kUl1xboEcEPHYoIYMbgf"
+        "Sw7KGnuDKwkLzsQWhUJ0cIbOHASox1vv/5fNXkrHhGbDCHeVXm804c83nvHUEFYThr1PfyP/8HwrCtR3FX5OANtQCP61C1nJtSSkC8JSQUO"
+        "rIP4CuwJjc+4WGDk+BGH5m9iuiAKkipEHWmUl8/P7XpfpWQuk4h8g3pXZOrNXr08lbh4d39svj7UqdhvOXoBISp9t/EXYuePGEtBdrKD9D"
+        "z+VHwyUPtBQvYr9BnkF88qBnaPNhS44rzwIDAQAB"
+    )
+    path = tmp_path / "keys.json"
+    path.write_text(json.dumps({"PublicKeyList": [{
+        "ValidityStartTime": 1453076702.0, "ValidityEndTime": 1455668702.0, "Value": value,
+        "Fingerprint": "7f3f401420072e50a65a141430817ab3"}]}))
+    keys = load_public_keys([str(path)])
+    from cryptography.hazmat.primitives.serialization import load_der_public_key
+
+    assert load_der_public_key(keys["7f3f401420072e50a65a141430817ab3"]).key_size == 2048
