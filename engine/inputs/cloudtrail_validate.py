@@ -673,7 +673,7 @@ def validate_archive(
             prev_stamp = _stamp(m["stamp"]) if m else None
             # Required when it falls inside the range asked for (or after the oldest digest of
             # the copy, when no start is given: a copy has to start somewhere).
-            first = start if start is not None else min(c.stamp for c in chain)
+            first = start if start is not None else chain[-1].stamp
             if prev_stamp is not None and (prev_stamp >= first if start is not None else prev_stamp > first):
                 emit(FileResult("digest", f"s3://{doc.get('previousDigestS3Bucket')}/{prev_key}", False,
                                 "not found", None, backfill))
