@@ -1,7 +1,7 @@
 """cwfilter.moto: moto's CloudWatch Logs and CloudWatch, through boto3, with the service's semantics.
 
-Skipped when moto is not installed (``pip install 'cwfilter[moto]'``); the ImportError without
-moto is tested in a subprocess that hides it.
+Skipped when moto is not installed (``pip install 'cwfilter[moto]'``); test_moto_absent.py covers
+cwfilter without moto.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from botocore.exceptions import ClientError
 
 DATA = Path(__file__).parent / "data"
 CWFILTER = str(Path(sys.executable).with_name("cwfilter"))
+pytest_plugins = ["pytester"]
 REGION = "us-east-1"
 MINUTE = 60_000
 
@@ -503,15 +504,33 @@ def test_patch_restores_moto(aws):
     assert not hasattr(moto.logs.responses.LogsResponse, "test_metric_filter")
 
 
-def test_without_moto_import_error_names_the_extra(tmp_path):
-    # A `moto` that cannot be imported, first on the path.
-    (tmp_path / "moto").mkdir()
-    (tmp_path / "moto" / "__init__.py").write_text("raise ImportError('No module named moto')\n")
-    code = ("import cwfilter, cwfilter.moto\n"
-            "cwfilter.compile_pattern('ERROR')\n"
-            "try:\n    cwfilter.moto.patch()\n"
-            "except ImportError as e:\n    print(e)\n")
-    proc = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, cwd=tmp_path,
-                          env={"PYTHONPATH": str(tmp_path), "PATH": "/usr/bin:/bin"}, timeout=60)
-    assert proc.returncode == 0, proc.stderr
-    assert "pip install 'cwfilter[moto]'" in proc.stdout
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def _readme_example() -> str:
+    blocks = README.read_text(encoding="utf-8").split("```python\n")
+    (block,) = [b.split("```")[0] for b in blocks if "def test_five_errors_raise_the_alarm(cwfilter_moto)" in b]
+    return block
+
+
+def test_readme_example_runs_with_the_fixture(pytester):
+    pytester.makepyfile(test_checkout_logs=_readme_example())
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q")
+    result.assert_outcomes(passed=2)
+
+
+def test_marker_passes_options(pytester):
+    pytester.makepyfile(test_marker="""
+import pytest
+
+@pytest.mark.cwfilter_moto(alarms=False)
+def test_no_alarms(cwfilter_moto):
+    assert cwfilter_moto.alarms is False
+    with pytest.raises(RuntimeError, match="alarms=True"):
+        cwfilter_moto.advance_to(0)
+
+def test_default(cwfilter_moto):
+    assert cwfilter_moto.alarms is True
+""")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q", "--strict-markers")
+    result.assert_outcomes(passed=2)
