@@ -401,7 +401,7 @@ def _publish(stream, log_events: list[dict]) -> None:
         minute = ts - ts % MINUTE_MS
         for state in states:
             f = state.runtime
-            matched = f.compiled.extract_event(ev) is not None
+            matched = f.compiled.match_event(ev)
             if f.default_value is not None:
                 if matched:
                     earlier = state.minutes.get(minute)
