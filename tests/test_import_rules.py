@@ -9,6 +9,7 @@ it sits in a branch that never runs.
 from __future__ import annotations
 
 import ast
+import importlib.metadata
 import os
 import shutil
 import subprocess
@@ -292,3 +293,40 @@ def test_py_typed_and_grammar_files_are_shipped(installed):
     assert lark_files, "the grammar has no .lark file"
     for rel in lark_files:
         assert (installed.package / rel).read_bytes() == (installed.src / rel).read_bytes(), rel
+
+
+# --------------------------------------------------------------------------- installed distributions
+
+GENERIC_NAMES = ("cli", "engine", "grammar", "tests")
+
+
+def _top_level_names(dist: importlib.metadata.Distribution) -> set[str]:
+    """The importable top-level names a distribution puts into site-packages."""
+    listed = dist.read_text("top_level.txt")
+    names = {line.strip() for line in (listed or "").splitlines() if line.strip()}
+    for file in dist.files or ():
+        parts = file.parts
+        if not parts or parts[0] in ("..", "") or parts[0].endswith((".dist-info", ".egg-info", ".data")):
+            continue
+        first = parts[0]
+        if len(parts) == 1:
+            if not first.endswith(".py"):
+                continue
+            first = first[:-3]
+        names.add(first.split(".", 1)[0])
+    return names
+
+
+def test_no_installed_distribution_squats_a_generic_top_level_name():
+    """python-hcl2 8.0 and 8.1 install a top-level `cli` package, which would shadow a user's own."""
+    squatters = {
+        f"{dist.metadata['Name']} {dist.version}": sorted(_top_level_names(dist) & set(GENERIC_NAMES))
+        for dist in importlib.metadata.distributions()
+    }
+    assert {name: found for name, found in squatters.items() if found} == {}
+
+
+def test_top_level_names_are_read_from_the_records():
+    hcl2 = importlib.metadata.distribution("python-hcl2")
+    assert "hcl2" in _top_level_names(hcl2)
+    assert "pytest" in _top_level_names(importlib.metadata.distribution("pytest"))

@@ -170,7 +170,7 @@ def _terms(tree: nodes.TermPattern, text: str) -> list[Finding]:
 
 
 def _blank(term: nodes.Term) -> bool:
-    return term.quoted and term.text.strip() == ""
+    return term.quoted and nodes.is_blank(term.text)
 
 
 def _terms_match_everything(tree: nodes.TermPattern) -> bool:
@@ -223,7 +223,7 @@ def _regex_pattern(tree: nodes.RegexPattern, text: str) -> list[Finding]:
     if literal is None:
         return []
     words, anchored_start, anchored_end = literal
-    if anchored_start or anchored_end or words.strip() == "":
+    if anchored_start or anchored_end or nodes.is_blank(words):
         return []  # terms cannot anchor; a blank quoted term would match everything (P17)
     term = words if re.fullmatch(r"[A-Za-z0-9_]+", words) else quote(words)
     return [Finding(

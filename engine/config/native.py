@@ -4,8 +4,10 @@ A config file holds what users already have: the output of ``aws logs describe-m
 (``{"metricFilters": [...], "nextToken": ...}``), the output of ``aws cloudwatch describe-alarms``
 (``{"MetricAlarms": [...], "CompositeAlarms": [...]}``), both in one document, a bare
 PutMetricFilter request, or a list of such requests. Keys keep AWS's spelling (camelCase for
-CloudWatch Logs, PascalCase for CloudWatch alarms); keys the engine does not use (``creationTime``,
-``nextToken``, ``AlarmArn`` ...) are accepted and ignored.
+CloudWatch Logs, PascalCase for CloudWatch alarms); the read-only keys of describe output
+(``creationTime``, ``nextToken``, ``AlarmArn`` ...) are accepted and ignored, and any other key is
+an error, as the AWS clients make it (``Unknown parameter in metricTransformations[0]: ...``, with
+the closest known key as a suggestion).
 
 Validation reports every problem at once, each as a `ConfigIssue` with its document path
 (``metricFilters[3].filterPattern``), its file and line, and the service's own wording where it is
@@ -30,8 +32,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ...grammar import PatternError, nodes, parse, parse_selector
-from ..alarms.evaluate import STANDARD_UNITS
-from ..errors import ERROR, WARNING, ConfigError, ConfigIssue
+from ...grammar.alarm_rule import parse_alarm_rule
+from ..alarms.evaluate import STANDARD_UNITS, validate_alarm
+from ..errors import ERROR, WARNING, ConfigError, ConfigIssue, unknown_keys, unknown_parameter
 from ..events import number_text
 
 __all__ = [
@@ -88,6 +91,11 @@ TRANSFORMATION_FIELDS = {
     "dimensions": "dimensions",
     "unit": "unit",
 }
+# The members of PutMetricFilter and MetricTransformation in the API's order: what the AWS clients
+# list for an unknown key. describe-metric-filters adds creationTime (read-only, accepted).
+PUT_METRIC_FILTER_KEYS = ("logGroupName", "filterName", "filterPattern", "metricTransformations",
+                          "applyOnTransformedLogs", "fieldSelectionCriteria", "emitSystemFieldDimensions")
+DESCRIBE_ONLY_FILTER_KEYS = frozenset({"creationTime"})
 # Top-level collections: AWS key -> attribute name.
 COLLECTIONS = {
     "metricFilters": "metric_filters",
@@ -98,6 +106,10 @@ _SPELLINGS: dict[str, str] = {}
 for _table in (FILTER_FIELDS, TRANSFORMATION_FIELDS, COLLECTIONS):
     for _alias, _name in _table.items():
         _SPELLINGS[_alias], _SPELLINGS[_name] = _name, _alias
+# Keys a document may hold beside its collections: the describe commands' paging tokens, and the
+# response metadata of an SDK's output.
+DOCUMENT_KEYS = ("metricFilters", "MetricAlarms", "CompositeAlarms")
+DOCUMENT_EXTRA_KEYS = frozenset({"nextToken", "NextToken", "ResponseMetadata", *COLLECTIONS.values()})
 _ORDER = {key: rank for rank, key in enumerate([*FILTER_FIELDS, *TRANSFORMATION_FIELDS])}
 _ORDER.update({name: _ORDER[alias] for alias, name in {**FILTER_FIELDS, **TRANSFORMATION_FIELDS}.items()})
 
@@ -110,6 +122,10 @@ DESCRIBE_ONLY_ALARM_KEYS = frozenset({
 })
 ALARM_NAME_MAX = 255
 ALARM_RULE_MAX = 10240
+# PutCompositeAlarm's members, in the API's order.
+PUT_COMPOSITE_ALARM_KEYS = ("ActionsEnabled", "AlarmActions", "AlarmDescription", "AlarmName", "AlarmRule",
+                            "InsufficientDataActions", "OKActions", "Tags", "ActionsSuppressor",
+                            "ActionsSuppressorWaitPeriod", "ActionsSuppressorExtensionPeriod")
 
 # botocore's names for the Python types each AWS type accepts (its client-side validation text).
 _BOTOCORE_TYPES = {
@@ -467,6 +483,9 @@ def _check_filter(raw: Mapping) -> tuple[list[_Found], _FilterFacts]:
         MetricFilter.model_validate(raw)
     except ValidationError as exc:
         found.extend(_pydantic_found(raw, exc))
+    for key in unknown_keys(raw, PUT_METRIC_FILTER_KEYS, {*DESCRIBE_ONLY_FILTER_KEYS, *FILTER_FIELDS.values()}):
+        # The AWS clients refuse a key the request does not have; here it would be lost silently.
+        found.append(_Found((key,), unknown_parameter("input", key, PUT_METRIC_FILTER_KEYS, "a metric filter")))
 
     name_key = _key(raw, "filterName")
     name = raw.get(name_key)
@@ -554,6 +573,10 @@ def _check_transformation(raw: Mapping, index: int, tree: nodes.Pattern | None,
     """Issues of one MetricTransformation; paths are relative to it."""
     member = f"metricTransformations.{index + 1}.member"  # the service's spelling of the path
     param = f"metricTransformations[{index}]"             # botocore's spelling
+
+    for key in unknown_keys(raw, tuple(TRANSFORMATION_FIELDS), TRANSFORMATION_FIELDS.values()):
+        yield _Found((key,), unknown_parameter(param, key, tuple(TRANSFORMATION_FIELDS),
+                                               "a metric transformation"))
 
     for alias in ("metricName", "metricNamespace"):
         key = _key(raw, alias)
@@ -664,15 +687,6 @@ def _check_dimensions(dims: Mapping, dims_key: str, member: str, tree: nodes.Pat
 # --------------------------------------------------------------------------- alarms
 
 
-def _alarm_validators() -> tuple[Callable | None, Callable | None]:
-    """`validate_alarm` and `validate_composite_alarm` of `cwfilter.engine.alarms.evaluate`, when they exist."""
-    try:
-        from ..alarms import evaluate as alarms
-    except ImportError:
-        return None, None
-    return getattr(alarms, "validate_alarm", None), getattr(alarms, "validate_composite_alarm", None)
-
-
 def _for_validation(alarm: Mapping) -> dict:
     """The alarm as a Put*Alarm request: describe-alarms' read-only keys left out."""
     request = {k: v for k, v in alarm.items() if k not in DESCRIBE_ONLY_ALARM_KEYS}
@@ -682,25 +696,21 @@ def _for_validation(alarm: Mapping) -> dict:
     return request
 
 
-def _check_metric_alarm(alarm: Any, validate: Callable | None) -> Iterator[_Found]:
+def _check_metric_alarm(alarm: Any) -> Iterator[_Found]:
     if not isinstance(alarm, Mapping):
         yield _Found((), f"An alarm must be a mapping, not {type(alarm).__name__}")
         return
-    if validate is None:
-        return
-    for path, message in validate(_for_validation(alarm)):
+    for path, message in validate_alarm(_for_validation(alarm)):
         yield _Found(_parse_path(path), message)
 
 
-def _check_composite_alarm(alarm: Any, validate: Callable | None) -> Iterator[_Found]:
+def _check_composite_alarm(alarm: Any) -> Iterator[_Found]:
+    """What composite evaluation relies on, and PutCompositeAlarm's keys."""
     if not isinstance(alarm, Mapping):
         yield _Found((), f"A composite alarm must be a mapping, not {type(alarm).__name__}")
         return
-    if validate is not None:
-        for path, message in validate(_for_validation(alarm)):
-            yield _Found(_parse_path(path), message)
-        return
-    # No validator in cwfilter.engine.alarms.evaluate: check what composite evaluation relies on.
+    for key in unknown_keys(_for_validation(alarm), PUT_COMPOSITE_ALARM_KEYS):
+        yield _Found((key,), unknown_parameter("input", key, PUT_COMPOSITE_ALARM_KEYS, "a composite alarm"))
     name = alarm.get("AlarmName")
     if name is None:
         yield _Found(("AlarmName",), "AlarmName is required")
@@ -712,12 +722,10 @@ def _check_composite_alarm(alarm: Any, validate: Callable | None) -> Iterator[_F
     elif not isinstance(rule, str) or not 1 <= len(rule) <= ALARM_RULE_MAX:
         yield _Found(("AlarmRule",), f"AlarmRule must be a string of 1 to {ALARM_RULE_MAX} characters")
     else:
-        parse_rule = _alarm_rule_parser()
-        if parse_rule is not None:
-            try:
-                parse_rule(rule)
-            except ValueError as exc:
-                yield _Found(("AlarmRule",), str(exc))
+        try:
+            parse_alarm_rule(rule)
+        except ValueError as exc:
+            yield _Found(("AlarmRule",), str(exc))
     if alarm.get("ActionsSuppressor") is not None:
         for key in ("ActionsSuppressorWaitPeriod", "ActionsSuppressorExtensionPeriod"):
             value = alarm.get(key)
@@ -725,21 +733,12 @@ def _check_composite_alarm(alarm: Any, validate: Callable | None) -> Iterator[_F
                 yield _Found((key,), f"{key} is required (whole seconds) with ActionsSuppressor")
 
 
-def _alarm_rule_parser() -> Callable | None:
-    try:
-        from ...grammar.alarm_rule import parse_alarm_rule
-    except ImportError:
-        return None
-    return parse_alarm_rule
-
-
 def _rule_names(rule: Any) -> list[str]:
     """The alarm names a composite AlarmRule refers to (empty when it cannot be read)."""
-    parse_rule = _alarm_rule_parser()
-    if parse_rule is None or not isinstance(rule, str):
+    if not isinstance(rule, str):
         return []
     try:
-        return list(parse_rule(rule).alarm_names)
+        return list(parse_alarm_rule(rule).alarm_names)
     except (ValueError, AttributeError):
         return []
 
@@ -822,6 +821,9 @@ def _collect(doc: _Document, entries: _Entries) -> Iterator[ConfigIssue]:
         else:
             yield doc.issue(_Found((), _NOT_A_CONFIG))
         return
+    for key in unknown_keys(data, DOCUMENT_KEYS, DOCUMENT_EXTRA_KEYS):
+        yield doc.issue(_Found((key,), unknown_parameter("the document", key, DOCUMENT_KEYS,
+                                                         "the document")))
     targets = {"metricFilters": (entries.filters, "A metric filter"),
                "MetricAlarms": (entries.metric_alarms, None),
                "CompositeAlarms": (entries.composite_alarms, None)}
@@ -859,12 +861,11 @@ def _issues(docs: Sequence[_Document], entries: _Entries | None = None) -> Itera
             yield entry.issue(f)
     yield from _filter_set_issues(entries.filters)
 
-    validate, validate_composite = _alarm_validators()
     for entry in entries.metric_alarms:
-        for f in _check_metric_alarm(entry.raw, validate):
+        for f in _check_metric_alarm(entry.raw):
             yield entry.issue(f)
     for entry in entries.composite_alarms:
-        for f in _check_composite_alarm(entry.raw, validate_composite):
+        for f in _check_composite_alarm(entry.raw):
             yield entry.issue(f)
     yield from _alarm_set_issues(entries)
 
