@@ -346,14 +346,15 @@ def test_unresolved_terraform_module_output(write):
     assert cwf200(findings) == [
         "mod/main.tf:4: aws_cloudwatch_log_metric_filter.errors.log_group_name: CWF200 metric filter "
         "aws_cloudwatch_log_metric_filter.errors: logGroupName is module.logging.group_name, which cannot be "
-        "resolved without deploying: module.logging outputs are not read (run cwfilter on the module's directory, "
-        "or on `terraform show -json` output)"]
-    assert "note: module.logging is not read" in "\n".join(str(f) for f in findings)
+        "resolved without deploying: mod/logging holds no .tf files"]
+    assert "mod/main.tf:11: module.logging: warning: CWF211 module.logging is not read: mod/logging holds no .tf " \
+        "files" in [str(f) for f in findings]
 
 
-def test_unresolved_terraform_for_expression(write):
-    write("mod/main.tf", TF_FILTER.format(group='[for g in ["a"] : g][0]'))
-    assert cwf200(check_sources(["mod"]))[0].endswith("for expressions are not evaluated")
+def test_terraform_for_expression_is_evaluated(write):
+    write("mod/main.tf", TF_FILTER.format(group='[for g in ["a", "b"] : upper(g) if g != "a"][0]'))
+    loaded = load_sources(["mod"])
+    assert [f.log_group_name for f in loaded.config.metric_filters] == ["B"]
 
 
 def test_unresolved_value_known_only_after_apply_in_a_plan(write):
