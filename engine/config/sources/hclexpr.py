@@ -208,6 +208,7 @@ class Scope:
         self.path = path
         self.root = root if root is not None else path
         self.budget = budget or Budget()
+        self.in_template = False
 
     def _copy(self, **changes: Any) -> Scope:
         new = Scope.__new__(Scope)
@@ -1079,12 +1080,15 @@ def _read_file(scope: Scope, path: Any) -> str:
 
 def _templatefile(scope: Scope, path: Any, variables: Any = None) -> Any:
     """Terraform's templatefile(): the file rendered with only `variables` in scope."""
+    if scope.in_template:
+        raise _Fail("templatefile() cannot be called from a template")  # as Terraform
     if variables is not None and not isinstance(variables, Mapping):
         raise _Fail("templatefile: the variables must be a map")
     text = _read_file(scope, path)
     template_scope = Scope({}, lambda n: Unresolved(f"local.{n}", "locals are not visible in a template"),
                            lambda t, n: Unresolved(f"{t}.{n}", "resources are not visible in a template"),
                            names=dict(variables or {}), path=scope.path, root=scope.root, budget=scope.budget)
+    template_scope.in_template = True
     return compile_template(text)(template_scope)
 
 

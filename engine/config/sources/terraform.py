@@ -356,6 +356,10 @@ class Module:
         try:
             options = self.hcl2.SerializationOptions(with_comments=False, preserve_heredocs=False)
             return self.hcl2.loads(text, serialization_options=options), text
+        except RecursionError:
+            self.findings.append(Finding("Invalid HCL: expressions are nested too deeply to read", ERROR, None,
+                                         str(path)))
+            return None, text
         except Exception as exc:  # noqa: BLE001 - python-hcl2 raises lark's exceptions; report, never a traceback
             line = getattr(exc, "line", None)
             column = getattr(exc, "column", None)
