@@ -660,3 +660,69 @@ def test_import_writes_the_trimmed_heredoc(tmp_path):
     imported = cli("import", mod)
     assert imported.returncode == 0, imported.stderr
     assert yaml.safe_load(imported.stdout)["metricFilters"][0]["filterPattern"] == "ERROR"
+
+
+def test_yaml_config_module_and_unknown_log_group_name(tmp_path):
+    # The catalog-of-YAML convention: metrics from YAML files through cloudposse/config/yaml, a log
+    # group whose name is known only after apply, and the CIS module called with both.
+    files(tmp_path / "module", {
+        "main.tf": """\
+            variable "metrics" {
+              type    = any
+              default = {}
+            }
+            variable "log_group_name" {
+              type = string
+            }
+            resource "aws_cloudwatch_log_metric_filter" "default" {
+              for_each       = var.metrics
+              name           = each.value.metric_name
+              pattern        = each.value.filter_pattern
+              log_group_name = var.log_group_name
+              metric_transformation {
+                name      = each.value.metric_name
+                namespace = each.value.metric_namespace
+                value     = each.value.metric_value
+              }
+            }
+            """})
+    files(tmp_path / "catalog", {"cis.yaml": """\
+        use-of-root-account-count:
+          metric_name: "UseOfRootAccountCount"
+          filter_pattern:
+            '{$.userIdentity.type="Root" && $.userIdentity.invokedBy NOT EXISTS && $.eventType !="AwsServiceEvent"}'
+          metric_namespace: "CISBenchmark"
+          metric_value: "1"
+        """})
+    root = files(tmp_path / "example", {
+        "main.tf": """\
+            resource "random_pet" "this" {}
+            resource "aws_cloudwatch_log_group" "default" {
+              name = "trail-${random_pet.this.id}"
+            }
+            module "metric_configs" {
+              source  = "cloudposse/config/yaml"
+              version = "0.7.0"
+
+              map_config_local_base_path = path.module
+              map_config_paths           = var.metrics_paths
+            }
+            module "cis_alarms" {
+              source         = "../module"
+              log_group_name = aws_cloudwatch_log_group.default.name
+              metrics        = module.metric_configs.map_configs
+            }
+            variable "metrics_paths" {
+              type = list(string)
+            }
+            """,
+        "fixtures.tfvars": 'metrics_paths = ["../catalog/*.yaml"]\n'})
+    checked, imported = agree(root, "--var-file", root / "fixtures.tfvars")
+    assert checked.returncode == 0, checked.stdout
+    [f] = json.loads(imported.stdout)["metricFilters"]
+    assert (f["filterName"], f["logGroupName"]) == ("UseOfRootAccountCount", "aws_cloudwatch_log_group.default")
+    assert [(x["severity"], x["code"], x["message"]) for x in json.loads(checked.stdout)] == [
+        ("note", "CWF200", "log group aws_cloudwatch_log_group.default has a name known only after apply "
+                           '("trail-${random_pet.this.id}": random_pet.this.id is known only after apply); '
+                           "cwfilter calls it 'aws_cloudwatch_log_group.default' (bind inputs with "
+                           "FILE@aws_cloudwatch_log_group.default)")]

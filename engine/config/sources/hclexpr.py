@@ -1029,6 +1029,17 @@ def _json(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
+def _yaml(text: str) -> Any:
+    import yaml
+
+    try:
+        value = yaml.safe_load(text)  # aliases are shared, not copied; the walk below is bounded
+    except yaml.YAMLError as exc:
+        raise _Fail(f"yamldecode: {str(exc).splitlines()[0]}") from None
+    _check_known(value)
+    return value
+
+
 def _element(items: list, i: Any) -> Any:
     if not items:
         raise _Fail("element: the list is empty")
@@ -1153,6 +1164,9 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "jsonencode": _json,
     "jsondecode": lambda v: json.loads(_text(v)),
     "yamlencode": _json,
+    "yamldecode": lambda v: _yaml(_text(v)),
+    "list": lambda *items: list(items),
+    "map": lambda *kv: {_text(kv[i]): kv[i + 1] for i in range(0, len(kv) - 1, 2)},
     "length": lambda v: len(v) if not isinstance(v, (int, float, bool)) and v is not None else len(_text(v)),
     "lookup": _lookup,
     "merge": lambda *ms: {k: v for m in ms if m is not None for k, v in m.items()},

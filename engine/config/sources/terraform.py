@@ -16,6 +16,7 @@ already resolved; values it marks "known after apply" stay unresolved.
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -295,6 +296,7 @@ class _Resource:
 _MAX_MODULE_DEPTH = 16
 _NULL_LABEL_RE = re.compile(r"(^|/)cloudposse/label/null$|terraform-null-label(\.git)?(/|\?|$)")
 _LABELS = ("namespace", "tenant", "environment", "stage", "name", "attributes")
+_CONFIG_YAML_RE = re.compile(r"(^|/)cloudposse/config/yaml$|terraform-yaml-config(\.git)?(/|\?|$)")
 
 
 class Module:
@@ -606,7 +608,7 @@ class Module:
         if given is not None:
             return source, Path(given), None
         if source.startswith(("./", "../")) or source in (".", ".."):
-            return source, Path(self.directory) / source, None
+            return source, Path(os.path.normpath(Path(self.directory) / source)), None
         return source, None, (f"module.{name} comes from {source or 'an unknown source'}, which cannot be "
                               f"fetched offline; point cwfilter at a local copy with --module-path "
                               f"{name}=DIR")
@@ -630,6 +632,9 @@ class Module:
                                                 scope).items()}
             if directory is None and _NULL_LABEL_RE.search(source):
                 out.append((suffix, null_label(inputs, f"module.{name}{suffix}")))
+                continue
+            if directory is None and _CONFIG_YAML_RE.search(source):
+                out.append((suffix, config_yaml(inputs, f"module.{name}{suffix}", self.root.directory)))
                 continue
             if directory is None:
                 out.append((suffix, Unresolved(f"module.{name}", reason or "")))
@@ -675,13 +680,15 @@ class Module:
         attrs = dict(attrs)
         if res.rtype == LOG_GROUP_TYPE:
             name = attrs.get("name")
-            if name is None:
-                # Terraform generates the name (name_prefix, or none at all): the address stands in.
-                name = address
+            if name is None or isinstance(name, Unresolved):
+                # Terraform generates the name (name_prefix, or none at all), or it is built from what
+                # is known only after apply: the address stands in (as a valid log group name).
+                why = "has no name, so it is generated at apply time" if name is None else \
+                    f"has a name known only after apply ({name.text}: {name.reason})"
+                name = re.sub(r'\["?([^"\]]*)"?\]', r".\1", address)
                 attrs["name"] = name
                 self.findings.append(Finding(
-                    f"log group {address} has no name, so it is generated at apply time; cwfilter calls "
-                    f"it '{address}' (bind inputs with FILE@{address})",
+                    f"log group {address} {why}; cwfilter calls it '{name}' (bind inputs with FILE@{name})",
                     NOTE, "CWF200", res.file, res.line, address, address))
             attrs.setdefault("id", name)
             hint = {"log_group": name} if isinstance(name, str) else {}
@@ -695,8 +702,8 @@ class Module:
                 # DECISIONS A12: an alarm's ARN names the alarm; region and account stay unknown.
                 attrs.setdefault("arn", f"arn:aws:cloudwatch:unknown-region:unknown-account:alarm:{name}")
         for attribute in ("id", "arn"):
-            attrs.setdefault(attribute, Unresolved(f"{address}.{attribute}", f"{attribute} is known only "
-                                                                               "after apply"))
+            attrs.setdefault(attribute, Unresolved(f"{address}.{attribute}", f"{address}.{attribute} is known "
+                                                                               "only after apply"))
         return attrs
 
     # ------------------------------------------------------------------ items
@@ -774,7 +781,7 @@ def null_label(inputs: Mapping[str, Any], address: str) -> dict:
 
     enabled = pick("enabled", True)
     delimiter = pick("delimiter", "-")
-    order = pick("label_order", list(_LABELS))
+    order = pick("label_order", None) or list(_LABELS)  # coalescelist(input, defaults), as the module
     case = pick("label_value_case", "lower")
     strip = pick("regex_replace_chars", "/[^-a-zA-Z0-9]/")
     attributes = [*(context.get("attributes") or []), *(inputs.get("attributes") or [])] \
@@ -826,6 +833,62 @@ def null_label(inputs: Mapping[str, Any], address: str) -> dict:
     return {"enabled": enabled, "id": label_id, "id_full": label_id, "tags": tags, "context": ctx,
             "normalized_context": ctx, "delimiter": delimiter, "attributes": attributes, **labels,
             "label_order": order}
+
+
+def _deep_merge(base: Any, extra: Any) -> Any:
+    if isinstance(base, Mapping) and isinstance(extra, Mapping):
+        out = dict(base)
+        for key, value in extra.items():
+            out[key] = _deep_merge(out.get(key), value)
+        return out
+    return extra
+
+
+def config_yaml(inputs: Mapping[str, Any], address: str, root: str) -> dict:
+    """The outputs of the YAML config module (``cloudposse/config/yaml``) from its inputs.
+
+    ``map_configs``: the maps of the YAML files that ``map_config_paths`` (globs, under
+    ``map_config_local_base_path``) name, deep-merged in order, then ``map_configs``;
+    ``list_configs`` likewise with lists. Remote paths (``http(s)://``) stay unresolved.
+    """
+    import yaml
+
+    base = inputs.get("map_config_local_base_path") or inputs.get("list_config_local_base_path") or root
+    out: dict[str, Any] = {}
+    for kind, merge in (("map", _deep_merge), ("list", lambda a, b: [*(a or []), *(b or [])])):
+        paths = inputs.get(f"{kind}_config_paths") or []
+        bad = next((p for p in [paths, *paths] if isinstance(p, Unresolved)), None) if isinstance(paths, list) \
+            else paths
+        if isinstance(bad, Unresolved) or not isinstance(paths, list):
+            reason = bad.reason if isinstance(bad, Unresolved) else f"{kind}_config_paths is not a list"
+            out[f"{kind}_configs"] = Unresolved(f"{address}.{kind}_configs", reason)
+            continue
+        value: Any = {} if kind == "map" else []
+        problem: Unresolved | None = None
+        for pattern in paths:
+            text = str(pattern)
+            if text.startswith(("http://", "https://")):
+                problem = Unresolved(f"{address}.{kind}_configs", f"{text} is fetched over the network")
+                break
+            full = text if Path(text).is_absolute() else str(Path(str(base)) / text)
+            matches = sorted(Path(full).parent.glob(Path(full).name)) if Path(full).parent.is_dir() else []
+            for match in matches:
+                try:
+                    if match.stat().st_size > 1 << 20:
+                        raise ValueError(f"{match} is larger than 1,048,576 bytes")
+                    loaded = yaml.safe_load(match.read_text(encoding="utf-8"))
+                except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError) as exc:
+                    problem = Unresolved(f"{address}.{kind}_configs", f"cannot read {match}: {exc}")
+                    break
+                if loaded is not None:
+                    value = merge(value, loaded)
+        extra = inputs.get(f"{kind}_configs")
+        if extra and not isinstance(extra, Unresolved):
+            value = merge(value, extra)
+        out[f"{kind}_configs"] = problem if problem is not None else value
+    out["all_imports_map"] = out["map_configs"]
+    out["all_imports_list"] = out["list_configs"]
+    return out
 
 
 def _block_line(text: str, kind: str, *names: str) -> int | None:
