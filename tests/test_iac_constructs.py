@@ -722,7 +722,7 @@ def test_yaml_config_module_and_unknown_log_group_name(tmp_path):
     [f] = json.loads(imported.stdout)["metricFilters"]
     assert (f["filterName"], f["logGroupName"]) == ("UseOfRootAccountCount", "aws_cloudwatch_log_group.default")
     assert [(x["severity"], x["code"], x["message"]) for x in json.loads(checked.stdout)] == [
-        ("note", "CWF200", "log group aws_cloudwatch_log_group.default has a name known only after apply "
+        ("note", "CWF200", ("log group aws_cloudwatch_log_group.default has a name known only after apply "
                            '("trail-${random_pet.this.id}": random_pet.this.id is known only after apply); '
                            "cwfilter calls it 'aws_cloudwatch_log_group.default' (bind inputs with "
-                           "FILE@aws_cloudwatch_log_group.default)")]
+                           "FILE@aws_cloudwatch_log_group.default)"))]
