@@ -512,6 +512,7 @@ class CheckOutput(str, enum.Enum):
     text = "text"
     json = "json"
     sarif = "sarif"
+    github = "github"
 
 
 _SOURCES_HELP = ("Sources: config files (YAML or JSON), CloudFormation or CDK templates, Terraform modules "
@@ -523,7 +524,7 @@ _PARAMETER_HELP = ("A template parameter, Terraform variable, pseudo parameter (
 @app.command("check")
 def check_command(
     configs: Annotated[list[str], typer.Argument(metavar="SOURCE", help=_SOURCES_HELP)],
-    output: Annotated[CheckOutput, typer.Option("--output", "-o", help="text, json or sarif.")] = CheckOutput.text,
+    output: Annotated[CheckOutput, typer.Option("--output", "-o", help="text, json, sarif or github (GitHub Actions annotations).")] = CheckOutput.text,
     strict: Annotated[bool, typer.Option("--strict", help="Warnings fail the check too.")] = False,
     ignore: Annotated[
         Optional[list[str]],
@@ -556,6 +557,12 @@ def check_command(
         from .engine.config.sources.sarif import to_sarif
 
         typer.echo(json.dumps(to_sarif(issues, __version__), indent=2, ensure_ascii=False))
+    elif output is CheckOutput.github:
+        from .engine.config.sources.sarif import github_annotation
+
+        for i in issues:
+            text = f"{i.path}: {i.message}" if i.path else i.message
+            typer.echo(github_annotation(i.severity, text, code=i.code, file=i.source, line=i.line, column=i.column))
     else:
         for issue in issues:
             typer.echo(str(issue))
@@ -986,6 +993,14 @@ class ExplainOutput(str, enum.Enum):
     json = "json"
 
 
+class LintOutput(str, enum.Enum):
+    """Rendering of `cwfilter lint` results."""
+
+    text = "text"
+    json = "json"
+    github = "github"
+
+
 @app.command("explain")
 def explain_command(
     pattern: Annotated[
@@ -1072,7 +1087,7 @@ def lint_command(
         Optional[list[str]],
         typer.Option("--ignore", metavar="CODE", help="Leave out these codes (CWF104, or CWF101,CWF104); repeatable."),
     ] = None,
-    output: Annotated[ExplainOutput, typer.Option("--output", "-o", help="text or json.")] = ExplainOutput.text,
+    output: Annotated[LintOutput, typer.Option("--output", "-o", help="text, json or github (GitHub Actions annotations).")] = LintOutput.text,
 ) -> None:
     """Warn about a valid pattern that is probably wrong, with stable codes (CWF101 ...).
 
@@ -1089,9 +1104,14 @@ def lint_command(
     except ValueError as exc:
         _error(str(exc))
         raise typer.Exit(EXIT_ERROR) from None
-    if output is ExplainOutput.json:
+    if output is LintOutput.json:
         typer.echo(json.dumps({"pattern": pattern, "findings": [f.to_json() for f in findings]},
                               indent=4, ensure_ascii=False))
+    elif output is LintOutput.github:
+        from .engine.config.sources.sarif import github_annotation
+
+        for f in findings:
+            typer.echo(github_annotation(f.severity, f"{f.message} (column {f.column} of the pattern)", code=f.code))
     else:
         typer.echo("\n".join(str(f) for f in findings) if findings else "", nl=bool(findings))
         typer.echo(_plural(len(findings), "warning") if findings else "no warnings", err=True)
@@ -1306,6 +1326,7 @@ class UnitOutput(str, enum.Enum):
 
     text = "text"
     json = "json"
+    github = "github"
 
 
 def _diff_line(line: str, colour: bool) -> str:
@@ -1325,7 +1346,7 @@ def unit_command(
     files: Annotated[list[str], typer.Argument(metavar="FILE", help="Scenario files (YAML).")],
     run: Annotated[Optional[str], typer.Option("--run", metavar="REGEX", help="Run only the tests whose name matches REGEX (searched anywhere in the name).")] = None,
     junit_xml: Annotated[Optional[str], typer.Option("--junit-xml", metavar="PATH", help="Also write the results as JUnit XML, one testcase per test.")] = None,
-    output: Annotated[UnitOutput, typer.Option("--output", "-o", help="text or json.")] = UnitOutput.text,
+    output: Annotated[UnitOutput, typer.Option("--output", "-o", help="text, json or github (GitHub Actions annotations).")] = UnitOutput.text,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the failures and the totals.")] = False,
 ) -> None:
     """Run scenario files: alert rules as unit tests, like `promtool test rules`.
@@ -1353,6 +1374,12 @@ def unit_command(
             errors[name] = exc.issues
             for issue in exc.issues:
                 typer.echo(str(issue), err=True)
+                if output is UnitOutput.github:
+                    from .engine.config.sources.sarif import github_annotation
+
+                    text = f"{issue.path}: {issue.message}" if issue.path else issue.message
+                    typer.echo(github_annotation("error", text, file=issue.source, line=issue.line,
+                                                 column=issue.column, title="invalid scenario file"))
             continue
         results.extend(run_scenario(scenario, (lambda n: bool(select(n))) if select else None))
     passed = sum(1 for r in results if r.passed)
@@ -1365,6 +1392,15 @@ def unit_command(
             "summary": {"passed": passed, "failed": failed, "invalidFiles": len(errors)},
         }
         typer.echo(json.dumps(doc, indent=4, ensure_ascii=False))
+    elif output is UnitOutput.github:
+        from .engine.config.sources.sarif import github_annotation
+
+        for r in results:
+            if not r.passed:
+                typer.echo(github_annotation("error", r.report(), title=f"FAIL {r.name}",
+                                             file=r.file, line=r.line))
+        typer.echo(f"{passed} passed, {failed} failed" + (f", {_plural(len(errors), 'invalid file')}" if errors else ""),
+                   err=True)
     else:
         colour = _colour(sys.stdout)
         for r in results:

@@ -46,6 +46,7 @@ import yaml
 from ...grammar import PatternError
 from ..alarms.evaluate import INITIAL_REASON, INSUFFICIENT_DATA, STATES
 from ..matching.compiler import compile_pattern
+from ..config import reading
 from ..config.native import Config, MetricFilter, iter_config_issues, render_path
 from ..errors import ConfigError, ConfigIssue
 from ..events import number_text
@@ -1021,6 +1022,7 @@ _YamlLoader.yaml_implicit_resolvers = {
     first: [r for r in resolvers if r[0] not in ("tag:yaml.org,2002:float", "tag:yaml.org,2002:timestamp")]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+_YamlLoader.add_constructor("tag:yaml.org,2002:int", reading.construct_int_bounded)
 _YamlLoader.add_implicit_resolver(
     "tag:yaml.org,2002:float",
     re.compile(r"""^(?:[-+]?(?:\.[0-9]+|[0-9][0-9_]*(?:\.[0-9_]*)?)(?:[eE][-+]?[0-9]+)?
@@ -1037,32 +1039,12 @@ def _read_yaml(text: str) -> tuple[Any, dict[tuple, int]]:
         node = loader.get_single_node()
         if node is None:
             return None, {}
+        reading.check_node_graph(node, text)  # loops, alias bombs, nesting: before constructing
         data = loader.construct_document(node)
     finally:
         loader.dispose()
     lines: dict[tuple, int] = {}
-
-    def walk(n: yaml.Node, path: tuple) -> None:
-        lines.setdefault(path, n.start_mark.line + 1)
-        if isinstance(n, yaml.MappingNode):
-            for k, v in n.value:
-                if isinstance(k, yaml.ScalarNode):
-                    key = loader_key(k)
-                    lines[(*path, key)] = k.start_mark.line + 1
-                    walk(v, (*path, key))
-        elif isinstance(n, yaml.SequenceNode):
-            for i, item in enumerate(n.value):
-                walk(item, (*path, i))
-
-    def loader_key(k: yaml.ScalarNode) -> Any:
-        if k.tag == "tag:yaml.org,2002:int":
-            try:
-                return int(k.value)
-            except ValueError:
-                return k.value
-        return k.value
-
-    walk(node, ())
+    reading.yaml_lines(node, lines)
     return data, lines
 
 
@@ -1241,7 +1223,9 @@ def load_scenario(path: str | Path) -> Scenario:
     """
     source = str(path)
     try:
-        text = Path(path).read_bytes().decode("utf-8-sig")
+        text = reading.read_document_bytes(path).decode("utf-8-sig")
+    except reading.DocumentProblem as exc:
+        raise ScenarioError([ConfigIssue("", exc.message, source)]) from None
     except OSError as exc:
         raise ScenarioError([ConfigIssue("", f"Cannot read the file: {exc.strerror or exc}", source)]) from None
     except UnicodeDecodeError as exc:
@@ -1254,6 +1238,8 @@ def load_scenario(path: str | Path) -> Scenario:
         raise ScenarioError([ConfigIssue("", f"Invalid YAML: {what}", source,
                                          mark.line + 1 if mark else None,
                                          column=mark.column + 1 if mark else None)]) from None
+    except reading.DocumentProblem as exc:
+        raise ScenarioError([ConfigIssue("", exc.message, source, exc.line, column=exc.column)]) from None
     except (yaml.YAMLError, ValueError, TypeError) as exc:
         raise ScenarioError([ConfigIssue("", f"Invalid YAML: {exc}", source)]) from None
     doc = _Doc(source, data, lines, Path(path).parent)
