@@ -1905,5 +1905,20 @@ def junit_xml(results: Sequence[TestResult], errors: Mapping[str, Sequence[Confi
     root.set("failures", str(failed))
     root.set("errors", str(errored))
     root.set("time", f"{seconds:.6f}")
+    for element in root.iter():  # names, messages and events may hold anything
+        element.text = xml_text(element.text) if element.text else element.text
+        for key, value in element.attrib.items():
+            element.set(key, xml_text(value))
     ElementTree.indent(root)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ElementTree.tostring(root, encoding="unicode") + "\n"
+
+
+# Characters XML 1.0 cannot hold, even escaped (its Char production): C0 controls other than tab,
+# LF and CR, lone surrogates, U+FFFE and U+FFFF.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_text(text: str) -> str:
+    """`text` with each character XML 1.0 cannot hold written as a visible escape (``\\x1b``,
+    ``\\ufffe``), so that strict parsers (Jenkins, GitLab) read the file."""
+    return _NOT_XML.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}", text)
