@@ -127,7 +127,7 @@ def loads_json(text: str) -> Any:
 
 
 def _check_data_depth(data: Any) -> None:
-    stack = [(data, 0)]
+    stack = [(data, 1)]  # levels: each list or object is one
     while stack:
         value, depth = stack.pop()
         if depth > MAX_DEPTH:
@@ -150,7 +150,7 @@ class BoundedComposer:
     def compose_node(self, parent: Any, index: Any) -> Any:  # PyYAML's hook
         self._cwf_depth += 1
         try:
-            if self._cwf_depth > MAX_DEPTH:
+            if self._cwf_depth > MAX_DEPTH + 1:  # the scalars of the deepest collection are one more
                 mark = self.peek_event().start_mark  # type: ignore[attr-defined]
                 raise DocumentProblem(f"The document is nested more than {MAX_DEPTH} levels deep, the most "
                                       "a configuration may be", mark.line + 1, mark.column + 1)
@@ -205,7 +205,7 @@ def check_node_graph(root: yaml.Node | None, text: str | None = None) -> None:
             on_path.discard(key)
             kids = _children(node)
             size[key] = 1 + sum(size[id(k)] for k in kids)
-            height[key] = 1 + max((height[id(k)] for k in kids), default=0)
+            height[key] = 1 + max((height[id(k)] for k in kids), default=0) if _is_collection(node) else 0
             if height[key] > MAX_DEPTH:
                 mark = node.start_mark
                 raise DocumentProblem(f"The document is nested more than {MAX_DEPTH} levels deep (aliases "
@@ -238,6 +238,10 @@ def check_node_graph(root: yaml.Node | None, text: str | None = None) -> None:
         raise DocumentProblem(
             f"The aliases of {_anchor_name(node, text)} (line {mark.line + 1}) expand the document to "
             f"{expanded:,} nodes; aliases may add at most {ALIAS_BUDGET:,}", mark.line + 1, mark.column + 1)
+
+
+def _is_collection(node: yaml.Node) -> bool:
+    return isinstance(node, (yaml.MappingNode, yaml.SequenceNode))
 
 
 def _children(node: yaml.Node) -> list[yaml.Node]:
