@@ -832,6 +832,7 @@ def run_command(
     account: Annotated[Optional[str], typer.Option("--account", help="Value of the @aws.account system dimension.")] = None,
     region: Annotated[Optional[str], typer.Option("--region", help="Value of the @aws.region system dimension.")] = None,
     default_value_mode: Annotated[str, typer.Option("--default-value-mode", help="minute: one defaultValue per quiet minute (M2); event: one per non-matching event.")] = "minute",
+    cardinality_guard: Annotated[str, typer.Option("--cardinality-guard", help="A filter that makes more than 1,000 distinct dimension name/value pairs in an hour, which the service may disable: warn (default), disable (drop its metrics from then on, as the service may) or off.")] = "warn",
     follow: Annotated[bool, typer.Option("--follow", help="Keep reading a growing file or a pipe; emit each period as it closes.")] = False,
     until: Annotated[Optional[str], typer.Option("--until", help="Keep evaluating alarms up to this time (ISO-8601 or epoch ms); empty periods count as missing data.")] = None,
     fail_on_alarm: Annotated[Optional[str], typer.Option("--fail-on-alarm", metavar="[end|ever]", help="Exit 1 if an alarm is in ALARM at the end (--fail-on-alarm) or was at any time (--fail-on-alarm=ever).")] = None,
@@ -888,10 +889,14 @@ def run_command(
     if fail_on_alarm not in (None, "end", "ever"):
         _error("--fail-on-alarm takes end or ever")
         raise typer.Exit(EXIT_ERROR)
+    if cardinality_guard not in ("warn", "disable", "off"):
+        _error("--cardinality-guard takes warn, disable or off")
+        raise typer.Exit(EXIT_ERROR)
     engine = Engine(
         cfg, period=period, lateness=lateness, account=account, region=region,
         default_value_mode=default_value_mode,
         until_ms=_parse_time(until, "--until") if until else None,
+        cardinality_guard=cardinality_guard,
     )
     options = RunOptions(
         fmt=fmt, timestamps=timestamps, step_ms=int(step * 1000), log_group=log_group,
@@ -934,6 +939,9 @@ def run_command(
         raise typer.Exit(130) from None
     progress.clear()
     summary = _summary(engine, result)
+    if engine.guard is not None:
+        for trip in engine.guard.trips:
+            _note(trip.message(cardinality_guard))
     try:
         renderer.finish(summary)
         if plot or report is not None:

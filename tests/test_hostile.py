@@ -467,3 +467,55 @@ def test_registry_is_the_only_source_of_codes():
     for path in [*(REPO / "engine").rglob("*.py"), REPO / "cli.py"]:
         emitted |= set(re.findall(r'"(CWF\d{3})"', path.read_text(encoding="utf-8")))
     assert emitted <= set(REGISTRY)
+
+
+# --------------------------------------------------------------------------- the cardinality guard
+
+GUARD_CONFIG = """\
+metricFilters:
+- filterName: by-request
+  logGroupName: app
+  filterPattern: '{ $.level = "ERROR" }'
+  metricTransformations:
+  - {metricName: Errors, metricNamespace: App, metricValue: '1', dimensions: {req: $.requestId}}
+"""
+
+
+def _requests(path: Path, count: int, hours: int = 1) -> None:
+    with path.open("w", encoding="utf-8") as f:
+        for i in range(count):
+            h, rest = divmod(i * 3600 * hours // count, 3600)
+            f.write(json.dumps({"level": "ERROR", "requestId": f"r{i}",
+                                "time": f"2024-05-01T{h:02d}:{rest // 60:02d}:{rest % 60:02d}Z"}) + "\n")
+
+
+@pytest.mark.parametrize(("mode", "samples"), [("warn", 1500), ("disable", 1000), ("off", 1500)])
+def test_cardinality_guard_modes(tmp_path, mode, samples):
+    (tmp_path / "c.yaml").write_text(GUARD_CONFIG, encoding="utf-8")
+    _requests(tmp_path / "req.log", 1500)
+    done = cli("run", "c.yaml", "req.log", "-o", "json", "--cardinality-guard", mode, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    doc = json.loads(done.stdout)
+    [f] = doc["summary"]["filters"]
+    assert f["samples"] == samples
+    trips = doc["summary"].get("cardinalityGuard", [])
+    if mode == "off":
+        assert trips == [] and "distinct dimension" not in done.stderr
+    else:
+        assert [t["filterName"] for t in trips] == ["by-request"]
+        assert "more than 1,000 distinct dimension name/value pairs" in done.stderr
+
+
+def test_cardinality_guard_counts_per_hour(tmp_path):
+    """1,800 request IDs over 2 hours of event time: 900 in each hour, never 1,000, no warning."""
+    (tmp_path / "c.yaml").write_text(GUARD_CONFIG, encoding="utf-8")
+    _requests(tmp_path / "req.log", 1800, hours=2)
+    done = cli("run", "c.yaml", "req.log", "-o", "json", cwd=tmp_path)
+    assert "cardinalityGuard" not in json.loads(done.stdout)["summary"]
+    assert "distinct dimension" not in done.stderr
+
+
+def test_cardinality_guard_bad_mode(tmp_path):
+    (tmp_path / "c.yaml").write_text(GUARD_CONFIG, encoding="utf-8")
+    done = cli("run", "c.yaml", "/dev/null", "--cardinality-guard", "maybe", cwd=tmp_path)
+    assert done.returncode == 2 and "--cardinality-guard takes warn, disable or off" in done.stderr
