@@ -519,3 +519,25 @@ def test_cardinality_guard_bad_mode(tmp_path):
     (tmp_path / "c.yaml").write_text(GUARD_CONFIG, encoding="utf-8")
     done = cli("run", "c.yaml", "/dev/null", "--cardinality-guard", "maybe", cwd=tmp_path)
     assert done.returncode == 2 and "--cardinality-guard takes warn, disable or off" in done.stderr
+
+
+def test_a_scenario_asserts_the_cardinality_guard(tmp_path):
+    (tmp_path / "c.yaml").write_text(GUARD_CONFIG, encoding="utf-8")
+    event = '{"level": "ERROR", "requestId": "r-${value}"}'
+    (tmp_path / "s.yaml").write_text(f"""\
+config: c.yaml
+start: 2024-05-01T00:00:00Z
+tests:
+  - name: one request ID per event trips the guard
+    events:
+      - {{message: '{event}', every: 1s, values: "0+1x1000"}}  # 1,001 events
+    cardinality_guard: [by-request]
+  - name: a thousand do not
+    events:
+      - {{message: '{event}', every: 1s, values: "0+1x999"}}  # 1,000 events
+    cardinality_guard: [by-request]
+""", encoding="utf-8")
+    done = cli("unit", "s.yaml", "-o", "json", cwd=tmp_path)
+    assert done.returncode == 1, done.stderr
+    tests = json.loads(done.stdout)["tests"]
+    assert [t["passed"] for t in tests] == [True, False]

@@ -590,6 +590,13 @@ class Simulation:
         self._watched = keep
         self._alarm_run = None
 
+    def cardinality_trips(self) -> list[str]:
+        """The filters that pass 1,000 distinct dimension name/value pairs in an hour of event time."""
+        engine = self._engine(DEFAULT_PERIOD, None, alarms=False)
+        for ev in sorted(self.events, key=lambda e: e.timestamp_ms):
+            engine.feed(ev.message, ev.timestamp_ms, ev.log_group)
+        return sorted({t.filter_name for t in engine.guard.trips}) if engine.guard is not None else []
+
     def _pass(self, period: int, until_ms: int | None, alarms: bool = True) -> _Run:
         engine = self._engine(period, until_ms, alarms)
         items: list = []
@@ -1117,7 +1124,7 @@ def _kind(value: Any) -> str:
 _TOP_KEYS = ("config", "metricFilters", "MetricAlarms", "CompositeAlarms", "start", "log_group",
              "account", "region", "default_value_mode", "tests")
 _TEST_KEYS = ("name", "config", "start", "log_group", "account", "region", "default_value_mode",
-              "events", "matches", "datapoints", "alarms")
+              "events", "matches", "datapoints", "alarms", "cardinality_guard")
 _EVENT_KEYS = ("at", "message", "messages", "every", "count", "until", "values", "gap", "file",
                "format", "timestamps", "log_group")
 _MATCH_KEYS = ("filter", "pattern", "message", "messages", "event", "match", "extracted")
@@ -1351,7 +1358,20 @@ def _check_test(doc: _Doc, configs: _Configs, raw: Any, path: tuple, top_config:
             exp = checker(doc, item, (*path, key, i), sim, start, events, config)
             if exp is not None:
                 expectations.append(exp)
-    if not expectations and "matches" not in raw and "datapoints" not in raw and "alarms" not in raw:
+    if "cardinality_guard" in raw:
+        # The filters expected to pass 1,000 distinct dimension pairs in an hour ([] for none).
+        trips = raw["cardinality_guard"]
+        known = {mf.filter_name for mf in config.metric_filters} if config is not None else set()
+        if not isinstance(trips, list) or not all(isinstance(t, str) for t in trips):
+            doc.error((*path, "cardinality_guard"), "cardinality_guard is a list of filter names ([] for none)")
+        else:
+            for i, filter_name in enumerate(trips):
+                if config is not None and filter_name not in known:
+                    doc.error((*path, "cardinality_guard", i), f"the config has no metric filter {filter_name!r}")
+            expectations.append(_Expectation("cardinality", (*path, "cardinality_guard"),
+                                             doc.line((*path, "cardinality_guard")), {"filters": sorted(set(trips))}))
+    if not expectations and "matches" not in raw and "datapoints" not in raw and "alarms" not in raw \
+            and "cardinality_guard" not in raw:
         doc.error(path, "the test expects nothing: give matches, datapoints or alarms")
     if config is None:
         return None
@@ -1823,6 +1843,14 @@ def run_test(test: ScenarioTest) -> TestResult:
         try:
             if exp.kind == "match":
                 result.failures.extend(_match_failures(exp))
+                continue
+            if exp.kind == "cardinality":
+                got = sim.cardinality_trips()
+                failure = None if got == spec["filters"] else Failure(
+                    where, exp.line, "the filters that pass 1,000 distinct dimension pairs in an hour",
+                    tuple(spec["filters"]) or ("(none)",), tuple(got) or ("(none)",))
+                if failure is not None:
+                    result.failures.append(failure)
                 continue
             if exp.kind == "datapoints":
                 failure = sim.check_metric(spec["metric"], spec["values"], namespace=spec["namespace"],
