@@ -408,7 +408,7 @@ def check_yaml_text(text: str) -> str:
     return "issues" if any(i.is_error for i in found) else "valid"
 
 
-@settings(max_examples=FAST // 2, deadline=None, suppress_health_check=_QUIET)
+@settings(max_examples=FAST // 6, deadline=None, suppress_health_check=_QUIET)
 @given(yaml_structure_texts())
 def test_yaml_structure_mutations_give_only_reported_issues(text):
     check_yaml_text(text)
