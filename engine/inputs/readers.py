@@ -63,10 +63,10 @@ __all__ = [
 
 FORMATS: Final = (
     "auto", "lines", "jsonl", "cloudtrail", "subscription", "filter-log-events",
-    "vpcflow", "cloudfront", "lambda",
+    "vpcflow", "cloudfront", "lambda", "export", "firehose",
 )
-LINE_FORMATS: Final = ("lines", "jsonl", "vpcflow", "cloudfront", "lambda")
-DOCUMENT_FORMATS: Final = ("cloudtrail", "subscription", "filter-log-events")
+LINE_FORMATS: Final = ("lines", "jsonl", "vpcflow", "cloudfront", "lambda", "export")
+DOCUMENT_FORMATS: Final = ("cloudtrail", "subscription", "filter-log-events", "firehose")
 TIMESTAMP_MODES: Final = ("event", "now")
 
 # DECISIONS M6: an event whose message is over this many bytes of UTF-8 is rejected, never cut.
@@ -97,6 +97,8 @@ PROBLEM_KINDS: Final[dict[str, str]] = {
                       "a partial one rejected",
     "corrupt-gzip": "gzip data that does not decompress: the events before the damage are delivered",
     "binary": "an input that looks binary (NUL bytes) under --format auto: the input is skipped",
+    "oversize-payload": "compressed payload data that inflates past the most a real payload holds, or a "
+                        "JSON value too big to be a log document: skipped (engine.inputs.payloads)",
     "missing": "the input does not exist",
     "is-a-directory": "the input is a directory",
     "unreadable": "the input cannot be opened or read (permissions, I/O error)",
@@ -133,6 +135,8 @@ class InputEvent:
     #: The message already decoded as a JSON object by orjson, when reading needed that (JSON
     #: lines, CloudTrail records); the engine reuses it instead of decoding the text again.
     doc: Any = field(default=None, compare=False, repr=False)
+    #: The log stream, when the input names it (a payload's ``logStream``, an export's folder).
+    log_stream: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -1294,14 +1298,11 @@ def _decode_awslogs(awslogs: Any, where: str, sink: _Sink) -> Any:
         sink.problem(where, "bad-base64", f"awslogs.data is not base64 ({exc})")
         return None
     if raw.startswith(GZIP_MAGIC):
-        z = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        try:
-            raw = z.decompress(raw) + z.flush()
-        except zlib.error as exc:
-            sink.problem(where, "corrupt-gzip", f"awslogs.data does not decompress ({exc})")
-            return None
-        if not z.eof:
-            sink.problem(where, "truncated-gzip", "awslogs.data: the gzip stream ends before its end marker")
+        from .payloads import inflate  # bounded: a payload never inflates past MAX_PAYLOAD_BYTES
+
+        raw, kind, detail = inflate(raw)
+        if raw is None:
+            sink.problem(where, kind, f"awslogs.data {detail}")
             return None
     text, bad_at = _decode(raw)
     if bad_at is not None:
@@ -1567,13 +1568,20 @@ def _read_input(inp: OpenedInput, fmt: str, sink: _Sink) -> Iterator[InputEvent]
             sink.st.format = "binary"
             return
         fmt, document = _sniff(head)
+        if fmt == "lines" and payloads.is_export_object(inp.source, head):
+            fmt = "export"
         sink.st.format = fmt
         auto = True
     else:
         sink.st.format = fmt
         auto = False
-    if document:
-        data = head + b"".join(more)
-        yield from _read_documents(data, None if auto else fmt, sink, inp)
+    if fmt == "export":
+        yield from payloads.read_export(chain((head,), more), sink, inp)
+    elif document:
+        # Streamed, one document or record at a time (engine.inputs.payloads).
+        yield from payloads.read_documents(chain((head,), more), None if auto else fmt, sink, inp)
     else:
         yield from _read_lines(chain((head,), more), LINE_HANDLERS[fmt](), sink, inp)
+
+
+from . import payloads  # payloads builds on the helpers above
