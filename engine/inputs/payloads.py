@@ -57,7 +57,6 @@ MAX_BAD_DOCUMENTS: Final = 1000
 
 _WS: Final = b" \t\r\n"
 _NON_WS_RE = re.compile(rb"[^ \t\r\n]")
-_STRING_STOP_RE = re.compile(rb'["\\]')
 _STRUCT_RE = re.compile(rb'["\[\]{}]')
 _SCALAR_END_RE = re.compile(rb'[\s,\]}\[{"]')
 # Base64 text of a record: gzip (`H4sI`), zlib (`eJ`, `eN`, `eF`, `eA`) or JSON (`ey`, `W3`).
@@ -65,6 +64,13 @@ _B64_LINE_RE = re.compile(rb"(?:H4sI|eJ|eN|eF|eA|eyJ|ewo|W3s)[A-Za-z0-9+/\r\n]*=
 
 
 # --------------------------------------------------------------------------- bounded inflation
+
+def _string_stop(buf: bytes, i: int) -> int:
+    """The offset of the next ``"`` or backslash from `i`, or -1."""
+    quote = buf.find(b'"', i)
+    slash = buf.find(b"\\", i, quote if quote >= 0 else len(buf))
+    return slash if slash >= 0 else quote
+
 
 def _is_zlib(raw: bytes) -> bool:
     return len(raw) >= 2 and raw[0] & 0x0F == 8 and (raw[0] << 8 | raw[1]) % 31 == 0
@@ -287,9 +293,10 @@ class _Scanner:
             if chunk:
                 if self.pos:
                     self.line += self.buf.count(b"\n", 0, self.pos)
-                    self.buf = self.buf[self.pos:]
+                    self.buf = self.buf[self.pos:] + chunk if self.pos < len(self.buf) else chunk
                     self.pos = 0
-                self.buf += chunk
+                else:
+                    self.buf += chunk
                 return True
         self.eof = True
         return False
@@ -341,15 +348,15 @@ class _Scanner:
         while True:
             buf = self.buf
             if in_string:
-                m = _STRING_STOP_RE.search(buf, i)
-                if m is not None:
-                    if buf[m.start()] == 0x5C:  # a backslash: skip the escaped byte
-                        if m.end() < len(buf):
-                            i = m.end() + 1
+                k = _string_stop(buf, i)
+                if k >= 0:
+                    if buf[k] == 0x5C:  # a backslash: skip the escaped byte
+                        if k + 1 < len(buf):
+                            i = k + 2
                             continue
-                        i = m.start()
+                        i = k
                     else:
-                        i = m.end()
+                        i = k + 1
                         in_string = False
                         if depth == 0:
                             return i
@@ -409,17 +416,17 @@ class _Scanner:
             buf, i = self.buf, self.pos
             while True:
                 if in_string:
-                    m = _STRING_STOP_RE.search(buf, i)
-                    if m is None:
+                    k = _string_stop(buf, i)
+                    if k < 0:
                         i = len(buf)
                         break
-                    if buf[m.start()] == 0x5C:
-                        if m.end() >= len(buf):
-                            i = m.start()
+                    if buf[k] == 0x5C:
+                        if k + 1 >= len(buf):
+                            i = k
                             break
-                        i = m.end() + 1
+                        i = k + 2
                         continue
-                    i = m.end()
+                    i = k + 1
                     in_string = False
                     if depth == 0:
                         size += i - self.pos
@@ -525,14 +532,19 @@ def _documents(scanner: _Scanner, fmt: str | None, sink: Any, inp: Any, outer: s
     """Every top-level value of `scanner`. `outer` prefixes positions (a record's data)."""
     index = 0
     bad = _Bad()
+    previous_line = 0
     while True:
         c = scanner.peek()
         if c is None:
             break
         line = scanner.line_at_pos()
         index += 1
+        # Documents one per line are named by their line; back to back on one line (gzip members
+        # of a Firehose object) by their line and their rank in the input.
+        here = f"line {line}" if line != previous_line else f"line {line}, document {index}"
+        previous_line = line
         if index > 1 or outer:
-            prefix = f"{outer}line {line}: " if not outer or index > 1 else outer
+            prefix = f"{outer}{here}: " if not outer or index > 1 else outer
         else:
             prefix = ""
         before = sink.ordinal
@@ -566,7 +578,9 @@ def _one_document(scanner: _Scanner, c: int, fmt: str | None, sink: Any, inp: An
             return False
         text = scanner.take(end).strip()
         if fmt in (None, "subscription", "firehose") and _B64_LINE_RE.fullmatch(text):
-            yield from _record_data(text.decode("ascii"), prefix if prefix else "", sink, "the line")
+            if index == 1 and not outer and scanner.peek() is not None:
+                prefix = f"line {line}: "
+            yield from _record_data(text.decode("ascii"), prefix, sink, "the line")
             return False
         if index == 1 and not outer:
             if cut is not None:
@@ -792,6 +806,18 @@ _EXPORT_HEAD_RE = re.compile(rb"\s*\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z "
 _EXPORT_NAME_RE = re.compile(r"\d{6}(?:\.gz)?")
 
 
+def is_payload_line(head: bytes) -> bool:
+    """Whether the first line of `head` is a whole JSON payload-shaped document (Firehose records,
+    a Kinesis event, a Lambda ``awslogs`` event)."""
+    first = head.lstrip(_WS + b"\xef\xbb\xbf").split(b"\n", 1)[0]
+    if first[:1] != b"{":
+        return False
+    try:
+        return _payload_kind(orjson.loads(first)) is not None
+    except orjson.JSONDecodeError:
+        return False
+
+
 def is_export_object(source: str, head: bytes) -> bool:
     """Whether an input is an export object: named ``000000.gz`` (or without .gz) and its first
     line starts with the stamp an export writes."""
@@ -809,8 +835,9 @@ def is_export_object(source: str, head: bytes) -> bool:
 def read_export(chunks: Iterable[bytes], sink: Any, inp: Any) -> Iterator[R.InputEvent]:
     """The events of an export object: stamped lines, unstamped lines continuing the message."""
     path = inp.source
-    stream = os.path.basename(os.path.dirname(path)) if path != R.STDIN_NAME else ""
-    stream = stream or None
+    stream = None
+    if _EXPORT_NAME_RE.fullmatch(os.path.basename(path)):
+        stream = os.path.basename(os.path.dirname(path)) or None
     st = sink.st
     current: list[str] = []
     cur_size = 0

@@ -915,6 +915,16 @@ def _head_need(head: bytes) -> str:
     return "none"
 
 
+def _gunzip_head(head: bytes) -> bytes:
+    """`head`, decompressed as far as it goes when it is gzip."""
+    if head.startswith(GZIP_MAGIC):
+        try:
+            return zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head, MAX_EVENT_BYTES)
+        except zlib.error:
+            return b""
+    return head
+
+
 def _read_head(stream: Any) -> bytes:
     """The first bytes of a stream, as few as sniffing needs (a pipe is not waited on for more)."""
     head = b""
@@ -1570,6 +1580,8 @@ def _read_input(inp: OpenedInput, fmt: str, sink: _Sink) -> Iterator[InputEvent]
         fmt, document = _sniff(head)
         if fmt == "lines" and payloads.is_export_object(inp.source, head):
             fmt = "export"
+        elif fmt == "jsonl" and not document and payloads.is_payload_line(_gunzip_head(head)):
+            fmt, document = "firehose", True
         sink.st.format = fmt
         auto = True
     else:
