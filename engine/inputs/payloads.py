@@ -514,13 +514,24 @@ def read_documents(chunks: Iterable[bytes], fmt: str | None, sink: Any, inp: Any
         return
     end = scanner.line_end(MAX_PAYLOAD_BYTES)
     head_line = scanner.buf[scanner.pos:end].strip() if end is not None else b""
-    if fmt == "firehose" and first not in b"{[" and not _B64_LINE_RE.fullmatch(head_line):
+    if fmt == "firehose" and not _B64_LINE_RE.fullmatch(head_line) and not _payload_head(head_line, first):
         # Firehose with message extraction: plain messages, one per line.
         sink.st.format = "lines"
         rest = scanner.buf[scanner.pos:]
         yield from R._read_lines(_chain_chunks(rest, scanner.chunks), R.LINE_HANDLERS["lines"](), sink, inp)
         return
     yield from _documents(scanner, fmt, sink, inp, "")
+
+
+def _payload_head(line: bytes, first: int) -> bool:
+    """Whether a Firehose object starts with payloads (not with extracted messages)."""
+    if first not in b"{[":
+        return False
+    try:
+        doc = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return True  # a document spread over lines, or payloads back to back
+    return _payload_kind(doc) is not None or R._shape(doc) is not None
 
 
 def _chain_chunks(first: bytes, more: Iterator[bytes]) -> Iterator[bytes]:

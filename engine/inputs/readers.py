@@ -99,6 +99,7 @@ PROBLEM_KINDS: Final[dict[str, str]] = {
     "binary": "an input that looks binary (NUL bytes) under --format auto: the input is skipped",
     "oversize-payload": "compressed payload data that inflates past the most a real payload holds, or a "
                         "JSON value too big to be a log document: skipped (engine.inputs.payloads)",
+    "no-log-group": "an export read with no log group given (FILE@GROUP, --log-group): nothing is lost",
     "missing": "the input does not exist",
     "is-a-directory": "the input is a directory",
     "unreadable": "the input cannot be opened or read (permissions, I/O error)",

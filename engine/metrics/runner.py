@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Iterator, Sequence
 
-from ..inputs.readers import InputStats, parse_input_spec, read_events
+from ..inputs.readers import InputStats, Problem, parse_input_spec, read_events
 from .pipeline import Datapoint, Engine
 
 
@@ -78,6 +78,14 @@ def run(
             count += 1
             if on_event is not None and count % 1000 == 0:
                 on_event(count)
+        if bound is None and options.log_group is None and isinstance(spec, str):
+            path = parse_input_spec(spec)[0]
+            if stats.sources.get(path) is not None and stats.sources[path].format == "export":
+                # An export object names its stream (the folder) but not its log group.
+                stats.add_problem(Problem(path, "input", "no-log-group",
+                                          f"an export names no log group: its events were read as "
+                                          f"{group or 'belonging to no log group'}; give {spec}@GROUP "
+                                          f"or --log-group GROUP"))
         # Rejected events count for the filters of the log group they belonged to (a payload's
         # own logGroup, else the input's binding), so per filter read = matched + unmatched + rejected.
         for log_group, count in stats.rejected_by_group.items():
