@@ -11,9 +11,13 @@ Formats (`FORMATS`; ``auto`` sniffs each input with `sniff_format`):
 * line formats, read as a stream (each event is yielded as soon as its line is complete, so a
   growing file or a pipe works): ``lines`` (plain text), ``jsonl`` (one JSON value per line),
   ``vpcflow`` (VPC Flow Logs), ``cloudfront`` (CloudFront standard logs), ``lambda`` (Lambda lines);
-* document formats, read whole: ``cloudtrail`` (``{"Records": [...]}`` log files),
-  ``subscription`` (CloudWatch Logs subscription payloads, base64-gzip or decoded, one or several)
-  and ``filter-log-events`` (``aws logs filter-log-events`` / ``get-log-events`` output).
+* ``export``: CloudWatch Logs export objects (stamped lines, unstamped lines continuing them);
+* document formats, read as a stream of documents and records with bounded memory
+  (`engine.inputs.payloads`): ``cloudtrail`` (``{"Records": [...]}`` log files),
+  ``subscription`` (CloudWatch Logs subscription payloads, base64-gzip or decoded, one or several,
+  and the Lambda, Kinesis and Firehose events that carry them), ``firehose`` (the same as Firehose
+  writes them to S3) and ``filter-log-events`` (``aws logs filter-log-events`` / ``get-log-events``
+  output).
 
 Gzip is recognised by its magic bytes, not by the file name, and decompressed on the fly.
 
@@ -1505,7 +1509,7 @@ def read_events(
 
     An input that cannot be opened, or read as its format, yields nothing and its problem is
     counted: the caller goes on with the next input. Line formats are read as a stream (each event
-    is yielded as soon as its line is complete); document formats read the whole input first.
+    is yielded as soon as its line is complete); document formats are read one document (or, in a large one, one record) at a time.
 
     Log group of an event: the group a ``path@group`` spec binds the input to; else the one the
     input names (a subscription payload's ``logGroup``, a ``logGroupName`` in filter-log-events
