@@ -946,7 +946,7 @@ def run_command(
         _silence_stdout()
     if not quiet:
         _render_summary(summary)
-        _shape_hints(specs, summary, [mf.filter_pattern for mf in cfg.metric_filters])
+        _shape_hints(specs, summary, {mf.filter_name: mf.filter_pattern for mf in cfg.metric_filters})
     unreadable = {"missing", "is-a-directory", "unreadable"}
     failed = any(k in unreadable for k in result.stats.problem_counts)
     if failed:
@@ -962,10 +962,10 @@ def run_command(
     raise typer.Exit(0)
 
 
-def _shape_hints(specs: list, summary: dict, patterns: list[str]) -> None:
-    """Say so when JSON or space-delimited patterns matched nothing and the input's shape is why."""
-    structured = [p for p in patterns if p.lstrip().startswith(("{", "["))]
-    if not structured or any(f["matched"] for f in summary["filters"]):
+def _shape_hints(specs: list, summary: dict, patterns: dict[str, str]) -> None:
+    """Say so when a JSON or space-delimited pattern matched nothing and the input's shape is why."""
+    if not any(patterns.get(f["filterName"], "").lstrip().startswith(("{", "[")) and not f["matched"]
+               for f in summary["filters"]):
         return
     from .engine.inputs.payloads import HINT_TEXT, input_head, shape_hint
 

@@ -281,7 +281,7 @@ class _Scanner:
 
     def __init__(self, chunks: Iterator[bytes]) -> None:
         self.chunks = chunks
-        self.buf = b""
+        self.buf = bytearray()
         self.pos = 0
         self.line = 1
         self.eof = False
@@ -293,10 +293,9 @@ class _Scanner:
             if chunk:
                 if self.pos:
                     self.line += self.buf.count(b"\n", 0, self.pos)
-                    self.buf = self.buf[self.pos:] + chunk if self.pos < len(self.buf) else chunk
+                    del self.buf[:self.pos]
                     self.pos = 0
-                else:
-                    self.buf += chunk
+                self.buf += chunk  # a bytearray: appending is amortised O(1)
                 return True
         self.eof = True
         return False
@@ -457,7 +456,7 @@ class _Scanner:
                 raise _Incomplete
 
     def take(self, end: int) -> bytes:
-        data = self.buf[self.pos:end]
+        data = bytes(self.buf[self.pos:end])
         self.pos = end
         return data
 
@@ -517,7 +516,7 @@ def read_documents(chunks: Iterable[bytes], fmt: str | None, sink: Any, inp: Any
     if fmt == "firehose" and not _B64_LINE_RE.fullmatch(head_line) and not _payload_head(head_line, first):
         # Firehose with message extraction: plain messages, one per line.
         sink.st.format = "lines"
-        rest = scanner.buf[scanner.pos:]
+        rest = bytes(scanner.buf[scanner.pos:])
         yield from R._read_lines(_chain_chunks(rest, scanner.chunks), R.LINE_HANDLERS["lines"](), sink, inp)
         return
     yield from _documents(scanner, fmt, sink, inp, "")
@@ -653,7 +652,7 @@ def _one_document(scanner: _Scanner, c: int, fmt: str | None, sink: Any, inp: An
         nl = data.find(b"\n")
         if nl >= 0:
             # Resynchronise on the line after the broken value's first line.
-            scanner.buf = data[nl + 1:] + scanner.buf[scanner.pos:]
+            scanner.buf = bytearray(data[nl + 1:]) + scanner.buf[scanner.pos:]
             scanner.pos = 0
             scanner.line = line + 1
         return False
@@ -830,10 +829,12 @@ def is_payload_line(head: bytes) -> bool:
 
 
 def is_export_object(source: str, head: bytes) -> bool:
-    """Whether an input is an export object: named ``000000.gz`` (or without .gz) and its first
-    line starts with the stamp an export writes."""
+    """Whether an input is an export object: named ``000000.gz`` (or without .gz), or under an
+    ``exportedlogs`` folder (the default prefix), and its first line starts with the stamp an
+    export writes."""
     name = os.path.basename(source)
-    if not _EXPORT_NAME_RE.fullmatch(name):
+    parts = source.replace(os.sep, "/").split("/")
+    if not _EXPORT_NAME_RE.fullmatch(name) and "exportedlogs" not in parts[:-1]:
         return False
     if head[:2] == R.GZIP_MAGIC:
         try:
