@@ -37,8 +37,10 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from cwfilter.engine.inputs.payloads import shape_hint
+from cwfilter.engine.inputs.payloads import _Scanner, shape_hint
 from cwfilter.engine.inputs.readers import InputStats, read_events
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 CWFILTER = Path(sys.executable).parent / "cwfilter"
 GROUP = "/app/prod"
@@ -373,3 +375,28 @@ def test_run_and_test_say_which_format_when_the_shape_is_why_nothing_matched(tmp
     done = subprocess.run([str(CWFILTER), "test", "ERROR", str(path)], capture_output=True, timeout=60, check=False)
     assert done.returncode == 0
     assert b"-f export" not in done.stderr
+
+
+# --------------------------------------------------------------------------- the value scanner
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(alphabet=st.sampled_from('ab"\\{}[],: \n\u00e9')),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=3), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(docs=st.lists(st.dictionaries(st.text(max_size=3), _JSON, max_size=4) | st.lists(_JSON, max_size=4),
+                     min_size=1, max_size=4),
+       indent=st.sampled_from([None, 2]), sep=st.sampled_from(["", "\n", " \r\n"]),
+       size=st.integers(1, 9))
+def test_scanner_finds_every_value_whatever_the_chunking(docs, indent, sep, size):
+    text = sep.join(json.dumps(d, indent=indent) for d in docs).encode()
+    chunks = iter([text[i:i + size] for i in range(0, len(text), size)])
+    scanner = _Scanner(chunks)
+    found = []
+    while scanner.peek() is not None:
+        end = scanner.end_of(None)
+        found.append(json.loads(scanner.take(end)))
+    assert found == docs
