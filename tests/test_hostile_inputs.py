@@ -211,5 +211,5 @@ def test_endless_export_line(setup, tmp_path):
     assert source(doc, export)["format"] == "export"
     # The endless line is rejected on its own (its start is not kept, so whether it held a stamp
     # is unknown); the events around it are read.
-    assert problems(doc, export) == [("line 2", "oversize")]
+    assert problems(doc, export) == [("line 2", "oversize"), ("input", "no-log-group")]
     assert errors_counted(doc) == 2 + expected

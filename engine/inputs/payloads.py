@@ -511,8 +511,9 @@ def read_documents(chunks: Iterable[bytes], fmt: str | None, sink: Any, inp: Any
         if cut is not None:
             sink.problem("document", cut[0], cut[1])
         return
-    end = scanner.line_end(MAX_PAYLOAD_BYTES)
-    head_line = scanner.buf[scanner.pos:end].strip() if end is not None else b""
+    if fmt == "firehose":
+        end = scanner.line_end(64 * 1024)
+        head_line = bytes(scanner.buf[scanner.pos:scanner.pos + 64 * 1024 if end is None else end]).strip()
     if fmt == "firehose" and not _B64_LINE_RE.fullmatch(head_line) and not _payload_head(head_line, first):
         # Firehose with message extraction: plain messages, one per line.
         sink.st.format = "lines"
