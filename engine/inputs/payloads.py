@@ -646,6 +646,11 @@ def _one_document(scanner: _Scanner, c: int, fmt: str | None, sink: Any, inp: An
     try:
         doc = R._loads(text)
     except (ValueError, RecursionError) as exc:
+        # A CloudTrail file or CLI output broken inside its array: its whole elements count.
+        salvage_fmt = fmt if fmt in ("cloudtrail", "filter-log-events") else None
+        salvaged = yield from R._salvage(text, salvage_fmt, sink, None)
+        if salvaged:
+            return False
         if index == 1 and not outer and scanner.peek() is None:
             sink.problem("document", "not-json", f"not JSON ({exc})")
             return True
