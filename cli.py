@@ -484,6 +484,15 @@ def test_command(
         # The reader went away (`cwfilter test ... | head -1`): stop quietly; what matched so far decides.
         _silence_stdout()
         raise typer.Exit(EXIT_MATCH if matched else EXIT_NO_MATCH) from None
+    if not matched and events_json is None and pattern.lstrip().startswith(("{", "[")):
+        from .engine.inputs.payloads import HINT_TEXT, input_head, shape_hint
+
+        for name in names[:20]:
+            head = input_head(name)
+            hint = shape_hint(head[1], "lines") if head is not None else None
+            if hint is not None:
+                _note(f"{name}: no event matched, and {HINT_TEXT[hint]}: JSON and space-delimited patterns "
+                      f"cannot match its lines as they are; read it with `cwfilter run -f {hint}`")
     _matching_done(stats, matched, summary=output is Output.table)
 
 
@@ -796,6 +805,7 @@ def _render_summary(summary: dict) -> None:
         f"read {total['read']:,} events from {_plural(len(inputs['sources']), 'input')}: "
         f"{total['delivered']:,} delivered, {total['rejected']:,} rejected"
         + (f", {total['skipped']:,} lines skipped" if total["skipped"] else "")
+        + (f", {total['control_messages']:,} control messages (not log events)" if total["control_messages"] else "")
     ]
     if inputs.get("cloudtrail_digest_files"):
         lines.append(_digests_skipped(inputs["cloudtrail_digest_files"]))
@@ -859,7 +869,7 @@ def run_command(
         Optional[list[str]],
         typer.Argument(metavar="INPUT", help="Log inputs; `FILE@LOG_GROUP` binds one to a log group; none reads stdin."),
     ] = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="Input format: auto, lines, jsonl, cloudtrail, subscription, filter-log-events, vpcflow, cloudfront, lambda.")] = "auto",
+    fmt: Annotated[str, typer.Option("--format", "-f", help="Input format: auto, lines, jsonl, cloudtrail, subscription, filter-log-events, vpcflow, cloudfront, lambda, export (CreateExportTask objects), firehose (subscription payloads as Firehose delivers them).")] = "auto",
     log_group: Annotated[Optional[str], typer.Option("--log-group", "-g", help="Log group of inputs that name none.")] = None,
     output: Annotated[Optional[RunOutput], typer.Option("--output", "-o", help="table, json, jsonl or emf (default: table on a terminal, json otherwise).")] = None,
     period: Annotated[int, typer.Option("--period", min=1, help="Output period in seconds.")] = 60,
@@ -998,6 +1008,7 @@ def run_command(
         _silence_stdout()
     if not quiet:
         _render_summary(summary)
+        _shape_hints(specs, summary, {mf.filter_name: mf.filter_pattern for mf in cfg.metric_filters})
     unreadable = {"missing", "is-a-directory", "unreadable"}
     failed = any(k in unreadable for k in result.stats.problem_counts)
     if failed:
@@ -1013,6 +1024,25 @@ def run_command(
             _note(f"in ALARM{' at some time' if fail_on_alarm == 'ever' else ' at the end'}: {', '.join(alarmed)}")
             raise typer.Exit(EXIT_NO_MATCH)
     raise typer.Exit(0)
+
+
+def _shape_hints(specs: list, summary: dict, patterns: dict[str, str]) -> None:
+    """Say so when a JSON or space-delimited pattern matched nothing and the input's shape is why."""
+    if not any(patterns.get(f["filterName"], "").lstrip().startswith(("{", "[")) and not f["matched"]
+               for f in summary["filters"]):
+        return
+    from .engine.inputs.payloads import HINT_TEXT, input_head, shape_hint
+
+    formats = {s["source"]: s["format"] for s in summary["inputs"]["sources"]}
+    for spec in [s for s in specs if isinstance(s, str)][:20]:
+        head = input_head(spec)
+        if head is None:
+            continue
+        path, data = head
+        hint = shape_hint(data, formats.get(path))
+        if hint is not None:
+            _note(f"{path}: no event matched, and {HINT_TEXT[hint]}: JSON and space-delimited patterns "
+                  f"cannot match it read as {formats.get(path) or 'lines'}; read it with -f {hint}")
 
 
 def _summary(engine: Any, result: Any) -> dict:

@@ -84,7 +84,7 @@ RELATIVE_TOLERANCE = 1e-9
 MAX_FILE_EVENTS = 100_000
 # Input problems that lose events; any of them makes the scenario invalid (no silent loss).
 _LOSING_PROBLEMS = frozenset({
-    "oversize", "malformed-json", "malformed-event", "not-json", "wrong-shape", "bad-base64",
+    "oversize", "oversize-payload", "malformed-json", "malformed-event", "not-json", "wrong-shape", "bad-base64",
     "truncated-gzip", "corrupt-gzip", "binary", "missing", "is-a-directory", "unreadable",
 })
 
