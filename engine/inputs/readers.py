@@ -852,6 +852,9 @@ def _sniff(head: bytes) -> tuple[str, bool]:
                 # a pretty-printed document (whose first line is a lone bracket), so that every
                 # line is read and accounted for instead of the file being one broken document.
                 return "jsonl", False
+            if not _json_prefix(first):
+                # `[ERROR 400] ...`: text that starts with a bracket, not the start of a document.
+                return _sniff_text(first)
             obj = None
         else:
             shape = _shape(obj)
@@ -866,6 +869,26 @@ def _sniff(head: bytes) -> tuple[str, bool]:
         if body[0] == "{" and _CLOUDTRAIL_HINT_RE.search(body):
             return "cloudtrail", True
         return "jsonl", True
+    return _sniff_text(first)
+
+
+def _json_prefix(line: str) -> bool:
+    """Whether a first line that is no whole JSON value can begin one spread over lines: the
+    decoder then fails only at its end (``{``, ``{"Records": [``), not inside it (``[ERROR]``)."""
+    try:
+        _STRICT_DECODER.decode(line)
+    except json.JSONDecodeError as exc:
+        # A line cut inside a string fails where the string starts, or at an escape near the end.
+        end = len(line.rstrip())
+        return exc.pos >= end or exc.msg.startswith("Unterminated string") or (
+            "escape" in exc.msg and exc.pos >= end - 6)
+    except (ValueError, RecursionError):
+        return True
+    return True
+
+
+def _sniff_text(first: str) -> tuple[str, bool]:
+    """``(format, False)`` for a first line that is not JSON, or ``("subscription", True)``."""
     if _B64_GZIP_RE.fullmatch(first.strip()):
         return "subscription", True
     if first.startswith(("#Version:", "#Fields:")) or _CLOUDFRONT_ROW_RE.match(first):
@@ -907,7 +930,7 @@ def _head_need(head: bytes) -> str:
     try:
         orjson.loads(body[:nl])
     except orjson.JSONDecodeError:
-        return "more"
+        return "more" if _json_prefix(body[:nl].decode("utf-8", "replace").rstrip("\r")) else "none"
     return "none"
 
 
