@@ -158,7 +158,7 @@ def _input_messages(inp: OpenedInput, name: str, fmt: str, stats: MessageStats,
             chosen, document = _sniff(head)
             blocks = chosen in BLOCK_FORMATS and not document
     if blocks:
-        chunks = chain((head,), iter(lambda: inp.stream.read1(READ_CHUNK), b""))
+        chunks = chain((head,), inp.read_blocks(READ_CHUNK))
         yield from _line_messages(chunks, inp, name, stats, block_filter)
         return
     replay = OpenedInput(inp.source, io.BufferedReader(_Prefixed(head, inp.stream.read1), CHUNK),

@@ -29,6 +29,7 @@ import io
 import json
 import os
 import re
+import stat
 import sys
 import time
 import zlib
@@ -476,6 +477,40 @@ class OpenedInput:
     compressed: bool = False
     _gunzip: _Gunzip | None = field(default=None, repr=False)
     _owned: Any = field(default=None, repr=False)
+    _base: Any = field(default=None, repr=False)  # the _Prefixed under `stream` (not gzip)
+
+    def read_blocks(self, size: int) -> Iterator[bytes]:
+        """The input's bytes in reads of up to `size`, each yielded as soon as it is available.
+
+        Plain input is read without the buffering layer; from a pipe, bytes already waiting are
+        gathered into one block (a writer that stops for a while still gets each line through).
+        """
+        stream, base = self.stream, self._base
+        if base is None:
+            yield from iter(lambda: stream.read1(size), b"")
+            return
+        data = stream.read1(size)  # what the buffer holds (or the bytes read to sniff)
+        if data:
+            yield data
+        if base._offset < len(base._prefix):
+            rest, base._offset = base._prefix[base._offset:], len(base._prefix)
+            yield rest
+        read = base._read
+        waiting = _waiting(getattr(read, "__self__", None))
+        while True:
+            data = read(size)
+            if not data:
+                return
+            if waiting is not None and len(data) < size and waiting():
+                parts, n = [data], len(data)
+                while n < size and waiting():
+                    more = read(size - n)
+                    if not more:
+                        break
+                    parts.append(more)
+                    n += len(more)
+                data = b"".join(parts)
+            yield data
 
     @property
     def decompress_error(self) -> tuple[str, str] | None:
@@ -550,7 +585,21 @@ def open_input(spec: str | os.PathLike[str] | BinaryIO, *, source: str | None = 
     if prefix.startswith(GZIP_MAGIC):
         gunzip = _Gunzip(base.read)
         return OpenedInput(name, io.BufferedReader(gunzip, CHUNK), group, True, gunzip, owned)
-    return OpenedInput(name, io.BufferedReader(base, CHUNK), group, False, None, owned)
+    return OpenedInput(name, io.BufferedReader(base, CHUNK), group, False, None, owned, base)
+
+
+def _waiting(stream: Any) -> Callable[[], bool] | None:
+    """For a pipe or terminal, a test for bytes ready to read at once; None for a regular file."""
+    try:
+        fd = stream.fileno()
+        if stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        import select
+
+        select.select([fd], [], [], 0)
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        return None
+    return lambda: bool(select.select([fd], [], [], 0)[0])
 
 
 # --------------------------------------------------------------------------- timestamps
