@@ -456,8 +456,9 @@ class _Renderer:
     def finish(self, summary: dict) -> None:
         if self.output is RunOutput.json:
             from .engine.alarms.evaluate import history_item
+            from .engine.report.text import group_metrics
 
-            doc = {"metrics": _group_metrics(self.kept, self.statistics), "summary": summary}
+            doc = {"metrics": group_metrics(self.kept, self.statistics), "summary": summary}
             if self.transitions or summary.get("alarms"):
                 doc["alarmHistory"] = [history_item(c.transition) for c in self.transitions]
             # The run's filters and alarms, so that `cwfilter plot` can chart the results alone.
@@ -467,51 +468,19 @@ class _Renderer:
             _render_run_table(self.kept, self.statistics)
 
 
-def _group_metrics(datapoints: list[Any], statistics: list[str]) -> list[dict]:
-    """GetMetricStatistics-shaped results, one entry per metric and dimension set."""
-    groups: dict[Any, list[Any]] = {}
-    for dp in datapoints:
-        groups.setdefault(dp.key, []).append(dp)
-    out = []
-    for key in sorted(groups, key=lambda k: (k.namespace, k.name, k.dimensions, k.unit or "")):
-        points = []
-        for dp in sorted(groups[key], key=lambda d: d.timestamp_ms):
-            item = dp.to_json(statistics)
-            for drop in ("Namespace", "MetricName", "Dimensions"):
-                item.pop(drop)
-            points.append(item)
-        out.append(
-            {
-                "Namespace": key.namespace,
-                "MetricName": key.name,
-                "Dimensions": key.dimensions_json(),
-                "Label": key.name,
-                "Datapoints": points,
-            }
-        )
-    return out
-
-
-def _fmt(value: Any) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
-        return str(int(value))
-    return f"{value:.6g}" if isinstance(value, float) else str(value)
-
-
 def _render_run_table(datapoints: list[Any], statistics: list[str]) -> None:
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
     from .engine.metrics.series import STANDARD_STATISTICS
+    from .engine.report.text import group_metrics, number
 
     console = Console(highlight=False)
     if not datapoints:
         console.print("no datapoints")
         return
-    for metric in _group_metrics(datapoints, statistics):
+    for metric in group_metrics(datapoints, statistics):
         dims = ", ".join(f"{d['Name']}={d['Value']}" for d in metric["Dimensions"])
         title = f"{metric['Namespace']} / {metric['MetricName']}" + (f" [{dims}]" if dims else "")
         table = Table(title=Text(title), title_justify="left")
@@ -523,44 +492,15 @@ def _render_run_table(datapoints: list[Any], statistics: list[str]) -> None:
         for p in metric["Datapoints"]:
             ext = p.get("ExtendedStatistics", {})
             table.add_row(
-                p["Timestamp"], *(_fmt(p[n]) for n in STANDARD_STATISTICS), *(_fmt(ext.get(n)) for n in statistics)
+                p["Timestamp"], *(number(p[n]) for n in STANDARD_STATISTICS), *(number(ext.get(n)) for n in statistics)
             )
         console.print(table)
 
 
 def _render_summary(summary: dict) -> None:
-    inputs = summary["inputs"]
-    total = inputs["total"]
-    lines = [
-        f"read {total['read']:,} events from {_plural(len(inputs['sources']), 'input')}: "
-        f"{total['delivered']:,} delivered, {total['rejected']:,} rejected"
-        + (f", {total['skipped']:,} lines skipped" if total["skipped"] else "")
-    ]
-    for kind, count in sorted(total["problems"].items()):
-        lines.append(f"  {kind}: {count:,}")
-    for problem in inputs["problems"][:10]:
-        lines.append(f"  {problem['source']}: {problem['position']}: {problem['kind']}: {problem['detail']}")
-    if len(inputs["problems"]) > 10:
-        lines.append(f"  ... and {len(inputs['problems']) - 10:,} more (see --output json)")
-    for f in summary["filters"]:
-        extra = [
-            f"{f[k]:,} {label}"
-            for k, label in (
-                ("valueNotNumeric", "value not numeric"),
-                ("dimensionMissing", "dimension missing"),
-                ("late", "late"),
-                ("defaultSamples", "default samples"),
-            )
-            if f[k]
-        ]
-        lines.append(
-            f"{f['filterName']} ({f['logGroupName'] or 'any log group'}): read {f['read']:,} = "
-            f"matched {f['matched']:,} + unmatched {f['unmatched']:,} + rejected {f['rejected']:,}; "
-            f"{f['samples']:,} samples" + ("; " + ", ".join(extra) if extra else "")
-        )
-    for a in summary.get("alarms", []):
-        lines.append(f"alarm {a['alarmName']}: {a['stateValue']} ({a['stateReason']})")
-    for line in lines:
+    from .engine.report.text import summary_lines
+
+    for line in summary_lines(summary):
         typer.echo(line, err=True)
 
 
@@ -878,6 +818,7 @@ def _print_pictures(picture: Any, stream: Any) -> None:
     from rich.text import Text
 
     from .engine.report.picture import default_statistic, metric_grid, sparkline, terminal_chart
+    from .engine.report.text import number
 
     console = Console(file=stream, highlight=False)
     width = max(40, min(console.width, 160))
@@ -906,14 +847,14 @@ def _print_pictures(picture: Any, stream: Any) -> None:
             statistic = default_statistic(metric)
         values = metric_grid(metric, statistic, picture.start_ms, picture.end_ms)
         present = [v for v in values if v is not None]
-        table.add_row(Text(metric.label), statistic, "", _fmt(min(present) if present else None),
-                      _fmt(max(present) if present else None), Text(sparkline(values, 40), style="blue"))
+        table.add_row(Text(metric.label), statistic, "", number(min(present) if present else None),
+                      number(max(present) if present else None), Text(sparkline(values, 40), style="blue"))
     for alarm in picture.alarms:
         values = [v for _, v in alarm.points]
         present = [v for v in values if v is not None]
         state = Text(alarm.state, style={"ALARM": "red", "OK": "green"}.get(alarm.state, "yellow"))
         table.add_row(Text(f"alarm {alarm.name}"), alarm.statistic or "-", state,
-                      _fmt(min(present) if present else None), _fmt(max(present) if present else None),
+                      number(min(present) if present else None), number(max(present) if present else None),
                       Text(sparkline(values, 40), style="blue"))
     console.print(table)
 
@@ -982,9 +923,10 @@ def _run_pictures(renderer: Any, summary: dict, cfg: Any, config_name: str, plot
     """`run --plot` / `run --report`: pictures of the run just made, exact from its samples."""
     from .engine.alarms.evaluate import history_item
     from .engine.report.picture import build_picture
+    from .engine.report.text import group_metrics
 
     doc = {
-        "metrics": _group_metrics(renderer.kept, renderer.statistics),
+        "metrics": group_metrics(renderer.kept, renderer.statistics),
         "summary": summary,
         "alarmHistory": [history_item(c.transition) for c in renderer.transitions],
     }

@@ -40,3 +40,72 @@ def input_notes(stats: Any) -> list[str]:
     if stats.problems > len(stats.problems_shown):
         notes.append(f"... and {stats.problems - len(stats.problems_shown):,} more problems")
     return notes
+
+
+def group_metrics(datapoints: list[Any], statistics: list[str]) -> list[dict]:
+    """GetMetricStatistics-shaped results, one entry per metric and dimension set."""
+    groups: dict[Any, list[Any]] = {}
+    for dp in datapoints:
+        groups.setdefault(dp.key, []).append(dp)
+    out = []
+    for key in sorted(groups, key=lambda k: (k.namespace, k.name, k.dimensions, k.unit or "")):
+        points = []
+        for dp in sorted(groups[key], key=lambda d: d.timestamp_ms):
+            item = dp.to_json(statistics)
+            for drop in ("Namespace", "MetricName", "Dimensions"):
+                item.pop(drop)
+            points.append(item)
+        out.append(
+            {
+                "Namespace": key.namespace,
+                "MetricName": key.name,
+                "Dimensions": key.dimensions_json(),
+                "Label": key.name,
+                "Datapoints": points,
+            }
+        )
+    return out
+
+
+def number(value: Any) -> str:
+    """A statistic for a table cell: ``-`` for none, whole floats without ``.0``, else 6 digits."""
+    if value is None:
+        return "-"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return f"{value:.6g}" if isinstance(value, float) else str(value)
+
+
+def summary_lines(summary: dict) -> list[str]:
+    """The stderr summary of `cwfilter run`: input accounting, each filter's counts, alarm states."""
+    inputs = summary["inputs"]
+    total = inputs["total"]
+    lines = [
+        f"read {total['read']:,} events from {plural(len(inputs['sources']), 'input')}: "
+        f"{total['delivered']:,} delivered, {total['rejected']:,} rejected"
+        + (f", {total['skipped']:,} lines skipped" if total["skipped"] else "")
+    ]
+    for kind, count in sorted(total["problems"].items()):
+        lines.append(f"  {kind}: {count:,}")
+    for problem in inputs["problems"][:10]:
+        lines.append(f"  {problem['source']}: {problem['position']}: {problem['kind']}: {problem['detail']}")
+    if len(inputs["problems"]) > 10:
+        lines.append(f"  ... and {len(inputs['problems']) - 10:,} more (see --output json)")
+    for f in summary["filters"]:
+        extra = [
+            f"{f[k]:,} {label}"
+            for k, label in (
+                ("valueNotNumeric", "value not numeric"),
+                ("dimensionMissing", "dimension missing"),
+                ("late", "late"),
+                ("defaultSamples", "default samples"),
+            )
+            if f[k]
+        ]
+        lines.append(
+            f"{f['filterName']} ({f['logGroupName'] or 'any log group'}): read {f['read']:,} = "
+            f"matched {f['matched']:,} + unmatched {f['unmatched']:,} + rejected {f['rejected']:,}; "
+            f"{f['samples']:,} samples" + ("; " + ", ".join(extra) if extra else "")
+        )
+    lines.extend(f"alarm {a['alarmName']}: {a['stateValue']} ({a['stateReason']})" for a in summary.get("alarms", []))
+    return lines
