@@ -195,8 +195,8 @@ def test_command(
 ) -> None:
     """Test a filter pattern against log events, like the TestMetricFilter API.
 
-    Each matching event is printed as soon as it is read with -o text, so `tail -f app.log |
-    cwfilter test -o text ERROR` works. Exit status: 0 when an event matched, 1 when none did, 2
+    With -o text each matching event is printed as soon as it is read (flushed on a terminal or
+    with --line-buffered), so `tail -f app.log | cwfilter test -o text ERROR` works. Exit status: 0 when an event matched, 1 when none did, 2
     for an invalid pattern or input.
     """
     from . import PatternError, compile_pattern
