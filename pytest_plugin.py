@@ -18,6 +18,11 @@ names every problem with its YAML path and line.
         assert sim.metric("Checkout/Errors", at="2m") == 6
         assert sim.alarm_state("checkout-errors-high", at="4m") == "ALARM"
         sim.assert_no_transition("checkout-errors-high", to="ALARM", between=("0m", "2m"))
+
+**moto.** ``cwfilter_moto`` starts moto's ``mock_aws`` with `cwfilter.moto.patch` and yields the
+`cwfilter.moto.MotoPatch` (``advance_to`` evaluates alarms); the ``cwfilter_moto`` marker passes
+options: ``@pytest.mark.cwfilter_moto(alarms=False)``. Alarms are evaluated unless turned off.
+Without moto (``pip install 'cwfilter[moto]'``) the tests using it are skipped.
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ import pytest
 
 DEFAULT_PATTERNS = ["test_*.cwfilter.yaml", "test_*.cwfilter.yml"]
 
-__all__ = ["DEFAULT_PATTERNS", "ScenarioFile", "ScenarioItem", "cwfilter_simulation"]
+__all__ = ["DEFAULT_PATTERNS", "ScenarioFile", "ScenarioItem", "cwfilter_moto", "cwfilter_simulation"]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -40,6 +45,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=list(DEFAULT_PATTERNS),
         help="file name patterns of cwfilter scenario files to collect (default: "
              + " ".join(DEFAULT_PATTERNS) + ")",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "cwfilter_moto(alarms=True): options of the cwfilter_moto fixture (moto with cwfilter's CloudWatch Logs)",
     )
 
 
@@ -115,3 +127,25 @@ def cwfilter_simulation() -> Callable[..., Any]:
         return Simulation(config, **options)
 
     return make
+
+
+@pytest.fixture
+def cwfilter_moto(request: pytest.FixtureRequest):
+    """moto's ``mock_aws`` with CloudWatch Logs and CloudWatch patched by `cwfilter.moto`.
+
+    Yields the `cwfilter.moto.MotoPatch`; ``cwfilter_moto.advance_to(time)`` evaluates the alarms.
+    Options come from the ``cwfilter_moto`` marker (``alarms=True`` by default). Skipped when moto
+    is not installed.
+    """
+    try:
+        import moto  # noqa: F401 - only to know whether it is there
+    except ImportError:
+        pytest.skip("cwfilter_moto needs moto: pip install 'cwfilter[moto]'")
+    from moto import mock_aws
+
+    from . import moto as cwmoto
+
+    marker = request.node.get_closest_marker("cwfilter_moto")
+    options = {"alarms": True, **(marker.kwargs if marker is not None else {})}
+    with mock_aws(), cwmoto.patch(**options) as patched:
+        yield patched

@@ -5,11 +5,51 @@ Stdlib only, so that any layer (and the CLI) can catch these without importing p
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Iterable
+import difflib
+from dataclasses import dataclass, field
+from typing import Iterable, Mapping, Sequence
 
 ERROR = "error"
 WARNING = "warning"
+
+
+def unknown_parameter(where: str, key: object, allowed: Sequence[str], what: str) -> str:
+    """The AWS clients' (botocore's) text for a key that a section does not take, with a hint.
+
+    Args:
+        where: the section as botocore names it (``input``, ``metricTransformations[0]``).
+        key: the unknown key.
+        allowed: the section's keys, in the order the API lists them.
+        what: the section in words (``a metric filter``), for the casing hint.
+
+    Returns:
+        ``Unknown parameter in metricTransformations[0]: "defaultVaule", must be one of: metricName,
+        ...; did you mean "defaultValue"?``; when the key is a known key in the other casing
+        (``FilterPattern``), the hint also says which casing the section takes.
+    """
+    shown = str(key)
+    text = f'Unknown parameter in {where}: "{shown}", must be one of: {", ".join(allowed)}'
+    folded = {name.lower(): name for name in allowed}
+    close = difflib.get_close_matches(shown.lower(), list(folded), n=1)
+    if not close:
+        return text
+    name = folded[close[0]]
+    text += f'; did you mean "{name}"?'
+    if shown[:1].swapcase() == name[:1] and shown[:1] != name[:1]:
+        if len({k[:1].isupper() for k in allowed}) == 1:
+            casing = "PascalCase" if name[:1].isupper() else "camelCase"
+            text += f" ({what} takes {casing} keys, as the AWS API spells them)"
+        else:
+            text += " (keys are case-sensitive)"
+    return text
+
+
+def unknown_keys(section: object, allowed: Sequence[str], accepted: Iterable[str] = ()) -> list:
+    """The keys of a mapping that are neither in `allowed` nor in `accepted`, in document order."""
+    if not isinstance(section, Mapping):
+        return []
+    known = {*allowed, *accepted}
+    return [key for key in section if key not in known]
 
 
 class EngineError(Exception):
@@ -44,6 +84,7 @@ class ConfigIssue:
         line: 1-based line of the offending key in that file, when known.
         severity: ``"error"`` or ``"warning"``.
         column: 1-based column, for syntax errors of the file itself.
+        code: the wiring code (``CWF205`` ...) of a check that has one; not compared.
     """
 
     path: str
@@ -52,6 +93,7 @@ class ConfigIssue:
     line: int | None = None
     severity: str = ERROR
     column: int | None = None
+    code: str | None = field(default=None, compare=False)
 
     @property
     def is_error(self) -> bool:

@@ -34,7 +34,12 @@ _CONTROL_ESCAPES = frozenset("ntrfv")
 _POSIX_CLASSES = frozenset(
     "alnum alpha ascii blank cntrl digit graph lower print punct space upper word xdigit".split()
 )
-_REPEAT_RE = re.compile(r"\{([0-9]*)(?:(,)([0-9]*))?\}")
+# A repeat count as RE2's integer reader takes it (parse.cc, ParseInteger): no leading zero, and
+# at most 9 digits (it gives up before a 10th digit, to avoid overflow). A brace whose count it
+# cannot read is literal text: `x{01}`, `x{1234567890}`, `x{}`, `x{,}`, `x{1,2`.
+_COUNT = "(0|[1-9][0-9]{0,8})"
+# `{n}`, `{n,}`, `{n,m}` (RE2's MaybeParseRepeat) and `{,m}`, which DECISIONS P18 reads as `{0,m}`.
+_REPEAT_RE = re.compile(r"\{(?:" + _COUNT + r"(?:(,)" + _COUNT + r"?)?|," + _COUNT + r")\}")
 _HEX2 = re.compile(r"[0-9A-Fa-f]{2}")
 
 
@@ -136,7 +141,8 @@ def check_regex(regex: nodes.Regex, text: str) -> None:
 
     n = len(src)
     i = 0
-    prev = "none"  # what the last item was: none | atom | repeat | lazy
+    prev = "none"  # what the last item was: none (start, or after '|') | atom | repeat
+    last_repeat = 0  # where the last repetition operator started, when prev == "repeat"
     while i < n:
         ch = src[i]
         if ch == "\\":
@@ -147,33 +153,23 @@ def check_regex(regex: nodes.Regex, text: str) -> None:
             i = _char_class(src, i, fail)
             prev = "atom"
             continue
-        if ch in "*+?" or (ch == "{" and _REPEAT_RE.match(src, i)):
-            if ch == "{":
-                m = _REPEAT_RE.match(src, i)
-                lo, comma, hi = m.group(1), m.group(2), m.group(3)
-                if lo == "" and (not comma or hi == ""):
-                    # `{}` and `{,}` are plain text to RE2.
-                    prev = "atom"
-                    i += 1
-                    continue
-                op_end = m.end()
-            else:
-                op_end = i + 1
+        counts = parse_repeat(src, i) if ch == "{" else None
+        if ch in "*+?" or counts is not None:
+            # RE2's order (parse.cc): the operator with its non-greedy `?`, then stacking, then
+            # the counts, then the argument; each message quotes the operator as RE2 does.
+            op_end = counts[2] if counts is not None else i + 1
+            if op_end < n and src[op_end] == "?":
+                op_end += 1
+            if prev == "repeat":
+                raise fail(f"bad repetition operator: {src[last_repeat:op_end]}", i, op_end)
             op = src[i:op_end]
-            if prev == "none":
-                raise fail(f"no argument for repetition operator: {op}", i, op_end)
-            if prev == "lazy" or (prev == "repeat" and ch != "?"):
-                raise fail(f"bad repetition operator: {src[i - 1]}{op}", i, op_end)
-            if prev == "repeat":  # `*?`, `+?`, `??`, `{m,n}?`: non-greedy
-                prev = "lazy"
-                i = op_end
-                continue
-            if ch == "{":
-                low = int(lo) if lo else 0  # DECISIONS P18: `{,n}` means `{0,n}`
-                high = low if not comma else (int(hi) if hi else None)
+            if counts is not None:
+                low, high, _ = counts
                 if low > MAX_REPEAT or (high is not None and (high > MAX_REPEAT or high < low)):
                     raise fail(f"invalid repetition size: {op}", i, op_end)
-            prev = "repeat"
+            if prev == "none":
+                raise fail(f"no argument for repetition operator: {op}", i, op_end)
+            prev, last_repeat = "repeat", i
             i = op_end
             continue
         if ch == "|":
@@ -181,6 +177,25 @@ def check_regex(regex: nodes.Regex, text: str) -> None:
         else:
             prev = "atom"  # literals, '.', '^', '$', a '{' that starts no repetition, ']'
         i += 1
+
+
+def parse_repeat(src: str, i: int) -> tuple[int, int | None, int] | None:
+    """Read a counted repetition at ``src[i] == '{'`` as RE2 reads it.
+
+    Returns:
+        ``(minimum, maximum or None when unbounded, index after the closing brace)``, or None
+        when RE2 reads the brace as literal text (see `_COUNT`). ``{,m}`` is ``(0, m, ...)``
+        (DECISIONS P18), under the same rule for ``m``.
+    """
+    m = _REPEAT_RE.match(src, i)
+    if m is None:
+        return None
+    low, comma, high, only_high = m.groups()
+    if only_high is not None:
+        return 0, int(only_high), m.end()
+    if comma is None:
+        return int(low), int(low), m.end()
+    return int(low), (int(high) if high is not None else None), m.end()
 
 
 def _escape(src: str, i: int, fail, in_class: bool) -> int:

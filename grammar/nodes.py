@@ -40,6 +40,16 @@ def is_number_text(text: str) -> bool:
     return NUMBER_RE.fullmatch(text) is not None
 
 
+# DECISIONS P23: whitespace is space, tab, CR and LF; not the wider set of `str.strip()` and
+# `str.isspace()` (form feed, vertical tab, U+001C-U+001F, U+0085, U+00A0, U+2028 ...).
+WHITESPACE = " \t\r\n"
+
+
+def is_blank(text: str) -> bool:
+    """Return True when `text` is empty or made only of whitespace by DECISIONS P23."""
+    return not text.strip(WHITESPACE)
+
+
 # --------------------------------------------------------------------------- terms
 
 TermKind = _Lit["include", "optional", "exclude"]

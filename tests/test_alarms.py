@@ -629,7 +629,12 @@ def test_names_actions_and_unknown_keys():
     assert validate_alarm(VALID | {"AlarmActions": ["arn:a"] * 6}) == [
         ("AlarmActions", "AlarmActions can hold at most 5 actions (got 6)")]
     assert validate_alarm(VALID | {"Statistics": "Sum"}) == [
-        ("Statistics", "Unknown parameter 'Statistics'")]
+        ("Statistics", ('Unknown parameter in input: "Statistics", must be one of: AlarmName, '
+                        "AlarmDescription, ActionsEnabled, OKActions, AlarmActions, InsufficientDataActions, "
+                        "MetricName, Namespace, Statistic, ExtendedStatistic, Dimensions, Period, Unit, "
+                        "EvaluationPeriods, DatapointsToAlarm, Threshold, ComparisonOperator, TreatMissingData, "
+                        "EvaluateLowSampleCountPercentile, Metrics, Tags, ThresholdMetricId, "
+                        'EvaluationCriteria, EvaluationInterval; did you mean "Statistic"?'))]
 
 
 def test_every_error_is_listed():

@@ -424,3 +424,35 @@ def test_pattern_with_undecodable_bytes_from_argv(tmp_path):
     code, out, err = run("test", "-o", "text", '"\udcff"', path)
     assert (code, out) == (1, "") and "Traceback" not in err, err
     assert "1 event with invalid UTF-8" in err
+
+
+def _setup_commands() -> list[str]:
+    """The ``sh`` commands of the README's Set-up section, in order."""
+    text = README.read_text(encoding="utf-8")
+    section = text[text.index("## Set-up"):]
+    section = section[:section.index("\n## ", 1)]
+    return re.findall(r"```sh\n(.*?)\n```", section, re.DOTALL)
+
+
+def test_readme_first_command_installs_and_runs_the_main_job():
+    """One line: install, then `cwfilter run` over the bundled example with metric filters and an
+    alarm, printing datapoints and alarm transitions."""
+    first = _setup_commands()[0]
+    assert "\n" not in first
+    install, run_part = first.split(" && .venv/bin/cwfilter ", 1)
+    assert install == "python3 -m venv .venv && .venv/bin/pip install ."
+    assert run_part.startswith("run ")
+    env = {k: v for k, v in os.environ.items() if k not in {"FORCE_COLOR", "PY_COLORS", "TTY_COMPATIBLE"}}
+    env.update({"NO_COLOR": "1", "COLUMNS": "80"})
+    done = subprocess.run(
+        [SHELL, "-c", f'"$CWFILTER" {run_part}'], cwd=README.parent, env=env | {"CWFILTER": str(CWFILTER)},
+        stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "checkout-errors-high  OK -> ALARM" in done.stdout
+    assert "checkout-errors-high  ALARM -> OK" in done.stdout
+    rows = re.findall(r"│ (2024-05-01T12:0\dZ) │ +(\d+) │", done.stdout.replace(":00Z", "Z"))
+    assert rows == [("2024-05-01T12:00Z", "1"), ("2024-05-01T12:01Z", "6"), ("2024-05-01T12:02Z", "7"),
+                    ("2024-05-01T12:03Z", "1")]
+    config = (README.parent / run_part.split()[1]).read_text(encoding="utf-8")
+    assert "metricFilters:" in config and "MetricAlarms:" in config

@@ -112,9 +112,6 @@ def test_yaml_and_json_variants_give_equal_configs():
 
 
 def test_describe_alarms_output_loads_unchanged():
-    alarms = pytest.importorskip("cwfilter.engine.alarms.evaluate")
-    if not hasattr(alarms, "validate_alarm"):
-        pytest.skip("cwfilter.engine.alarms.evaluate.validate_alarm is not written yet")
     raw = json.loads(DESCRIBE_ALARMS_JSON.read_text(encoding="utf-8"))
     assert check_config([DESCRIBE_ALARMS_JSON]) == []
     config = load_config([DESCRIBE_ALARMS_JSON])
@@ -186,10 +183,12 @@ def test_model_rejects_two_transformations():
         MetricFilter.model_validate(metric_filter([transformation(), transformation()]))
 
 
-def test_unknown_keys_are_ignored():
-    data = {"metricFilters": [metric_filter(creationTime=1, somethingNew={"a": 1})], "nextToken": "x",
+def test_describe_only_keys_are_accepted_and_other_keys_are_not():
+    data = {"metricFilters": [metric_filter(creationTime=1)], "nextToken": "x",
             "ResponseMetadata": {"HTTPStatusCode": 200}}
     assert list(iter_config_issues(data)) == []
+    data["metricFilters"][0]["somethingNew"] = {"a": 1}
+    assert [issue.path for issue in iter_config_issues(data)] == ["metricFilters[0].somethingNew"]
 
 
 # --------------------------------------------------------------------------- one test per check
@@ -757,14 +756,7 @@ def test_stdin_issues_are_named_stdin(monkeypatch):
 # --------------------------------------------------------------------------- alarms
 
 
-def _need_validate_alarm():
-    alarms = pytest.importorskip("cwfilter.engine.alarms.evaluate")
-    if not hasattr(alarms, "validate_alarm"):
-        pytest.skip("cwfilter.engine.alarms.evaluate.validate_alarm is not written yet")
-
-
 def test_alarm_issues_get_document_paths_and_lines(tmp_path):
-    _need_validate_alarm()
     doc = json.loads(DESCRIBE_ALARMS_JSON.read_text(encoding="utf-8"))
     doc["MetricAlarms"][1]["Period"] = 61
     path = write(tmp_path, "alarms.json", json.dumps(doc, indent=1))
@@ -775,7 +767,6 @@ def test_alarm_issues_get_document_paths_and_lines(tmp_path):
 
 
 def test_duplicate_alarm_names_and_unknown_composite_children():
-    _need_validate_alarm()
     doc = json.loads(DESCRIBE_ALARMS_JSON.read_text(encoding="utf-8"))
     doc["MetricAlarms"].append(copy.deepcopy(doc["MetricAlarms"][0]))
     doc["CompositeAlarms"][0]["AlarmRule"] = "ALARM(error-rate) AND NOT OK(missing-alarm)"
@@ -841,3 +832,127 @@ def test_json_lines_survive_escapes_and_nesting(tmp_path):
         ("metricFilters[0].logGroupName", 4),
         ("metricFilters[0].metricTransformations[0].dimensions.A", 3),
     ]
+
+
+# --------------------------------------------------------------------------- unknown keys
+
+TRANSFORMATION_KEYS = "metricName, metricNamespace, metricValue, defaultValue, dimensions, unit"
+FILTER_KEYS = ("logGroupName, filterName, filterPattern, metricTransformations, applyOnTransformedLogs, "
+               "fieldSelectionCriteria, emitSystemFieldDimensions")
+
+
+def _issues_at(data) -> dict[str, str]:
+    return {issue.path: issue.message for issue in iter_config_issues(data) if issue.is_error}
+
+
+@pytest.mark.parametrize(
+    ("key", "suggestion"),
+    [("defaultVaule", "defaultValue"), ("dimension", "dimensions"), ("unti", "unit"), ("extra", None),
+     ("MetricValue", "metricValue")],
+)
+def test_unknown_transformation_key_is_named_with_the_clients_text(key, suggestion):
+    data = {"metricFilters": [metric_filter([transformation(**{key: 0})])]}
+    issues = _issues_at(data)
+    message = issues[f"metricFilters[0].metricTransformations[0].{key}"]
+    expected = (f'Unknown parameter in metricTransformations[0]: "{key}", must be one of: '
+                f"{TRANSFORMATION_KEYS}")
+    if suggestion is not None:
+        expected += f'; did you mean "{suggestion}"?'
+    if key == "MetricValue":
+        expected += " (a metric transformation takes camelCase keys, as the AWS API spells them)"
+    assert message == expected
+    assert len(issues) == 1
+
+
+def test_misspelt_filter_pattern_is_named_as_well_as_missing():
+    data = {"metricFilters": [metric_filter(filterPattern=DROP, filterPatern="ERROR")]}
+    issues = _issues_at(data)
+    assert issues["metricFilters[0].filterPatern"] == (
+        f'Unknown parameter in input: "filterPatern", must be one of: {FILTER_KEYS}; '
+        'did you mean "filterPattern"?')
+    assert issues["metricFilters[0].filterPattern"] == 'Missing required parameter in input: "filterPattern"'
+
+
+def test_section_in_the_other_casing_says_which_casing_it_takes():
+    pascal = {"FilterName": "f", "FilterPattern": "ERROR",
+              "MetricTransformations": [{"MetricName": "m", "MetricNamespace": "n", "MetricValue": "1"}]}
+    issues = _issues_at({"metricFilters": [pascal]})
+    assert issues["metricFilters[0].FilterPattern"].endswith(
+        'did you mean "filterPattern"? (a metric filter takes camelCase keys, as the AWS API spells them)')
+    alarm = {"alarmName": "a", "MetricName": "Errors", "Namespace": "App", "Statistic": "Sum", "Period": 60,
+             "EvaluationPeriods": 1, "Threshold": 1, "ComparisonOperator": "GreaterThanThreshold"}
+    issues = _issues_at({"MetricAlarms": [alarm]})
+    assert issues["MetricAlarms[0].alarmName"].endswith(
+        'did you mean "AlarmName"? (an alarm takes PascalCase keys, as the AWS API spells them)')
+
+
+def test_unknown_keys_in_every_section():
+    alarm = {"AlarmName": "a", "EvaluationPeriods": 1, "Threshold": 1, "ComparisonOperator": "GreaterThanThreshold",
+             "TreatMisingData": "breaching", "Tags": [{"Key": "k", "Valu": "v"}],
+             "Metrics": [{"Id": "m1", "ReturnData": True, "Lable": "x",
+                          "MetricStat": {"Stat": "Sum", "Period": 60, "Units": "Count",
+                                         "Metric": {"MetricName": "E", "Namespace": "App", "Dimension": [],
+                                                    "Dimensions": [{"Name": "a", "Vaule": "b"}]}}}]}
+    composite = {"AlarmName": "c", "AlarmRule": "ALARM(a)", "AlarmDescripton": "x"}
+    data = {"metricFilters": [metric_filter(extraKey=1)], "MetricAlarms": [alarm], "CompositeAlarms": [composite],
+            "metricFilter": [], "nextToken": "t", "NextToken": "t", "ResponseMetadata": {}}
+    issues = _issues_at(data)
+    expected = {
+        "metricFilter": '"metricFilter", must be one of: metricFilters, MetricAlarms, CompositeAlarms; '
+                        'did you mean "metricFilters"?',
+        "metricFilters[0].extraKey": '"extraKey", must be one of: logGroupName,',
+        "MetricAlarms[0].TreatMisingData": 'did you mean "TreatMissingData"?',
+        "MetricAlarms[0].Tags[0].Valu": 'Unknown parameter in Tags[0]: "Valu", must be one of: Key, Value; '
+                                        'did you mean "Value"?',
+        "MetricAlarms[0].Metrics[0].Lable": 'in Metrics[0]: "Lable", must be one of: Id, MetricStat, Expression, '
+                                            'Label, ReturnData, Period, AccountId; did you mean "Label"?',
+        "MetricAlarms[0].Metrics[0].MetricStat.Units": 'in Metrics[0].MetricStat: "Units", must be one of: Metric, '
+                                                       'Period, Stat, Unit; did you mean "Unit"?',
+        "MetricAlarms[0].Metrics[0].MetricStat.Metric.Dimension": 'did you mean "Dimensions"?',
+        "MetricAlarms[0].Metrics[0].MetricStat.Metric.Dimensions[0].Vaule": 'must be one of: Name, Value; did you '
+                                                                            'mean "Value"?',
+        "CompositeAlarms[0].AlarmDescripton": 'did you mean "AlarmDescription"?',
+    }
+    for path, fragment in expected.items():
+        assert fragment in issues.get(path, ""), (path, issues.get(path))
+        assert issues[path].startswith("Unknown parameter in "), issues[path]
+    assert not any(path.endswith(("nextToken", "NextToken", "ResponseMetadata")) for path in issues)
+
+
+def test_describe_output_keys_and_attribute_names_are_not_unknown():
+    assert check_config([DESCRIBE_FILTERS_JSON]) == []
+    assert check_config([DESCRIBE_ALARMS_JSON]) == []
+    snake = {"filter_name": "f", "filter_pattern": "ERROR",
+             "metric_transformations": [{"metric_name": "m", "metric_namespace": "n", "metric_value": "1"}]}
+    assert _issues_at([snake]) == {}
+
+
+def test_check_exits_2_naming_each_typo_with_path_and_suggestion(tmp_path):
+    import subprocess
+
+    config = tmp_path / "typos.yaml"
+    config.write_text(
+        "metricFilters:\n"
+        "  - filterName: errors\n"
+        "    filterPatern: '{ $.level = \"ERROR\" }'\n"
+        "    filterPattern: '{ $.level = \"ERROR\" }'\n"
+        "    metricTransformations:\n"
+        "      - metricName: Errors\n"
+        "        metricNamespace: App\n"
+        "        metricValue: '1'\n"
+        "        defaultVaule: 0\n"
+        "        dimension: {Service: $.service}\n"
+        "        unti: Count\n", encoding="utf-8")
+    exe = Path(sys.executable).parent / "cwfilter"
+    done = subprocess.run([str(exe), "check", str(config)], check=False, capture_output=True, text=True)
+    assert done.returncode == 2, done.stderr
+    out = done.stdout + done.stderr
+    for line, path, suggestion in [
+        (3, "metricFilters[0].filterPatern", "filterPattern"),
+        (9, "metricFilters[0].metricTransformations[0].defaultVaule", "defaultValue"),
+        (10, "metricFilters[0].metricTransformations[0].dimension", "dimensions"),
+        (11, "metricFilters[0].metricTransformations[0].unti", "unit"),
+    ]:
+        key = path.rsplit(".", 1)[1]
+        assert f'typos.yaml:{line}: {path}: Unknown parameter in ' in out, out
+        assert f'"{key}", must be one of: ' in out and f'did you mean "{suggestion}"?' in out

@@ -41,6 +41,7 @@ from ...grammar.alarm_rule import (
     iter_alarm_refs,
     parse_alarm_rule,
 )
+from ..errors import unknown_keys, unknown_parameter
 from ..events import number_text
 
 __all__ = [
@@ -713,17 +714,28 @@ def evaluate_alarm(alarm: Mapping, datapoints: Iterable, at: Any,
 
 # --------------------------------------------------------------------------- validation
 
-_METRIC_ALARM_KEYS = frozenset({
+# The members of each request section, in the API's order (what the AWS clients list for a key
+# they do not know).
+_METRIC_ALARM_KEYS = (
     "AlarmName", "AlarmDescription", "ActionsEnabled", "OKActions", "AlarmActions",
     "InsufficientDataActions", "MetricName", "Namespace", "Statistic", "ExtendedStatistic",
     "Dimensions", "Period", "Unit", "EvaluationPeriods", "DatapointsToAlarm", "Threshold",
     "ComparisonOperator", "TreatMissingData", "EvaluateLowSampleCountPercentile", "Metrics", "Tags",
     "ThresholdMetricId", "EvaluationCriteria", "EvaluationInterval",
-})
+)
+_METRIC_STAT_KEYS = ("Metric", "Period", "Stat", "Unit")
+_METRIC_KEYS = ("Namespace", "MetricName", "Dimensions")
+_DIMENSION_KEYS = ("Name", "Value")
+_TAG_KEYS = ("Key", "Value")
 _METRICS_EXCLUDES = ("MetricName", "Namespace", "Dimensions", "Period", "Unit", "Statistic",
                      "ExtendedStatistic")
-_QUERY_KEYS = frozenset({"Id", "MetricStat", "Expression", "Label", "ReturnData", "Period",
-                         "AccountId"})
+_QUERY_KEYS = ("Id", "MetricStat", "Expression", "Label", "ReturnData", "Period", "AccountId")
+
+
+def _unknown(errors: list, section: Mapping, here: str, allowed: Sequence[str], what: str) -> None:
+    for key in unknown_keys(section, allowed):
+        path = f"{here}.{key}" if here else str(key)
+        errors.append((path, unknown_parameter(here or "input", key, allowed, what)))
 _QUERY_ID_RE = re.compile(r"[a-z][A-Za-z0-9_]*")
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 _EXTENDED_SHORT_RE = re.compile(r"(p|tm|tc|ts|wm)(\d{1,3}(?:\.\d{1,10})?)")
@@ -781,6 +793,7 @@ def _check_dimensions(errors: list, path: str, dims: Any) -> None:
         if not isinstance(dim, Mapping):
             errors.append((here, f"{here} must be a {{Name, Value}} mapping"))
             continue
+        _unknown(errors, dim, here, _DIMENSION_KEYS, "a dimension")
         _check_length(errors, f"{here}.Name", dim.get("Name"), 1, 255)
         _check_length(errors, f"{here}.Value", dim.get("Value"), 1, 1024)
 
@@ -805,9 +818,7 @@ def _check_metrics(errors: list, alarm: Mapping) -> list[int]:
         if not isinstance(query, Mapping):
             errors.append((here, f"{here} must be a metric query mapping"))
             continue
-        for key in query:
-            if key not in _QUERY_KEYS:
-                errors.append((f"{here}.{key}", f"Unknown parameter {key!r} in a metric query"))
+        _unknown(errors, query, here, _QUERY_KEYS, "a metric query")
         qid = query.get("Id")
         if not isinstance(qid, str) or not _QUERY_ID_RE.fullmatch(qid) or len(qid) > 255:
             errors.append((f"{here}.Id", "Id must start with a lower-case letter and hold only "
@@ -826,10 +837,12 @@ def _check_metrics(errors: list, alarm: Mapping) -> list[int]:
             if not isinstance(stat, Mapping):
                 errors.append((f"{here}.MetricStat", "MetricStat must be a mapping"))
             else:
+                _unknown(errors, stat, f"{here}.MetricStat", _METRIC_STAT_KEYS, "a MetricStat")
                 metric = stat.get("Metric")
                 if not isinstance(metric, Mapping):
                     errors.append((f"{here}.MetricStat.Metric", "MetricStat.Metric is required"))
                 else:
+                    _unknown(errors, metric, f"{here}.MetricStat.Metric", _METRIC_KEYS, "a Metric")
                     _check_length(errors, f"{here}.MetricStat.Metric.MetricName",
                                   metric.get("MetricName"), 1, 255)
                     if "Namespace" in metric:
@@ -880,9 +893,7 @@ def validate_alarm(alarm: Mapping) -> list[tuple[str, str]]:
     errors: list[tuple[str, str]] = []
     if not isinstance(alarm, Mapping):
         return [("", f"An alarm must be a mapping, not {type(alarm).__name__}")]
-    for key in alarm:
-        if key not in _METRIC_ALARM_KEYS:
-            errors.append((str(key), f"Unknown parameter {key!r}"))
+    _unknown(errors, alarm, "", _METRIC_ALARM_KEYS, "an alarm")
 
     # Identity and actions.
     if "AlarmName" not in alarm:
@@ -909,6 +920,9 @@ def validate_alarm(alarm: Mapping) -> list[tuple[str, str]]:
             errors.append(("Tags", "Tags must be a list of {Key, Value}"))
         elif len(tags) > 50:
             errors.append(("Tags", f"Tags can hold at most 50 tags (got {len(tags)})"))
+        else:
+            for i, tag in enumerate(tags):
+                _unknown(errors, tag, f"Tags[{i}]", _TAG_KEYS, "a tag")
 
     # What the alarm watches: exactly one of MetricName and Metrics.
     if "EvaluationCriteria" in alarm or "EvaluationInterval" in alarm:

@@ -463,7 +463,7 @@ class _Walker:
 
     def _term_present(self, term: nodes.Term) -> tuple[bool, int | None]:
         # DECISIONS P17 / P4: a quoted term made only of whitespace is present in every event.
-        if term.quoted and term.text.strip() == "":
+        if term.quoted and nodes.is_blank(term.text):
             return True, None
         offset = self.message.find(term.text)  # DECISIONS P1: substring, case-sensitive
         return offset >= 0, (offset if offset >= 0 else None)

@@ -4,8 +4,10 @@ A config file holds what users already have: the output of ``aws logs describe-m
 (``{"metricFilters": [...], "nextToken": ...}``), the output of ``aws cloudwatch describe-alarms``
 (``{"MetricAlarms": [...], "CompositeAlarms": [...]}``), both in one document, a bare
 PutMetricFilter request, or a list of such requests. Keys keep AWS's spelling (camelCase for
-CloudWatch Logs, PascalCase for CloudWatch alarms); keys the engine does not use (``creationTime``,
-``nextToken``, ``AlarmArn`` ...) are accepted and ignored.
+CloudWatch Logs, PascalCase for CloudWatch alarms); the read-only keys of describe output
+(``creationTime``, ``nextToken``, ``AlarmArn`` ...) are accepted and ignored, and any other key is
+an error, as the AWS clients make it (``Unknown parameter in metricTransformations[0]: ...``, with
+the closest known key as a suggestion).
 
 Validation reports every problem at once, each as a `ConfigIssue` with its document path
 (``metricFilters[3].filterPattern``), its file and line, and the service's own wording where it is
@@ -19,27 +21,30 @@ import bisect
 import json
 import math
 import re
-import sys
 from dataclasses import dataclass, field, fields, is_dataclass
 from functools import cached_property
 from json.decoder import scanstring
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Generator, Iterable, Iterator, Mapping, Sequence
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ...grammar import PatternError, nodes, parse, parse_selector
-from ..alarms.evaluate import STANDARD_UNITS
-from ..errors import ERROR, WARNING, ConfigError, ConfigIssue
+from ...grammar.alarm_rule import parse_alarm_rule
+from ..alarms.evaluate import STANDARD_UNITS, validate_alarm
+from ..errors import ERROR, WARNING, ConfigError, ConfigIssue, unknown_keys, unknown_parameter
 from ..events import number_text
+from . import reading
 
 __all__ = [
     "Config",
     "MetricFilter",
     "MetricTransformation",
     "STANDARD_UNITS",
+    "FilterPatternSite",
     "check_config",
+    "check_config_sites",
     "iter_config_issues",
     "load_config",
     "pattern_has_regex",
@@ -88,6 +93,11 @@ TRANSFORMATION_FIELDS = {
     "dimensions": "dimensions",
     "unit": "unit",
 }
+# The members of PutMetricFilter and MetricTransformation in the API's order: what the AWS clients
+# list for an unknown key. describe-metric-filters adds creationTime (read-only, accepted).
+PUT_METRIC_FILTER_KEYS = ("logGroupName", "filterName", "filterPattern", "metricTransformations",
+                          "applyOnTransformedLogs", "fieldSelectionCriteria", "emitSystemFieldDimensions")
+DESCRIBE_ONLY_FILTER_KEYS = frozenset({"creationTime"})
 # Top-level collections: AWS key -> attribute name.
 COLLECTIONS = {
     "metricFilters": "metric_filters",
@@ -98,6 +108,10 @@ _SPELLINGS: dict[str, str] = {}
 for _table in (FILTER_FIELDS, TRANSFORMATION_FIELDS, COLLECTIONS):
     for _alias, _name in _table.items():
         _SPELLINGS[_alias], _SPELLINGS[_name] = _name, _alias
+# Keys a document may hold beside its collections: the describe commands' paging tokens, and the
+# response metadata of an SDK's output.
+DOCUMENT_KEYS = ("metricFilters", "MetricAlarms", "CompositeAlarms")
+DOCUMENT_EXTRA_KEYS = frozenset({"nextToken", "NextToken", "ResponseMetadata", *COLLECTIONS.values()})
 _ORDER = {key: rank for rank, key in enumerate([*FILTER_FIELDS, *TRANSFORMATION_FIELDS])}
 _ORDER.update({name: _ORDER[alias] for alias, name in {**FILTER_FIELDS, **TRANSFORMATION_FIELDS}.items()})
 
@@ -110,6 +124,10 @@ DESCRIBE_ONLY_ALARM_KEYS = frozenset({
 })
 ALARM_NAME_MAX = 255
 ALARM_RULE_MAX = 10240
+# PutCompositeAlarm's members, in the API's order.
+PUT_COMPOSITE_ALARM_KEYS = ("ActionsEnabled", "AlarmActions", "AlarmDescription", "AlarmName", "AlarmRule",
+                            "InsufficientDataActions", "OKActions", "Tags", "ActionsSuppressor",
+                            "ActionsSuppressorWaitPeriod", "ActionsSuppressorExtensionPeriod")
 
 # botocore's names for the Python types each AWS type accepts (its client-side validation text).
 _BOTOCORE_TYPES = {
@@ -318,6 +336,7 @@ class _Found:
     path: PathT
     message: str
     severity: str = ERROR
+    code: str | None = None  # the wiring code of the checks that have one (CWF205-CWF208)
 
 
 def _sort_key(found: _Found) -> tuple:
@@ -467,6 +486,9 @@ def _check_filter(raw: Mapping) -> tuple[list[_Found], _FilterFacts]:
         MetricFilter.model_validate(raw)
     except ValidationError as exc:
         found.extend(_pydantic_found(raw, exc))
+    for key in unknown_keys(raw, PUT_METRIC_FILTER_KEYS, {*DESCRIBE_ONLY_FILTER_KEYS, *FILTER_FIELDS.values()}):
+        # The AWS clients refuse a key the request does not have; here it would be lost silently.
+        found.append(_Found((key,), unknown_parameter("input", key, PUT_METRIC_FILTER_KEYS, "a metric filter")))
 
     name_key = _key(raw, "filterName")
     name = raw.get(name_key)
@@ -518,7 +540,7 @@ def _check_filter(raw: Mapping) -> tuple[list[_Found], _FilterFacts]:
                 dims = _get(item, "dimensions")
                 has_dimensions = has_dimensions or (isinstance(dims, Mapping) and bool(dims))
                 for f in _check_transformation(item, i, tree, system_dims):
-                    found.append(_Found((transformations_key, i, *f.path), f.message, f.severity))
+                    found.append(_Found((transformations_key, i, *f.path), f.message, f.severity, f.code))
     if system_dims > DIMENSIONS_MAX and not has_dimensions:
         found.append(_Found((emit_key,), _dimension_count_message(system_dims)))
 
@@ -555,6 +577,10 @@ def _check_transformation(raw: Mapping, index: int, tree: nodes.Pattern | None,
     member = f"metricTransformations.{index + 1}.member"  # the service's spelling of the path
     param = f"metricTransformations[{index}]"             # botocore's spelling
 
+    for key in unknown_keys(raw, tuple(TRANSFORMATION_FIELDS), TRANSFORMATION_FIELDS.values()):
+        yield _Found((key,), unknown_parameter(param, key, tuple(TRANSFORMATION_FIELDS),
+                                               "a metric transformation"))
+
     for alias in ("metricName", "metricNamespace"):
         key = _key(raw, alias)
         value = raw.get(key)
@@ -582,7 +608,7 @@ def _check_transformation(raw: Mapping, index: int, tree: nodes.Pattern | None,
             # A bare word such as `length` is rejected by the service (cfn-lint#1525).
             yield _Found((value_key,), f"Invalid metricValue '{value}': use a number, or a field "
                                        "of the event ($.field for a JSON pattern, $name for a "
-                                       "space-delimited one)")
+                                       "space-delimited one)", code="CWF207")
         else:
             problem = _reference_problem(value, tree, "metricValue")
             if problem is not None:
@@ -617,14 +643,14 @@ def _check_dimensions(dims: Mapping, dims_key: str, member: str, tree: nodes.Pat
     if has_default:
         # DECISIONS M5: rejected, with the service's 2026 text.
         yield _Found(here, "Invalid metric transformation: dimensions and default value are "
-                           "mutually exclusive properties")
+                           "mutually exclusive properties", code="CWF206")
     total = len(dims) + system_dims
     if total > DIMENSIONS_MAX:
         yield _Found(here, _dimension_count_message(total))
     supported = not isinstance(tree, (nodes.TermPattern, nodes.RegexPattern))
     if not supported:
         # DECISIONS M5: only JSON and space-delimited patterns take dimensions.
-        yield _Found(here, "The specified filter pattern does not support dimensions")
+        yield _Found(here, "The specified filter pattern does not support dimensions", code="CWF205")
     shown = _java_text(dims)
     for name, value in dims.items():
         if not isinstance(name, str):
@@ -664,15 +690,6 @@ def _check_dimensions(dims: Mapping, dims_key: str, member: str, tree: nodes.Pat
 # --------------------------------------------------------------------------- alarms
 
 
-def _alarm_validators() -> tuple[Callable | None, Callable | None]:
-    """`validate_alarm` and `validate_composite_alarm` of `cwfilter.engine.alarms.evaluate`, when they exist."""
-    try:
-        from ..alarms import evaluate as alarms
-    except ImportError:
-        return None, None
-    return getattr(alarms, "validate_alarm", None), getattr(alarms, "validate_composite_alarm", None)
-
-
 def _for_validation(alarm: Mapping) -> dict:
     """The alarm as a Put*Alarm request: describe-alarms' read-only keys left out."""
     request = {k: v for k, v in alarm.items() if k not in DESCRIBE_ONLY_ALARM_KEYS}
@@ -682,25 +699,21 @@ def _for_validation(alarm: Mapping) -> dict:
     return request
 
 
-def _check_metric_alarm(alarm: Any, validate: Callable | None) -> Iterator[_Found]:
+def _check_metric_alarm(alarm: Any) -> Iterator[_Found]:
     if not isinstance(alarm, Mapping):
         yield _Found((), f"An alarm must be a mapping, not {type(alarm).__name__}")
         return
-    if validate is None:
-        return
-    for path, message in validate(_for_validation(alarm)):
+    for path, message in validate_alarm(_for_validation(alarm)):
         yield _Found(_parse_path(path), message)
 
 
-def _check_composite_alarm(alarm: Any, validate: Callable | None) -> Iterator[_Found]:
+def _check_composite_alarm(alarm: Any) -> Iterator[_Found]:
+    """What composite evaluation relies on, and PutCompositeAlarm's keys."""
     if not isinstance(alarm, Mapping):
         yield _Found((), f"A composite alarm must be a mapping, not {type(alarm).__name__}")
         return
-    if validate is not None:
-        for path, message in validate(_for_validation(alarm)):
-            yield _Found(_parse_path(path), message)
-        return
-    # No validator in cwfilter.engine.alarms.evaluate: check what composite evaluation relies on.
+    for key in unknown_keys(_for_validation(alarm), PUT_COMPOSITE_ALARM_KEYS):
+        yield _Found((key,), unknown_parameter("input", key, PUT_COMPOSITE_ALARM_KEYS, "a composite alarm"))
     name = alarm.get("AlarmName")
     if name is None:
         yield _Found(("AlarmName",), "AlarmName is required")
@@ -712,12 +725,10 @@ def _check_composite_alarm(alarm: Any, validate: Callable | None) -> Iterator[_F
     elif not isinstance(rule, str) or not 1 <= len(rule) <= ALARM_RULE_MAX:
         yield _Found(("AlarmRule",), f"AlarmRule must be a string of 1 to {ALARM_RULE_MAX} characters")
     else:
-        parse_rule = _alarm_rule_parser()
-        if parse_rule is not None:
-            try:
-                parse_rule(rule)
-            except ValueError as exc:
-                yield _Found(("AlarmRule",), str(exc))
+        try:
+            parse_alarm_rule(rule)
+        except ValueError as exc:
+            yield _Found(("AlarmRule",), str(exc))
     if alarm.get("ActionsSuppressor") is not None:
         for key in ("ActionsSuppressorWaitPeriod", "ActionsSuppressorExtensionPeriod"):
             value = alarm.get(key)
@@ -725,21 +736,12 @@ def _check_composite_alarm(alarm: Any, validate: Callable | None) -> Iterator[_F
                 yield _Found((key,), f"{key} is required (whole seconds) with ActionsSuppressor")
 
 
-def _alarm_rule_parser() -> Callable | None:
-    try:
-        from ...grammar.alarm_rule import parse_alarm_rule
-    except ImportError:
-        return None
-    return parse_alarm_rule
-
-
 def _rule_names(rule: Any) -> list[str]:
     """The alarm names a composite AlarmRule refers to (empty when it cannot be read)."""
-    parse_rule = _alarm_rule_parser()
-    if parse_rule is None or not isinstance(rule, str):
+    if not isinstance(rule, str):
         return []
     try:
-        return list(parse_rule(rule).alarm_names)
+        return list(parse_alarm_rule(rule).alarm_names)
     except (ValueError, AttributeError):
         return []
 
@@ -765,7 +767,7 @@ class _Document:
 
     def issue(self, found: _Found) -> ConfigIssue:
         return ConfigIssue(render_path(found.path), found.message, self.source,
-                           self.line(found.path), found.severity)
+                           self.line(found.path), found.severity, code=found.code)
 
 
 @dataclass(slots=True)
@@ -778,7 +780,7 @@ class _Entry:
     facts: _FilterFacts | None = None
 
     def issue(self, found: _Found) -> ConfigIssue:
-        return self.doc.issue(_Found((*self.path, *found.path), found.message, found.severity))
+        return self.doc.issue(_Found((*self.path, *found.path), found.message, found.severity, found.code))
 
     def where(self) -> str:
         line = self.doc.line(self.path)
@@ -822,6 +824,9 @@ def _collect(doc: _Document, entries: _Entries) -> Iterator[ConfigIssue]:
         else:
             yield doc.issue(_Found((), _NOT_A_CONFIG))
         return
+    for key in unknown_keys(data, DOCUMENT_KEYS, DOCUMENT_EXTRA_KEYS):
+        yield doc.issue(_Found((key,), unknown_parameter("the document", key, DOCUMENT_KEYS,
+                                                         "the document")))
     targets = {"metricFilters": (entries.filters, "A metric filter"),
                "MetricAlarms": (entries.metric_alarms, None),
                "CompositeAlarms": (entries.composite_alarms, None)}
@@ -853,20 +858,49 @@ def _issues(docs: Sequence[_Document], entries: _Entries | None = None) -> Itera
     for doc in docs:
         yield from _collect(doc, entries)
 
+    # The per-log-group quota first, from the raw names: the filters past it are not compiled.
+    over = yield from _quota_issues(entries.filters)
     for entry in entries.filters:
+        if id(entry) in over:
+            continue
         found, entry.facts = _check_filter(entry.raw)
         for f in found:
             yield entry.issue(f)
     yield from _filter_set_issues(entries.filters)
 
-    validate, validate_composite = _alarm_validators()
     for entry in entries.metric_alarms:
-        for f in _check_metric_alarm(entry.raw, validate):
+        for f in _check_metric_alarm(entry.raw):
             yield entry.issue(f)
     for entry in entries.composite_alarms:
-        for f in _check_composite_alarm(entry.raw, validate_composite):
+        for f in _check_composite_alarm(entry.raw):
             yield entry.issue(f)
     yield from _alarm_set_issues(entries)
+
+
+def _quota_issues(filters: Sequence[_Entry]) -> Generator[ConfigIssue, None, set[int]]:
+    """The per-log-group quota, checked before any pattern is compiled.
+
+    Yields the error for each log group with more than `FILTERS_PER_LOG_GROUP` filters and returns
+    the ids of the entries past the quota, which are left unchecked.
+    """
+    per_group: dict[Any, list[_Entry]] = {}
+    for entry in filters:
+        raw = entry.raw
+        if not isinstance(raw, Mapping):
+            continue
+        group = raw.get(_key(raw, "logGroupName"))
+        if isinstance(group, str):
+            per_group.setdefault(group, []).append(entry)
+    over: set[int] = set()
+    for group, members in per_group.items():
+        if len(members) > FILTERS_PER_LOG_GROUP:
+            entry = members[FILTERS_PER_LOG_GROUP]
+            group_key = _key(entry.raw, "logGroupName")
+            yield entry.issue(_Found((group_key,), f"Too many metric filters for {_group_label(group)}: "
+                                                   f"{len(members)} (at most {FILTERS_PER_LOG_GROUP} per "
+                                                   "log group)"))
+            over.update(id(e) for e in members[FILTERS_PER_LOG_GROUP:])
+    return over
 
 
 def _group_label(group: str | None) -> str:
@@ -906,7 +940,7 @@ def _filter_set_issues(filters: Sequence[_Entry]) -> Iterator[ConfigIssue]:
             yield entry.issue(_Found((_key(entry.raw, "filterPattern"),),
                                      f"Too many metric filters with a regex for "
                                      f"{_group_label(group)}: {len(regex)} (at most "
-                                     f"{REGEX_FILTERS_PER_LOG_GROUP} per log group)"))
+                                     f"{REGEX_FILTERS_PER_LOG_GROUP} per log group)", code="CWF208"))
 
 
 def _alarm_set_issues(entries: _Entries) -> Iterator[ConfigIssue]:
@@ -933,8 +967,12 @@ def _alarm_set_issues(entries: _Entries) -> Iterator[ConfigIssue]:
 # --------------------------------------------------------------------------- reading files
 
 
-class _Loader(yaml.SafeLoader):
-    """PyYAML's safe loader, reading `1e3` as a number as YAML 1.2 and JSON do."""
+class _Loader(reading.BoundedComposer, yaml.SafeLoader):
+    """PyYAML's safe loader, reading `1e3` as a number as YAML 1.2 and JSON do, within the
+    document bounds of `engine.config.reading` (nesting, aliases, integer length)."""
+
+
+_Loader.add_constructor("tag:yaml.org,2002:int", reading.construct_int_bounded)
 
 
 _Loader.yaml_implicit_resolvers = {
@@ -958,19 +996,14 @@ class _SyntaxProblem(Exception):
 
 def _read_text(name: str | Path) -> tuple[str, str]:
     """(source name, text) of a file, or of standard input for ``-``."""
-    if str(name) == "-":
-        stream = sys.stdin
-        data = stream.buffer.read() if hasattr(stream, "buffer") else stream.read()
-        source = "<stdin>"
-    else:
-        source = str(name)
-        data = Path(name).read_bytes()
-    if isinstance(data, bytes):
-        try:
-            data = data.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise _SyntaxProblem(f"The file is not UTF-8 text (byte {exc.start + 1})", None, None) from None
-    return source, data
+    source = "<stdin>" if str(name) == "-" else str(name)
+    try:
+        data = reading.stdin_bytes() if str(name) == "-" else reading.read_document_bytes(name)
+        return source, data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise _SyntaxProblem(f"The file is not UTF-8 text (byte {exc.start + 1})", None, None) from None
+    except reading.DocumentProblem as exc:
+        raise _SyntaxProblem(exc.message, exc.line, exc.column) from None
 
 
 def _parse_documents(text: str, source: str) -> list[_Document]:
@@ -983,11 +1016,11 @@ def _parse_documents(text: str, source: str) -> list[_Document]:
     json_error: _SyntaxProblem | None = None
     if looks_json:
         try:
-            data = json.loads(text)
+            data = reading.loads_json(text)
         except json.JSONDecodeError as exc:
             json_error = _SyntaxProblem(f"Invalid JSON: {exc.msg}", exc.lineno, exc.colno)
-        except RecursionError:
-            json_error = _SyntaxProblem("Invalid JSON: nested too deeply", None, None)
+        except reading.DocumentProblem as exc:
+            raise _SyntaxProblem(exc.message, exc.line, exc.column) from None
         else:
             return [_Document(source, data, _json_lines(text))]
         if source.lower().endswith(".json"):
@@ -1005,10 +1038,13 @@ def _yaml_documents(text: str, source: str) -> list[_Document]:
     try:
         while loader.check_node():
             node = loader.get_node()
+            reading.check_node_graph(node, text)
             data = loader.construct_document(node)
             lines: dict[PathT, int] = {}
             _yaml_lines(node, (), lines)
             docs.append(_Document(source, data, lines))
+    except reading.DocumentProblem as exc:
+        raise _SyntaxProblem(exc.message, exc.line, exc.column) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         what = ", ".join(p for p in (exc.context, exc.problem) if p)
@@ -1022,22 +1058,13 @@ def _yaml_documents(text: str, source: str) -> list[_Document]:
 
 
 def _yaml_lines(node: yaml.Node, path: PathT, lines: dict[PathT, int]) -> None:
-    lines.setdefault(path, node.start_mark.line + 1)
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
-            if not isinstance(key_node, yaml.ScalarNode):
-                continue
-            key: Any = key_node.value
-            if key_node.tag == "tag:yaml.org,2002:int":
-                try:
-                    key = int(key)
-                except ValueError:
-                    pass
-            lines[(*path, key)] = key_node.start_mark.line + 1
-            _yaml_lines(value_node, (*path, key), lines)
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            _yaml_lines(item, (*path, i), lines)
+    """The line of every path below `node` (each node visited once: aliases are not expanded)."""
+    if path:
+        sub: dict[PathT, int] = {}
+        reading.yaml_lines(node, sub)
+        lines.update({(*path, *k): v for k, v in sub.items() if (*path, *k) not in lines})
+    else:
+        reading.yaml_lines(node, lines)
 
 
 _JSON_WS = re.compile(r"[ \t\n\r]*")
@@ -1140,6 +1167,39 @@ def check_config(paths: Sequence[str | Path]) -> list[ConfigIssue]:
     """
     docs, problems = _load_documents(paths)
     return [*problems, *_issues(docs)]
+
+
+@dataclass(frozen=True, slots=True)
+class FilterPatternSite:
+    """A metric filter's ``filterPattern`` text in a config file, able to place an issue on it."""
+
+    pattern: str
+    _entry: _Entry
+    _key: str
+
+    def issue(self, message: str, severity: str = WARNING, code: str | None = None) -> ConfigIssue:
+        """An issue at this filter's ``filterPattern``, with its file, path and line."""
+        return self._entry.issue(_Found((self._key,), message, severity, code))
+
+
+def check_config_sites(paths: Sequence[str | Path]) -> tuple[list[ConfigIssue], list[FilterPatternSite]]:
+    """`check_config`, and every metric filter whose ``filterPattern`` is a string, with its place.
+
+    Every file is read once (standard input included), so that further checks of the patterns
+    (lint) point where the service's errors would.
+    """
+    docs, problems = _load_documents(paths)
+    entries = _Entries()
+    issues = [*problems, *_issues(docs, entries)]
+    sites = []
+    for entry in entries.filters:
+        if entry.facts is None:
+            continue  # not checked (past the per-log-group quota, or not a mapping)
+        key = _key(entry.raw, "filterPattern")
+        pattern = entry.raw.get(key)
+        if isinstance(pattern, str):
+            sites.append(FilterPatternSite(pattern, entry, key))
+    return issues, sites
 
 
 def load_config(paths: Sequence[str | Path], *,

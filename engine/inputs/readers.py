@@ -11,9 +11,13 @@ Formats (`FORMATS`; ``auto`` sniffs each input with `sniff_format`):
 * line formats, read as a stream (each event is yielded as soon as its line is complete, so a
   growing file or a pipe works): ``lines`` (plain text), ``jsonl`` (one JSON value per line),
   ``vpcflow`` (VPC Flow Logs), ``cloudfront`` (CloudFront standard logs), ``lambda`` (Lambda lines);
-* document formats, read whole: ``cloudtrail`` (``{"Records": [...]}`` log files),
-  ``subscription`` (CloudWatch Logs subscription payloads, base64-gzip or decoded, one or several)
-  and ``filter-log-events`` (``aws logs filter-log-events`` / ``get-log-events`` output).
+* ``export``: CloudWatch Logs export objects (stamped lines, unstamped lines continuing them);
+* document formats, read as a stream of documents and records with bounded memory
+  (`engine.inputs.payloads`): ``cloudtrail`` (``{"Records": [...]}`` log files),
+  ``subscription`` (CloudWatch Logs subscription payloads, base64-gzip or decoded, one or several,
+  and the Lambda, Kinesis and Firehose events that carry them), ``firehose`` (the same as Firehose
+  writes them to S3) and ``filter-log-events`` (``aws logs filter-log-events`` / ``get-log-events``
+  output).
 
 Gzip is recognised by its magic bytes, not by the file name, and decompressed on the fly.
 
@@ -29,6 +33,7 @@ import io
 import json
 import os
 import re
+import stat
 import sys
 import time
 import zlib
@@ -40,6 +45,8 @@ from itertools import chain
 from typing import Any, BinaryIO, Final
 
 import orjson
+
+from .cloudtrail_validate import is_digest_document, is_digest_path
 
 __all__ = [
     "DOCUMENT_FORMATS",
@@ -63,11 +70,14 @@ __all__ = [
 
 FORMATS: Final = (
     "auto", "lines", "jsonl", "cloudtrail", "subscription", "filter-log-events",
-    "vpcflow", "cloudfront", "lambda",
+    "vpcflow", "cloudfront", "lambda", "export", "firehose",
 )
-LINE_FORMATS: Final = ("lines", "jsonl", "vpcflow", "cloudfront", "lambda")
-DOCUMENT_FORMATS: Final = ("cloudtrail", "subscription", "filter-log-events")
+LINE_FORMATS: Final = ("lines", "jsonl", "vpcflow", "cloudfront", "lambda", "export")
+DOCUMENT_FORMATS: Final = ("cloudtrail", "subscription", "filter-log-events", "firehose")
 TIMESTAMP_MODES: Final = ("event", "now")
+# The format of a CloudTrail digest file (by path or by its keys): not log events, skipped;
+# `cwfilter validate-logs` checks them.
+DIGEST_FORMAT: Final = "cloudtrail-digest"
 
 # DECISIONS M6: an event whose message is over this many bytes of UTF-8 is rejected, never cut.
 MAX_EVENT_BYTES: Final = 1_048_576
@@ -97,6 +107,9 @@ PROBLEM_KINDS: Final[dict[str, str]] = {
                       "a partial one rejected",
     "corrupt-gzip": "gzip data that does not decompress: the events before the damage are delivered",
     "binary": "an input that looks binary (NUL bytes) under --format auto: the input is skipped",
+    "oversize-payload": "compressed payload data that inflates past the most a real payload holds, or a "
+                        "JSON value too big to be a log document: skipped (engine.inputs.payloads)",
+    "no-log-group": "an export read with no log group given (FILE@GROUP, --log-group): nothing is lost",
     "missing": "the input does not exist",
     "is-a-directory": "the input is a directory",
     "unreadable": "the input cannot be opened or read (permissions, I/O error)",
@@ -133,6 +146,8 @@ class InputEvent:
     #: The message already decoded as a JSON object by orjson, when reading needed that (JSON
     #: lines, CloudTrail records); the engine reuses it instead of decoding the text again.
     doc: Any = field(default=None, compare=False, repr=False)
+    #: The log stream, when the input names it (a payload's ``logStream``, an export's folder).
+    log_stream: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -476,6 +491,40 @@ class OpenedInput:
     compressed: bool = False
     _gunzip: _Gunzip | None = field(default=None, repr=False)
     _owned: Any = field(default=None, repr=False)
+    _base: Any = field(default=None, repr=False)  # the _Prefixed under `stream` (not gzip)
+
+    def read_blocks(self, size: int) -> Iterator[bytes]:
+        """The input's bytes in reads of up to `size`, each yielded as soon as it is available.
+
+        Plain input is read without the buffering layer; from a pipe, bytes already waiting are
+        gathered into one block (a writer that stops for a while still gets each line through).
+        """
+        stream, base = self.stream, self._base
+        if base is None:
+            yield from iter(lambda: stream.read1(size), b"")
+            return
+        data = stream.read1(size)  # what the buffer holds (or the bytes read to sniff)
+        if data:
+            yield data
+        if base._offset < len(base._prefix):
+            rest, base._offset = base._prefix[base._offset:], len(base._prefix)
+            yield rest
+        read = base._read
+        waiting = _waiting(getattr(read, "__self__", None))
+        while True:
+            data = read(size)
+            if not data:
+                return
+            if waiting is not None and len(data) < size and waiting():
+                parts, n = [data], len(data)
+                while n < size and waiting():
+                    more = read(size - n)
+                    if not more:
+                        break
+                    parts.append(more)
+                    n += len(more)
+                data = b"".join(parts)
+            yield data
 
     @property
     def decompress_error(self) -> tuple[str, str] | None:
@@ -550,7 +599,21 @@ def open_input(spec: str | os.PathLike[str] | BinaryIO, *, source: str | None = 
     if prefix.startswith(GZIP_MAGIC):
         gunzip = _Gunzip(base.read)
         return OpenedInput(name, io.BufferedReader(gunzip, CHUNK), group, True, gunzip, owned)
-    return OpenedInput(name, io.BufferedReader(base, CHUNK), group, False, None, owned)
+    return OpenedInput(name, io.BufferedReader(base, CHUNK), group, False, None, owned, base)
+
+
+def _waiting(stream: Any) -> Callable[[], bool] | None:
+    """For a pipe or terminal, a test for bytes ready to read at once; None for a regular file."""
+    try:
+        fd = stream.fileno()
+        if stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        import select
+
+        select.select([fd], [], [], 0)
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        return None
+    return lambda: bool(select.select([fd], [], [], 0)[0])
 
 
 # --------------------------------------------------------------------------- timestamps
@@ -852,11 +915,18 @@ def _sniff(head: bytes) -> tuple[str, bool]:
                 # a pretty-printed document (whose first line is a lone bracket), so that every
                 # line is read and accounted for instead of the file being one broken document.
                 return "jsonl", False
+            if not _json_prefix(first):
+                # `[ERROR 400] ...`: text that starts with a bracket, not the start of a document.
+                return _sniff_text(first)
             obj = None
         else:
+            if is_digest_document(obj):
+                return DIGEST_FORMAT, True
             shape = _shape(obj)
             return (shape, True) if shape is not None else ("jsonl", False)
         # A JSON document over several lines (pretty-printed): guess from the keys seen so far.
+        if body[0] == "{" and '"digestS3Object"' in body and '"digestPublicKeyFingerprint"' in body:
+            return DIGEST_FORMAT, True
         if body[0] == "{" and _CLOUDTRAIL_HINT_RE.search(body) and _CLOUDTRAIL_FIELD_RE.search(body):
             return "cloudtrail", True
         if _SUBSCRIPTION_HINT_RE.search(body):
@@ -866,6 +936,26 @@ def _sniff(head: bytes) -> tuple[str, bool]:
         if body[0] == "{" and _CLOUDTRAIL_HINT_RE.search(body):
             return "cloudtrail", True
         return "jsonl", True
+    return _sniff_text(first)
+
+
+def _json_prefix(line: str) -> bool:
+    """Whether a first line that is no whole JSON value can begin one spread over lines: the
+    decoder then fails only at its end (``{``, ``{"Records": [``), not inside it (``[ERROR]``)."""
+    try:
+        _STRICT_DECODER.decode(line)
+    except json.JSONDecodeError as exc:
+        # A line cut inside a string fails where the string starts, or at an escape near the end.
+        end = len(line.rstrip())
+        return exc.pos >= end or exc.msg.startswith("Unterminated string") or (
+            "escape" in exc.msg and exc.pos >= end - 6)
+    except (ValueError, RecursionError):
+        return True
+    return True
+
+
+def _sniff_text(first: str) -> tuple[str, bool]:
+    """``(format, False)`` for a first line that is not JSON, or ``("subscription", True)``."""
     if _B64_GZIP_RE.fullmatch(first.strip()):
         return "subscription", True
     if first.startswith(("#Version:", "#Fields:")) or _CLOUDFRONT_ROW_RE.match(first):
@@ -907,8 +997,18 @@ def _head_need(head: bytes) -> str:
     try:
         orjson.loads(body[:nl])
     except orjson.JSONDecodeError:
-        return "more"
+        return "more" if _json_prefix(body[:nl].decode("utf-8", "replace").rstrip("\r")) else "none"
     return "none"
+
+
+def _gunzip_head(head: bytes) -> bytes:
+    """`head`, decompressed as far as it goes when it is gzip."""
+    if head.startswith(GZIP_MAGIC):
+        try:
+            return zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head, MAX_EVENT_BYTES)
+        except zlib.error:
+            return b""
+    return head
 
 
 def _read_head(stream: Any) -> bytes:
@@ -1294,14 +1394,11 @@ def _decode_awslogs(awslogs: Any, where: str, sink: _Sink) -> Any:
         sink.problem(where, "bad-base64", f"awslogs.data is not base64 ({exc})")
         return None
     if raw.startswith(GZIP_MAGIC):
-        z = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        try:
-            raw = z.decompress(raw) + z.flush()
-        except zlib.error as exc:
-            sink.problem(where, "corrupt-gzip", f"awslogs.data does not decompress ({exc})")
-            return None
-        if not z.eof:
-            sink.problem(where, "truncated-gzip", "awslogs.data: the gzip stream ends before its end marker")
+        from .payloads import inflate  # bounded: a payload never inflates past MAX_PAYLOAD_BYTES
+
+        raw, kind, detail = inflate(raw)
+        if raw is None:
+            sink.problem(where, kind, f"awslogs.data {detail}")
             return None
     text, bad_at = _decode(raw)
     if bad_at is not None:
@@ -1493,7 +1590,7 @@ def read_events(
 
     An input that cannot be opened, or read as its format, yields nothing and its problem is
     counted: the caller goes on with the next input. Line formats are read as a stream (each event
-    is yielded as soon as its line is complete); document formats read the whole input first.
+    is yielded as soon as its line is complete); document formats are read one document (or, in a large one, one record) at a time.
 
     Log group of an event: the group a ``path@group`` spec binds the input to; else the one the
     input names (a subscription payload's ``logGroup``, a ``logGroupName`` in filter-log-events
@@ -1558,6 +1655,9 @@ def _read_input(inp: OpenedInput, fmt: str, sink: _Sink) -> Iterator[InputEvent]
     more = iter(lambda: stream.read1(CHUNK), b"")
     document = fmt in DOCUMENT_FORMATS
     head = b""
+    if fmt in ("auto", "cloudtrail") and is_digest_path(inp.source):
+        sink.st.format = DIGEST_FORMAT
+        return
     if fmt == "auto":
         head = _read_head(stream)
         nul = head.find(b"\0", 0, SNIFF_BYTES)
@@ -1567,13 +1667,24 @@ def _read_input(inp: OpenedInput, fmt: str, sink: _Sink) -> Iterator[InputEvent]
             sink.st.format = "binary"
             return
         fmt, document = _sniff(head)
+        if fmt == "lines" and payloads.is_export_object(inp.source, head):
+            fmt = "export"
+        elif fmt == "jsonl" and not document and payloads.is_payload_line(_gunzip_head(head)):
+            fmt, document = "firehose", True
         sink.st.format = fmt
+        if fmt == DIGEST_FORMAT:
+            return
         auto = True
     else:
         sink.st.format = fmt
         auto = False
-    if document:
-        data = head + b"".join(more)
-        yield from _read_documents(data, None if auto else fmt, sink, inp)
+    if fmt == "export":
+        yield from payloads.read_export(chain((head,), more), sink, inp)
+    elif document:
+        # Streamed, one document or record at a time (engine.inputs.payloads).
+        yield from payloads.read_documents(chain((head,), more), None if auto else fmt, sink, inp)
     else:
         yield from _read_lines(chain((head,), more), LINE_HANDLERS[fmt](), sink, inp)
+
+
+from . import payloads  # payloads builds on the helpers above

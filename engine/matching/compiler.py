@@ -141,7 +141,7 @@ def compile_tree(tree: nodes.Pattern, text: str) -> CompiledPattern:
 def _compile_terms(tree: nodes.TermPattern, text: str) -> CompiledPattern:
     # DECISIONS P17: a quoted term that is all whitespace is present in every event.
     def present_always(t: nodes.Term) -> bool:
-        return t.quoted and t.text.strip() == ""
+        return t.quoted and nodes.is_blank(t.text)
 
     optional = [t for t in tree.terms if t.kind == "optional"]
     include = [t for t in tree.terms if t.kind == "include"]

@@ -92,8 +92,9 @@ def _terms_match(pattern: nodes.TermPattern, message: str) -> bool:
 # --------------------------------------------------------------------------- regexes
 
 # `{,n}` outside a character class and not escaped. DECISIONS P18: it means `{0,n}`, although
-# RE2 alone would read it as literal text.
-_EMPTY_MIN_REPEAT = re.compile(r"\{,([0-9]+)\}")
+# RE2 alone would read it as literal text. Only a count that RE2 reads (no leading zero, at most
+# 9 digits) makes a repetition; `{,01}` and `{,1234567890}` stay literal, as in `{0,01}`.
+_EMPTY_MIN_REPEAT = re.compile(r"\{,(0|[1-9][0-9]{0,8})\}")
 
 
 def _rewrite_regex(source: str) -> str:

@@ -3,24 +3,24 @@
 from __future__ import annotations
 
 import functools
-import re
 from typing import Callable
 
 import re2
 
 from ...grammar import nodes
+from ...grammar.checks import parse_repeat
 from ...grammar.errors import INVALID_PATTERN, PatternLimitError, PatternRegexError
 
 _OPTIONS = re2.Options()
 _OPTIONS.log_errors = False  # errors are raised as PatternError, never printed by the C++ library
-_MIN_REPEAT_RE = re.compile(r"\{,([0-9]+)\}")
 
 
 def to_re2(source: str) -> str:
     """Rewrite a service regex into RE2 syntax.
 
     The only difference in meaning is DECISIONS P18's `{,n}`, which the service reads as `{0,n}`
-    and RE2 would read literally. Escapes and character classes are copied unchanged.
+    and RE2 would read literally. A count RE2 could not read (`{,01}`, `{,1234567890}`) keeps the
+    brace literal, as it does in `{0,01}`. Escapes and character classes are copied unchanged.
     """
     if "{," not in source:
         return source
@@ -35,9 +35,9 @@ def to_re2(source: str) -> str:
             j = _class_end(source, i)
             out.append(source[i:j])
             i = j
-        elif ch == "{" and (m := _MIN_REPEAT_RE.match(source, i)):
-            out.append("{0," + m.group(1) + "}")
-            i = m.end()
+        elif source.startswith("{,", i) and (counts := parse_repeat(source, i)) is not None:
+            out.append("{0," + source[i + 2 : counts[2]])
+            i = counts[2]
         else:
             out.append(ch)
             i += 1

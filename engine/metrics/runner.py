@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Iterator, Sequence
 
-from ..inputs.readers import InputStats, parse_input_spec, read_events
+from ..inputs.cloudtrail_validate import ArchiveReport, Hashed, HashingStream, is_archive_log, validate_archive
+from ..inputs.readers import InputError, InputStats, Problem, open_input, parse_input_spec, read_events
 from .pipeline import Datapoint, Engine
 
 
@@ -18,6 +19,8 @@ class RunOptions:
     start_ms: int | None = None
     step_ms: int = 1000
     log_group: str | None = None
+    #: Validate the CloudTrail log files read against the digest files among the inputs.
+    validate: bool = False
 
 
 @dataclass(slots=True)
@@ -26,6 +29,8 @@ class RunResult:
 
     stats: InputStats = field(default_factory=InputStats)
     datapoints: int = 0
+    #: With `RunOptions.validate`: the check of the CloudTrail archive the run read.
+    validation: ArchiveReport | None = None
 
 
 def run(
@@ -51,10 +56,25 @@ def run(
     result = result if result is not None else RunResult()
     stats = result.stats
     count = 0
+    hashes: dict[str, Hashed] = {}
+    paths: list[str] = []
     for spec in inputs or ["-"]:
+        tee, label = None, spec
         if isinstance(spec, str):
-            _, bound = parse_input_spec(spec)
+            path, bound = parse_input_spec(spec)
             source = None
+            if options.validate and path != "-":
+                paths.append(path)
+                if is_archive_log(path):
+                    # Hash the log file with the bytes the reader reads (decompressed), as it reads them.
+                    try:
+                        opened = open_input(spec)
+                    except InputError as exc:
+                        stats.add_problem(Problem(exc.source, "input", exc.kind, exc.detail))
+                        continue
+                    tee = HashingStream(opened.stream)
+                    opened.stream = tee  # type: ignore[assignment]
+                    spec = opened
         else:  # an open stream, such as a FollowStream
             bound = getattr(spec, "log_group", None)
             source = getattr(spec, "name", None)
@@ -71,19 +91,34 @@ def run(
             step_ms=options.step_ms,
         ):
             if ev.log_group is None and len(engine.log_groups) > 1:
-                raise UnboundInputError(spec, engine.log_groups)
+                raise UnboundInputError(label, engine.log_groups)
             for dp in engine.feed(ev.message, ev.timestamp, ev.log_group, ev.doc):
                 result.datapoints += 1
                 yield dp
             count += 1
             if on_event is not None and count % 1000 == 0:
                 on_event(count)
+        if tee is not None:
+            tee.drain()
+            bad = spec.decompress_error is not None or not spec.compressed
+            hashes[spec.source] = Hashed(None, "invalid format") if bad else Hashed(tee.sha.hexdigest())
+            spec.close()
+        if bound is None and options.log_group is None and isinstance(spec, str):
+            path = parse_input_spec(spec)[0]
+            if stats.sources.get(path) is not None and stats.sources[path].format == "export":
+                # An export object names its stream (the folder) but not its log group.
+                stats.add_problem(Problem(path, "input", "no-log-group",
+                                          f"an export names no log group: its events were read as "
+                                          f"{group or 'belonging to no log group'}; give {spec}@GROUP "
+                                          f"or --log-group GROUP"))
         # Rejected events count for the filters of the log group they belonged to (a payload's
         # own logGroup, else the input's binding), so per filter read = matched + unmatched + rejected.
-        for log_group, count in stats.rejected_by_group.items():
-            delta = count - before.get(log_group, 0)
+        for log_group, rejected in stats.rejected_by_group.items():
+            delta = rejected - before.get(log_group, 0)
             if delta:
                 engine.reject(log_group or group, delta)
+    if options.validate:
+        result.validation = validate_archive(paths, known_hashes=hashes, keep_valid=False)
     for dp in engine.close():
         result.datapoints += 1
         yield dp

@@ -26,8 +26,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..native import Config, MetricFilter, check_config, iter_config_issues, load_config
 from ...errors import ConfigError, ConfigIssue
+from .. import reading
+from ..native import Config, MetricFilter, check_config, iter_config_issues, load_config
 from . import agent, cloudformation, native, terraform
 from .common import settle
 from .documents import Document, DocumentError, parse_text
@@ -45,7 +46,6 @@ from .model import (
     Origin,
     SourceItem,
     Unresolved,
-    code_for_config_message,
 )
 from .wiring import check_wiring
 
@@ -132,9 +132,9 @@ def detect(path: str) -> str:
     if p.is_dir():
         return CLOUDFORMATION if any(p.glob("*.template.json")) else NATIVE
     try:
-        text = sys.stdin.read() if path == "-" else p.read_text(encoding="utf-8-sig")
+        text = sys.stdin.read() if path == "-" else reading.read_document_text(p)
         docs = parse_text(text, path, want_lines=False)
-    except (OSError, UnicodeDecodeError, DocumentError):
+    except (OSError, DocumentError, reading.DocumentProblem):
         return NATIVE
     return _classify(docs[0].data) if docs else NATIVE
 
@@ -179,14 +179,18 @@ def _read_document_source(text: str, source: str, scan: _Scan, parameters: Mappi
     return True
 
 
-def _scan(paths: Sequence[str], parameters: Mapping[str, str]) -> _Scan:
+def _scan(paths: Sequence[str], parameters: Mapping[str, str], terraform_options: Mapping[str, Any] | None = None
+          ) -> _Scan:
     scan = _Scan()
     modules: dict[str, list[Path]] = {}
     for name in paths:
         name = str(name)
         if name == "-":
-            data = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read()
-            text = data.decode("utf-8-sig", errors="replace") if isinstance(data, bytes) else data
+            try:
+                text = reading.stdin_bytes().decode("utf-8-sig", errors="replace")
+            except reading.DocumentProblem as exc:
+                scan.findings.append(Finding(exc.message, ERROR, None, "<stdin>"))
+                continue
             if not _read_document_source(text, "<stdin>", scan, parameters):
                 scan.native_paths.append("-")
                 scan.stdin_text = text
@@ -211,7 +215,8 @@ def _scan(paths: Sequence[str], parameters: Mapping[str, str]) -> _Scan:
         _read_path(name, scan, parameters)
     for directory in modules:
         files = sorted(Path(directory).glob("*.tf"))
-        items, findings, deliveries, used = terraform.read_module(directory, files, parameters)
+        items, findings, deliveries, used = terraform.read_module(directory, files, parameters,
+                                                                  **(terraform_options or {}))
         scan.items += items
         scan.findings += findings
         scan.deliveries += deliveries
@@ -232,8 +237,8 @@ def _tf_variables(files: Sequence[Path]) -> set[str]:
 
 def _read_path(name: str, scan: _Scan, parameters: Mapping[str, str]) -> None:
     try:
-        text = Path(name).read_bytes().decode("utf-8-sig")
-    except (OSError, UnicodeDecodeError):
+        text = reading.read_document_text(name)
+    except (OSError, reading.DocumentProblem):
         scan.native_paths.append(name)  # the config reader reports why it cannot be read
         return
     if not _read_document_source(text, name, scan, parameters):
@@ -263,7 +268,7 @@ def _stdin(text: str | None) -> Iterator[None]:
 
 
 def _from_issue(issue: ConfigIssue) -> Finding:
-    return Finding(issue.message, issue.severity, code_for_config_message(issue.message), issue.source,
+    return Finding(issue.message, issue.severity, issue.code, issue.source,
                    issue.line, issue.path, None, issue.column)
 
 
@@ -314,12 +319,12 @@ def _validate(items: Sequence[SourceItem]) -> tuple[list[SourceItem], list[Findi
     for issue in iter_config_issues(doc):
         parts = _split_path(issue.path)
         if len(parts) < 2 or parts[0] not in groups or not isinstance(parts[1], int):
-            findings.append(Finding(issue.message, issue.severity, code_for_config_message(issue.message)))
+            findings.append(Finding(issue.message, issue.severity, issue.code))
             continue
         item = groups[parts[0]][parts[1]]
         message = _ITEM_REF_RE.sub(rename, issue.message)
         path, line = item.origin.field(parts[2:])
-        findings.append(Finding(message, issue.severity, code_for_config_message(issue.message),
+        findings.append(Finding(message, issue.severity, issue.code,
                                 item.origin.file, line, path, item.origin.resource))
         if issue.is_error:
             failed.add(id(item))
@@ -369,8 +374,9 @@ def _native_issues(paths: Sequence[str], ignore: Sequence[str]) -> list[Finding]
     out = []
     for issue in check_config_with_lint(paths, ignore):
         finding = _from_issue(issue)
+        # A lint warning carries its code; its message starts with it too, for check_config's readers.
         m = _LINT_CODE_RE.match(issue.message) if not issue.is_error else None
-        if m is not None and finding.code is None:
+        if m is not None and finding.code in (None, m.group(1)):
             finding = Finding(issue.message[m.end():], issue.severity, m.group(1), issue.source, issue.line,
                               issue.path, None, issue.column)
         out.append(finding)
@@ -378,7 +384,8 @@ def _native_issues(paths: Sequence[str], ignore: Sequence[str]) -> list[Finding]
 
 
 def check_sources(paths: Sequence[str], parameters: Mapping[str, str] | None = None, *,
-                  lint_ignore: Sequence[str] = ()) -> list[Finding]:
+                  lint_ignore: Sequence[str] = (), var_files: Sequence[str] = (),
+                  module_paths: Mapping[str, str] | None = None) -> list[Finding]:
     """Every finding about the sources, checked together.
 
     The service's own validation (as `engine.config.check_config` reports it, with file, line and
@@ -389,6 +396,8 @@ def check_sources(paths: Sequence[str], parameters: Mapping[str, str] | None = N
         parameters: ``--parameter`` values (template parameters, Terraform variables, pseudo
             parameters such as ``AWS::Region``, agent placeholders such as ``instance_id``).
         lint_ignore: lint codes to leave out.
+        var_files: Terraform ``--var-file`` files.
+        module_paths: ``--module-path NAME=DIR``: local copies of Terraform registry/git modules.
 
     Returns:
         Findings in source order, wiring findings last.
@@ -406,7 +415,7 @@ def check_sources(paths: Sequence[str], parameters: Mapping[str, str] | None = N
     unknown = sorted(set(lint_ignore) - set(RULES))
     if unknown and RULES:
         raise ValueError(f"unknown lint code {', '.join(unknown)}; the codes are {', '.join(RULES)}")
-    scan = _scan(paths, parameters)
+    scan = _scan(paths, parameters, {"var_files": list(var_files), "module_paths": dict(module_paths or {})})
     findings = list(scan.findings)
     if scan.native_paths:
         with _stdin(scan.stdin_text):
@@ -417,11 +426,39 @@ def check_sources(paths: Sequence[str], parameters: Mapping[str, str] | None = N
     native_items = [item for doc in scan.native_docs for item in native.read(doc)]
     findings += check_wiring([*native_items, *usable], scan.deliveries)
     findings += _unused_parameters(parameters, scan)
-    return findings
+    if not scan.native_paths and not usable and not any(f.is_error for f in findings):
+        # The same verdict as load_sources (cwfilter import, run): nothing to check is an error.
+        findings.append(Finding(f"No metric filters or alarms in {', '.join(str(p) for p in paths)}", ERROR))
+    return _merge_notes(findings)
+
+
+def _merge_notes(findings: list[Finding]) -> list[Finding]:
+    """The same note (same text and code) for the same cause once, with a count."""
+    seen: dict[tuple, int] = {}
+    counts: dict[int, int] = {}
+    out: list[Finding] = []
+    for f in findings:
+        if f.severity != NOTE:
+            out.append(f)
+            continue
+        key = (f.code, f.message)
+        if key in seen:
+            counts[seen[key]] += 1
+            continue
+        seen[key] = len(out)
+        counts[len(out)] = 1
+        out.append(f)
+    for index, n in counts.items():
+        if n > 1:
+            f = out[index]
+            out[index] = Finding(f"{f.message} ({n} times)", f.severity, f.code, f.source, f.line, f.path,
+                                 f.resource, f.column)
+    return out
 
 
 def load_sources(paths: Sequence[str], parameters: Mapping[str, str] | None = None, *,
-                 on_warning: Callable[[Any], None] | None = None) -> LoadedSources:
+                 on_warning: Callable[[Any], None] | None = None, var_files: Sequence[str] = (),
+                 module_paths: Mapping[str, str] | None = None) -> LoadedSources:
     """Read sources of any supported kind into one validated `Config`, keeping each item's origin.
 
     Native configurations load exactly as `engine.config.load_config` loads them.
@@ -430,6 +467,8 @@ def load_sources(paths: Sequence[str], parameters: Mapping[str, str] | None = No
         paths: sources; ``-`` reads standard input.
         parameters: ``--parameter`` values.
         on_warning: called with each warning or note of sources that load.
+        var_files: Terraform ``--var-file`` files.
+        module_paths: ``--module-path NAME=DIR``: local copies of Terraform registry/git modules.
 
     Returns:
         The `LoadedSources`.
@@ -441,7 +480,7 @@ def load_sources(paths: Sequence[str], parameters: Mapping[str, str] | None = No
     parameters = dict(parameters or {})
     if isinstance(paths, (str, Path)):
         paths = [str(paths)]
-    scan = _scan(paths, parameters)
+    scan = _scan(paths, parameters, {"var_files": list(var_files), "module_paths": dict(module_paths or {})})
     problems: list[Any] = [f for f in scan.findings if f.is_error]
     native_config = Config()
     native_warnings: list[Any] = []
@@ -455,7 +494,7 @@ def load_sources(paths: Sequence[str], parameters: Mapping[str, str] | None = No
             problems += exc.issues
     usable, found = _validate(scan.items)
     problems += [f for f in found if f.is_error]
-    others = [*native_warnings, *[f for f in [*scan.findings, *found] if not f.is_error],
+    others = [*native_warnings, *_merge_notes([f for f in [*scan.findings, *found] if not f.is_error]),
               *_unused_parameters(parameters, scan)]
     if not problems and not scan.native_paths and not usable:
         problems.append(Finding(f"No metric filters or alarms in {', '.join(str(p) for p in paths)}", ERROR))
