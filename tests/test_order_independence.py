@@ -19,21 +19,20 @@ from pathlib import Path
 
 import pytest
 import yaml
+from cwfilter.engine.config.native import load_config
+from cwfilter.engine.metrics.pipeline import Engine
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_run_e2e import APACHE_REAL, ENVELOPES, OTRF, PANTHER, SECURITY_HUB, cli, split_fields
 
-from cwfilter.engine.config.native import load_config
-from cwfilter.engine.metrics.pipeline import Engine
-
-DAY0 = int(dt.datetime(2024, 3, 1, tzinfo=dt.timezone.utc).timestamp() * 1000)
+DAY0 = int(dt.datetime(2024, 3, 1, tzinfo=dt.UTC).timestamp() * 1000)
 MINUTE = 60_000
 REGIONS = ["us-east-1", "eu-west-1", "ap-southeast-2"]
 ACCOUNT = "123456789012"
 
 
 def _iso(ms: int) -> str:
-    return dt.datetime.fromtimestamp(ms / 1000, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return dt.datetime.fromtimestamp(ms / 1000, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _period_start(ms: int, period_s: int) -> str:
@@ -69,7 +68,7 @@ def archive(tmp_path_factory) -> dict:
     paths = []
     for (region, window), recs in files.items():
         rng.shuffle(recs)  # records inside a CloudTrail file are not sorted
-        when = dt.datetime.fromtimestamp(window / 1000, dt.timezone.utc)
+        when = dt.datetime.fromtimestamp(window / 1000, dt.UTC)
         folder = root / "AWSLogs" / ACCOUNT / "CloudTrail" / region / when.strftime("%Y/%m/%d")
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{ACCOUNT}_CloudTrail_{region}_{when:%Y%m%dT%H%MZ}_{rng.getrandbits(40):x}.json.gz"

@@ -1557,7 +1557,7 @@ def read_events(
     *,
     source: str | None = None,
     multi_line_start: Any = None,
-    lookahead: int = 1000,
+    lookahead: int = 0,
 ) -> Iterator[InputEvent]:
     """The events of one input, yielded as they are read; problems are counted in `stats`.
 
@@ -1589,8 +1589,9 @@ def read_events(
         multi_line_start: line formats: a regex (a pattern text, or compiled, with ``search``); a
             line it matches begins an event and the lines after it that it does not match join
             that event with ``\\n``, as the CloudWatch agent's ``multi_line_start_pattern``.
-        lookahead: how many unstamped events may wait for the input's first stamp (0 when
-            following a live stream: they take the time of reading at once).
+        lookahead: how many unstamped events may wait for the input's first stamp (a batch
+            run's choice; 0, the default, keeps reading a stream event by event: they take the
+            time of reading at once).
 
     Returns:
         An iterator of `InputEvent`.
@@ -1615,7 +1616,7 @@ def read_events(
 
 def _events(spec: Any, fmt: str, log_group: str | None, stats: InputStats, timestamps: str,
             start_ms: int | None, step_ms: int, source: str | None, multi_line_start: Any = None,
-            lookahead: int = 1000) -> Iterator[InputEvent]:
+            lookahead: int = 0) -> Iterator[InputEvent]:
     if isinstance(spec, OpenedInput):
         inp, owned = spec, False
     else:
