@@ -509,14 +509,9 @@ class _Renderer:
 
     def finish(self, summary: dict) -> None:
         if self.output is RunOutput.json:
-            from .engine.alarms.evaluate import history_item
-            from .engine.report.text import group_metrics
+            from .engine.report.document import run_document
 
-            doc = {"metrics": group_metrics(self.kept, self.statistics), "summary": summary}
-            if self.transitions or summary.get("alarms"):
-                doc["alarmHistory"] = [history_item(c.transition) for c in self.transitions]
-            # The run's filters and alarms, so that `cwfilter plot` can chart the results alone.
-            doc.update(self.definitions)
+            doc = run_document(self.kept, self.transitions, summary, self.statistics, self.definitions)
             sys.stdout.write(json.dumps(doc, indent=4, ensure_ascii=False) + "\n")
         elif self.output is RunOutput.table:
             _render_run_table(self.kept, self.statistics)
@@ -702,12 +697,9 @@ def run_command(
         raise typer.Exit(EXIT_ERROR)
     renderer = _Renderer(output, statistics, on_transition)
     renderer.collect = plot or report is not None
-    renderer.definitions = {
-        key: value for key, value in (
-            ("metricFilters", [mf.model_dump(by_alias=True, exclude_none=True) for mf in cfg.metric_filters]),
-            ("MetricAlarms", list(cfg.metric_alarms)), ("CompositeAlarms", list(cfg.composite_alarms)),
-        ) if value
-    }
+    from .engine.report.document import run_definitions
+
+    renderer.definitions = run_definitions(cfg)
     result = RunResult()
     progress = _Progress()
     agent_specs = _agent_inputs(agent_config, params, agent_root, fmt, follow, options) if agent_config else []

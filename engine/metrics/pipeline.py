@@ -151,6 +151,8 @@ class Engine:
     ) -> None:
         if default_value_mode not in ("minute", "event"):
             raise ValueError("default_value_mode is 'minute' or 'event'")
+        self.config = config
+        self.account, self.region = account, region
         self.period = period
         self.lateness = lateness
         self.default_value_mode = default_value_mode
@@ -379,21 +381,27 @@ class Engine:
         the newest one, or `until_ms` (DECISIONS A1). Live mode: the periods not yet emitted or
         changed since, and the alarms evaluated up to the clock.
         """
-        self._settle_minutes(None)
         if self.live:
+            self._settle_minutes(None)
             now = self._clock()
             out: list = self._emit(sorted(self._dirty, key=_cell_order))
             if self.alarms is not None:
                 out.extend(self.alarms.evaluate_until(now, self.started_ms if self.started_ms is not None else now))
             return out
-        out = [Datapoint(p.key, p.start_ms, p.period_seconds, p.aggregate)
-               for p in self.table.periods(order=_key_order)]
-        if self.alarms is not None:
-            first = self.first_event_ms if self.first_event_ms is not None else self.until_ms
-            if first is not None:
-                last = self.watermark if self.watermark is not None else first
-                out.extend(self.alarms.close(last, first, self.until_ms))
-        return out
+        # A batch run is the one-part case of a partial aggregate (`RunAggregate`).
+        outcome = self.partial().finish(self.config, until_ms=self.until_ms, account=self.account,
+                                        region=self.region, filters=self.filters)
+        for i, count in outcome.default_samples.items():
+            self.filters[i].counters.default_samples += count
+        self.alarms = outcome.alarms
+        return outcome.items()
+
+    def partial(self, inputs=None):
+        """Batch mode: the mergeable partial aggregate of the events fed so far (`RunAggregate`),
+        with the accounting of `inputs` (an `InputStats`) when given."""
+        from .partial import RunAggregate
+
+        return RunAggregate.from_engine(self, inputs)
 
     def _settle_minutes(self, limit: int | None) -> None:
         """DECISIONS M2: for each minute now closed, one defaultValue sample per filter that saw
@@ -589,6 +597,20 @@ class AlarmBank:
         if agg is None:
             agg = hist[slot] = Aggregate() if watched in self._needs_values else Aggregate.compact()
         agg.add(value)
+
+    def add_aggregate(self, key: MetricKey, start_ms: int, agg: Aggregate) -> None:
+        """Merge the samples of one cadence period (`base_seconds`) of a series into the history."""
+        watched = (key.namespace, key.name, key.dimensions)
+        if watched not in self._watch:
+            return
+        hist = self._history.get(watched)
+        if hist is None:
+            hist = self._history[watched] = SortedDict()
+        slot = (start_ms - start_ms % self._base_ms, key.unit or "None")
+        have = hist.get(slot)
+        if have is None:
+            hist[slot] = have = Aggregate() if watched in self._needs_values else Aggregate.compact()
+        have.merge_in(agg)
 
     def _datapoints(self, ev, t: int) -> list[dict]:
         a = ev.alarm

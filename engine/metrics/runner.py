@@ -169,6 +169,10 @@ def losses(summary: dict) -> list[dict]:
         out.append({"reason": "refused: events more than 2 hours ahead of the clock, as PutLogEvents "
                     "refuses them", "count": refused["tooNew"],
                     "fix": "check the clock or time zone of the writer, or run without --follow"})
+    if refused.get("noTimestamp"):
+        out.append({"reason": "refused: events without a timestamp of their own, which a distributed run "
+                    "cannot place in time reproducibly", "count": refused["noTimestamp"],
+                    "fix": "give the events their time (or run locally with --start TIME --step SECONDS)"})
     inputs = summary.get("inputs") or {}
     rejected = (inputs.get("total") or {}).get("rejected", 0)
     if rejected:
