@@ -27,7 +27,7 @@ def run_document(datapoints: Iterable[Any], changes: Iterable[Any], summary: dic
         statistics: the extended statistics each datapoint reports.
         definitions: `run_definitions` of the run's config.
     """
-    from ..alarms.evaluate import history_item
+    from ..alarms.notifications import history_item
     from .text import group_metrics
 
     changes = list(changes)
