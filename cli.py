@@ -607,6 +607,9 @@ def run_command(
     validate: Annotated[bool, typer.Option("--validate", help="Validate the CloudTrail log files read against the digest files among the inputs (as `cwfilter validate-logs`); exit 1 when the archive is incomplete or modified.")] = False,
     var_file: _VarFileOption = None,
     module_path: _ModulePathOption = None,
+    engine_name: Annotated[str, typer.Option("--engine", help="local (default), or spark: run on the active Spark session (spark-submit, Glue), pip install 'cwfilter[spark]'.")] = "local",
+    aggregates_out: Annotated[Optional[str], typer.Option("--aggregates-out", metavar="PATH", help="With --engine spark: also write the run's partial aggregates as Parquet to PATH (for --from-aggregates).")] = None,
+    from_aggregates: Annotated[Optional[str], typer.Option("--from-aggregates", metavar="PATH", help="Evaluate datapoints and alarms from aggregates saved with --aggregates-out (Parquet; several runs' merge), without reading logs.")] = None,
 ) -> None:
     """Run metric filters over log events and report the metrics they publish.
 
@@ -677,6 +680,29 @@ def run_command(
 
     for finding in run_wiring(cfg, loaded.origins, config):
         _note(f"warning: {finding}")
+    if engine_name != "local" or aggregates_out or from_aggregates:
+        refused = _distributed_refusals(engine_name, aggregates_out, from_aggregates, inputs, follow, timestamps,
+                                        start, bool(plot or report or on_transition or validate or agent_config))
+        if refused:
+            _error(refused)
+            raise typer.Exit(EXIT_ERROR)
+        try:
+            from . import spark as cwspark
+        except ImportError as exc:
+            _error(f"--engine spark and --from-aggregates need pyspark: pip install 'cwfilter[spark]' ({exc})")
+            raise typer.Exit(EXIT_ERROR) from None
+        done = cwspark.cli_run(
+            cfg, inputs or [], aggregates_out=aggregates_out, from_aggregates=from_aggregates, period=period,
+            statistics=statistics, fmt=fmt, log_group=log_group, account=account, region=region,
+            default_value_mode=default_value_mode, until_ms=_parse_time(until, "--until") if until else None)
+        _render_items(output, statistics, done.items(), done.summary, cfg, quiet)
+        _warn_losses(done.summary, timestamps)
+        alarms = done.alarms.summary() if done.alarms is not None else []
+        if (strict and done.summary.get("losses")) or (
+                fail_on_alarm == "ever" and done.alarms is not None and done.alarms.ever_alarm) or (
+                fail_on_alarm == "end" and any(a["stateValue"] == "ALARM" for a in alarms)):
+            raise typer.Exit(EXIT_NO_MATCH)
+        raise typer.Exit(0)
     # Value maps only where a statistic needs the values; compact aggregates otherwise.
     keep_values = bool(statistics) or output is RunOutput.emf or plot or report is not None or any(
         a.get("ExtendedStatistic") for a in cfg.metric_alarms)
@@ -759,6 +785,41 @@ def run_command(
             _note(f"in ALARM{' at some time' if fail_on_alarm == 'ever' else ' at the end'}: {', '.join(alarmed)}")
             raise typer.Exit(EXIT_NO_MATCH)
     raise typer.Exit(0)
+
+
+def _distributed_refusals(engine: str, aggregates_out: Any, from_aggregates: Any, inputs: Any, follow: bool,
+                          timestamps: str, start: Any, local_only: bool) -> str | None:
+    """Why the options of a Spark run (or a run from saved aggregates) do not go together, if they do not."""
+    if engine not in ("local", "spark"):
+        return f"--engine is local or spark, not {engine!r}"
+    if from_aggregates and (engine == "spark" or inputs or aggregates_out):
+        return "--from-aggregates reads saved aggregates instead of logs: give no INPUT, --engine or --aggregates-out"
+    if aggregates_out and engine != "spark":
+        return "--aggregates-out writes the aggregates of a Spark run: add --engine spark"
+    if engine == "spark" and not inputs:
+        return "--engine spark reads files (paths, globs, s3:// URIs): give INPUT paths; standard input is not read"
+    if follow:
+        return "--follow runs on the wall clock of one machine: not with --engine spark or --from-aggregates"
+    if timestamps != "event" or start is not None:
+        return ("--timestamps now and --start place events by the time and order of reading, which no distributed "
+                "run can reproduce: events without a timestamp are refused and counted instead")
+    if local_only:
+        return "--plot, --report, --on-transition, --validate and --agent-config work in local runs only"
+    return None
+
+
+def _render_items(output: RunOutput, statistics: list[str], items: list, summary: dict, cfg: Any, quiet: bool) -> None:
+    """Print a finished run's datapoints, transitions and summary as a local run prints them."""
+    from .engine.report.document import run_definitions
+
+    renderer = _Renderer(output, statistics)
+    renderer.definitions = run_definitions(cfg)
+    for item in items:
+        renderer.item(item)
+    renderer.finish(summary)
+    sys.stdout.flush()
+    if not quiet:
+        _render_summary(summary)
 
 
 def _shape_hints(specs: list, summary: dict, patterns: dict[str, str]) -> None:

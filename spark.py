@@ -262,3 +262,22 @@ def run(spark: SparkSession, config: Any, paths: Sequence[str] | str, *, period:
 def spark_version() -> str:
     """The version of pyspark in use."""
     return pyspark.__version__
+
+
+def cli_run(config: Any, inputs: Sequence[str], *, aggregates_out: str | None = None,
+            from_aggregates: str | None = None, period: int = 60, statistics: Sequence[str] = (),
+            until_ms: int | None = None, **options: Any) -> Any:
+    """`cwfilter run --engine spark` and `--from-aggregates`: the `RunOutcome`, on the active session."""
+    spark = SparkSession.builder.appName("cwfilter").getOrCreate()
+    if from_aggregates:
+        aggs = spark.read.parquet(from_aggregates)
+        row_period = RunAggregate.from_rows(
+            r.asDict(recursive=True) for r in aggs.where("kind = 'run'").collect()).period
+        return outcome(aggs, config, statistics=statistics, period=max(period, row_period), until_ms=until_ms,
+                       account=options.get("account"), region=options.get("region"))
+    aggs = aggregates(spark, config, list(inputs), period=period, **options)
+    if aggregates_out:
+        aggs = aggs.cache()
+        aggs.write.mode("overwrite").parquet(aggregates_out)
+    return outcome(aggs, config, statistics=statistics, until_ms=until_ms, account=options.get("account"),
+                   region=options.get("region"))

@@ -311,7 +311,7 @@ class RunAggregate:
                 changes = bank.close(last, first, until_ms)
         counters = {}
         for i, f in enumerate(filters):
-            name, c = self.filters.get(i, (f.name, {}))
+            _, c = self.filters.get(i, (f.name, {}))
             events = c.get("events", 0)
             counters[i] = {
                 "read": events + c.get("rejected", 0), "matched": c.get("matched", 0),
@@ -418,9 +418,9 @@ def _row(kind: str, **fields: Any) -> dict:
 
 
 def _cell_row(kind: str, key: MetricKey, start: int, period: int, agg: Aggregate) -> dict:
-    fields: dict = dict(namespace=key.namespace, metric=key.name, dimensions=[list(d) for d in key.dimensions],
-                        unit=key.unit, period=period, start=start, sample_count=agg.sample_count,
-                        minimum=agg.minimum, maximum=agg.maximum)
+    fields: dict = {"namespace": key.namespace, "metric": key.name, "dimensions": [list(d) for d in key.dimensions],
+                    "unit": key.unit, "period": period, "start": start, "sample_count": agg.sample_count,
+                    "minimum": agg.minimum, "maximum": agg.maximum}
     if agg.is_compact:
         exact = agg._exact_sum()
         fields["sum"] = f"{exact.numerator}/2^{exact.denominator.bit_length() - 1}"
@@ -468,7 +468,7 @@ def _add_row(out: RunAggregate, row: dict) -> None:
             out.matched_minutes.setdefault(i, set()).update(int(m) for m in row["matched"])
     elif kind == "filter":
         i = int(row["filter"])
-        name, have = out.filters.setdefault(i, (row["name"], {}))
+        _, have = out.filters.setdefault(i, (row["name"], {}))
         for k, v in (row["counters"] or {}).items():
             have[k] = have.get(k, 0) + int(v)
     elif kind == "run":
