@@ -115,11 +115,13 @@ def aggregates(spark: SparkSession, config: Any, paths: Sequence[str] | str, per
         paths: files or globs.
         period: the period of the metric cells, in seconds; `datapoints` reports any multiple.
         fmt, log_group, account, region, default_value_mode: as the `cwfilter run` options.
-        partitions: the minimum number of partitions of the file listing.
+        partitions: the least number of tasks reading the files (Spark packs small files into few).
     """
     cfg = _config(config)
     spec = paths if isinstance(paths, str) else ",".join(paths)
     files = spark.sparkContext.binaryFiles(spec, minPartitions=partitions)
+    if partitions and files.getNumPartitions() < partitions:
+        files = files.repartition(partitions)  # small files are packed into few splits
 
     def part(items: Iterator[tuple[str, bytes]]) -> Iterator[dict]:
         agg = aggregate_files(cfg, ((_local_name(name), bytes(data)) for name, data in items), period=period,
@@ -270,7 +272,7 @@ def cli_run(config: Any, inputs: Sequence[str], *, aggregates_out: str | None = 
     """`cwfilter run --engine spark` and `--from-aggregates`: the `RunOutcome`, on the active session."""
     spark = SparkSession.builder.appName("cwfilter").getOrCreate()
     if from_aggregates:
-        aggs = spark.read.parquet(from_aggregates)
+        aggs = spark.read.parquet(*[p for p in from_aggregates.split(",") if p])
         row_period = RunAggregate.from_rows(
             r.asDict(recursive=True) for r in aggs.where("kind = 'run'").collect()).period
         return outcome(aggs, config, statistics=statistics, period=max(period, row_period), until_ms=until_ms,
