@@ -26,7 +26,7 @@ from . import hcl7
 from .cloudformation import _log_group_of_arn
 from .common import coerce_fields
 from .documents import Document
-from .hclexpr import Budget, Scope, evaluate
+from .hclexpr import Budget, Scope, _Fail, _re2, evaluate
 from .model import (
     COMPOSITE_ALARM,
     ERROR,
@@ -795,10 +795,21 @@ def null_label(inputs: Mapping[str, Any], address: str) -> dict:
                                     *labels.items()] if isinstance(v, Unresolved)
                 or (isinstance(v, list) and any(isinstance(x, Unresolved) for x in v))]
 
+    # The module strips with replace(value, regex_replace_chars, ""): Terraform's regex, Go's RE2
+    # syntax, run here on RE2 too (linear time, whatever the pattern).
+    stripper: Any = None
+    if isinstance(strip, Unresolved):
+        blocking.append(("regex_replace_chars", strip))
+    elif isinstance(strip, str) and len(strip) > 2 and strip.startswith("/") and strip.endswith("/"):
+        try:
+            stripper = _re2(strip[1:-1])
+        except _Fail as exc:
+            blocking.append(("regex_replace_chars", Unresolved(f"{address}.id", exc.reason)))
+
     def clean(value: Any) -> str:
         text = str(value)
-        if isinstance(strip, str) and len(strip) > 2 and strip.startswith("/") and strip.endswith("/"):
-            text = re.sub(strip[1:-1], "", text)
+        if stripper is not None:
+            text = stripper.sub("", text)
         if case == "lower":
             text = text.lower()
         elif case == "upper":
