@@ -400,6 +400,23 @@ def test_filters_past_the_log_group_quota_are_not_compiled(tmp_path):
     assert not [m for m in messages if "broken" in m or "must end with" in m]
 
 
+def test_a_hundred_thousand_filters_on_one_log_group_are_refused_quickly(tmp_path):
+    # Compact JSON under the document size bound; distinct patterns, so no cache helps.
+    filters = [{"filterName": f"f{i}", "logGroupName": "g", "filterPattern": f'"e{i}"',
+                "metricTransformations": [{"metricName": "m", "metricNamespace": "n", "metricValue": "1"}]}
+               for i in range(100_000)]
+    text = json.dumps({"metricFilters": filters}, separators=(",", ":"))
+    assert len(text) < reading.MAX_DOCUMENT_BYTES
+    (tmp_path / "c.json").write_text(text, encoding="utf-8")
+    # Refused by the quota before any filter is checked: seconds on an idle machine (the timeout
+    # leaves room for a loaded CI runner), within the 2 GB address-space limit.
+    done = cli("check", "c.json", cwd=tmp_path, timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert done.stdout.count("Too many metric filters") == 1
+    assert "c.json:1: metricFilters[100].logGroupName: Too many metric filters for log group 'g': 100000 (at most " \
+        "100 per log group)" in done.stdout
+
+
 def test_reader_bounds_directly():
     with pytest.raises(reading.DocumentProblem, match="nested more than"):
         reading.loads_json("[" * (reading.MAX_DEPTH + 1) + "]" * (reading.MAX_DEPTH + 1))
