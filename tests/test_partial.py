@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 import random
 
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-
 from cwfilter.engine.config.native import Config
 from cwfilter.engine.metrics.partial import ROW_FIELDS, RunAggregate, merge_rows, row_key
 from cwfilter.engine.metrics.pipeline import Engine
 from cwfilter.engine.report.document import run_definitions, run_document
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 T0 = 1_717_200_000_000  # 2024-06-01T00:00:00Z
 GROUP = "app"

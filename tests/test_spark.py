@@ -23,7 +23,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "tests" / "data" / "corpus" / "cloudtrail"
 CWFILTER = Path(sys.executable).with_name("cwfilter")
-T0 = dt.datetime(2024, 3, 1, tzinfo=dt.timezone.utc)
+T0 = dt.datetime(2024, 3, 1, tzinfo=dt.UTC)
 SPARK_ENV = {"PYSPARK_PYTHON": sys.executable, "PYSPARK_DRIVER_PYTHON": sys.executable,
              "PYSPARK_SUBMIT_ARGS": "--master local[2] --conf spark.ui.enabled=false "
                                     "--conf spark.sql.shuffle.partitions=4 pyspark-shell"}
