@@ -103,25 +103,26 @@ class RunAggregate:
     # ------------------------------------------------------------------ building
 
     @classmethod
-    def from_engine(cls, engine: Any, inputs: Any = None) -> RunAggregate:
+    def from_engine(cls, engine: Any, inputs: Any = None, *, share: bool = False) -> RunAggregate:
         """The partial aggregate of a batch `Engine` fed part (or all) of the events.
 
         Args:
             engine: a batch-mode `Engine` that has not been closed.
             inputs: the `InputStats` of the inputs it was fed, if any.
+            share: use the engine's aggregates instead of copies (the engine is done with them).
         """
         if engine.live:
             raise ValueError("a live engine has no partial aggregate: its periods are emitted as it runs")
         out = cls(period=engine.period)
         for (key, start), agg in engine.table._cells.items():
-            out.cells[(key, start)] = agg.copy()
+            out.cells[(key, start)] = agg if share else agg.copy()
         bank = engine.alarms
         if bank is not None:
             out.alarm_period = bank.base_seconds
             for (namespace, name, dims), hist in bank._history.items():
                 for (start, unit), agg in hist.items():
                     key = MetricKey(namespace, name, dims, None if unit == "None" else unit)
-                    out.alarm_cells[(key, start)] = agg.copy()
+                    out.alarm_cells[(key, start)] = agg if share else agg.copy()
         index = {id(f): i for i, f in enumerate(engine.filters)}
         for route in engine._routes.values():
             if route.seen_minutes is None:
@@ -270,7 +271,8 @@ class RunAggregate:
             raise ValueError(f"the period {out_period} s is not a multiple of the aggregates' {self.period} s")
         if filters is None:
             filters = [build_filter(mf, account=account, region=region) for mf in config.metric_filters]
-        cells = {c: a.copy() for c, a in self.cells.items()}
+        cells = dict(self.cells)  # aggregates are copied before they change: this one stays as it is
+        owned: set = set()
         metric_alarms = list(getattr(config, "metric_alarms", None) or [])
         composite_alarms = list(getattr(config, "composite_alarms", None) or [])
         bank = (AlarmBank(metric_alarms, composite_alarms, account=account, region=region)
@@ -286,6 +288,10 @@ class RunAggregate:
             agg = cells.get(cell)
             if agg is None:
                 agg = cells[cell] = Aggregate()
+                owned.add(cell)
+            elif cell not in owned:
+                agg = cells[cell] = agg.copy()
+                owned.add(cell)
             agg.add(value)
             if bank is not None and bank.watches(key):
                 one = Aggregate()
@@ -294,13 +300,16 @@ class RunAggregate:
             default_samples[i] = default_samples.get(i, 0) + 1
         out_ms = out_period * 1000
         merged: dict[tuple[MetricKey, int], Aggregate] = {}
-        for (key, start), agg in cells.items():
-            cell = (key, start - start % out_ms)
-            have = merged.get(cell)
-            if have is None:
-                merged[cell] = agg
-            else:
-                have.merge_in(agg)
+        if out_period == self.period:
+            merged = cells
+        else:
+            for (key, start), agg in cells.items():
+                cell = (key, start - start % out_ms)
+                have = merged.get(cell)
+                if have is None:
+                    merged[cell] = agg.copy()
+                else:
+                    have.merge_in(agg)
         datapoints = [Datapoint(k, s, out_period, merged[(k, s)])
                       for k, s in sorted(merged, key=lambda c: (c[1], key_order(c[0])))]
         changes: list = []

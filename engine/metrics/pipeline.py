@@ -389,7 +389,9 @@ class Engine:
                 out.extend(self.alarms.evaluate_until(now, self.started_ms if self.started_ms is not None else now))
             return out
         # A batch run is the one-part case of a partial aggregate (`RunAggregate`).
-        outcome = self.partial().finish(self.config, until_ms=self.until_ms, account=self.account,
+        from .partial import RunAggregate
+
+        outcome = RunAggregate.from_engine(self, share=True).finish(self.config, until_ms=self.until_ms, account=self.account,
                                         region=self.region, filters=self.filters)
         for i, count in outcome.default_samples.items():
             self.filters[i].counters.default_samples += count
