@@ -696,7 +696,7 @@ def run_command(
             statistics=statistics, fmt=fmt, log_group=log_group, account=account, region=region,
             default_value_mode=default_value_mode, until_ms=_parse_time(until, "--until") if until else None)
         _render_items(output, statistics, done.items(), done.summary, cfg, quiet)
-        _warn_losses(done.summary, timestamps)
+        _warn_losses(done.summary, "refused")  # unstamped events were refused, not stamped: a loss
         alarms = done.alarms.summary() if done.alarms is not None else []
         if (strict and done.summary.get("losses")) or (
                 fail_on_alarm == "ever" and done.alarms is not None and done.alarms.ever_alarm) or (
