@@ -180,3 +180,18 @@ def test_rows_of_another_format_are_refused():
         assert "format 99" in str(exc)
     else:
         raise AssertionError("rows of an unknown format were read")
+
+
+def test_parts_refuse_and_count_events_without_a_timestamp():
+    from cwfilter.engine.metrics.partial import aggregate_files
+
+    cfg = Config.model_validate({"metricFilters": [{
+        "filterName": "errors", "logGroupName": GROUP, "filterPattern": "ERROR",
+        "metricTransformations": [{"metricNamespace": "App", "metricName": "Errors", "metricValue": "1"}]}]})
+    stamped = b"2024-06-01T00:00:01Z ERROR one\n2024-06-01T00:00:02Z INFO two\n"
+    part = aggregate_files(cfg, [("stamped.log", stamped), ("bare.log", b"ERROR three\nERROR four\n")])
+    done = part.finish(cfg)
+    assert done.summary["refused"] == {"noTimestamp": 2}
+    assert [loss["count"] for loss in done.summary["losses"]] == [2]
+    assert done.summary["filters"][0] | {"read": 4, "matched": 1, "unmatched": 1, "rejected": 2} == done.summary["filters"][0]
+    assert [dp.aggregate.sample_count for dp in done.datapoints] == [1]
