@@ -572,3 +572,14 @@ tests:
     assert done.returncode == 1, done.stderr
     tests = json.loads(done.stdout)["tests"]
     assert [t["passed"] for t in tests] == [True, False]
+
+
+def test_threshold_beyond_the_double_range_is_a_config_error(tmp_path):
+    """An integer Threshold no double can hold is reported at its path, not raised as OverflowError."""
+    cfg = tmp_path / "huge.yaml"
+    cfg.write_text("MetricAlarms:\n- AlarmName: a\n  Namespace: N\n  MetricName: M\n  Statistic: Sum\n  Period: 60\n"
+                   "  EvaluationPeriods: 1\n  ComparisonOperator: GreaterThanThreshold\n  Threshold: " + "9" * 400 + "\n")
+    done = subprocess.run([str(CWFILTER), "check", str(cfg)], capture_output=True, timeout=60, check=False)
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr.decode()
+    assert "MetricAlarms[0].Threshold: Threshold must be a number" in done.stdout.decode() + done.stderr.decode()
