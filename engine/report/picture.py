@@ -1194,8 +1194,24 @@ def _filters_table(filters: list[FilterView]) -> str:
         warn = "".join(f'<div class="warning">{_e(w)}</div>' for w in f.warnings)
         rows.append(f'<tr class="filter" data-filter="{_e(f.name)}"><td>{_e(f.name)}</td><td>{_e(f.log_group or "any")}</td>'
                     f"<td><code>{_e(f.pattern)}</code>{warn}</td><td>{_e(metric)}</td><td>{_e(value)}</td>"
-                    + "".join(f'<td class="num">{int(f.counts.get(k) or 0):,}</td>' for k in counts) + "</tr>")
+                    + "".join(f'<td class="num">{int(f.counts.get(k) or 0):,}</td>' for k in counts)
+                    + _not_counted_cell(f.counts) + "</tr>")
     return ('<div class="scroll"><table id="filters-table"><thead><tr><th>filter</th><th>log group</th><th>pattern</th><th>metric</th>'
-            "<th>value</th>" + "".join(f"<th>{k}</th>" for k in counts) + "</tr></thead><tbody>"
+            "<th>value</th>" + "".join(f"<th>{k}</th>" for k in counts) + "<th>not counted</th></tr></thead><tbody>"
             + "".join(rows) + "</tbody></table></div>"
-            '<p class="muted">Per filter, read = matched + unmatched + rejected.</p>')
+            '<p class="muted">Per filter, read = matched + unmatched + rejected. Not counted: matched events that '
+            "published no sample, and why.</p>")
+
+
+# The run summary's per-filter loss counters: matched events that published no sample.
+_LOSSES = (("valueNotNumeric", "value not numeric"), ("dimensionMissing", "dimension missing"),
+           ("late", "too late for its period"))
+
+
+def _not_counted_cell(counts: Mapping) -> str:
+    """The samples a filter did not count, with the reason for each kind of loss."""
+    parts = [(int(counts.get(key) or 0), label) for key, label in _LOSSES]
+    total = sum(n for n, _ in parts)
+    why = ", ".join(f"{n:,} {label}" for n, label in parts if n)
+    return (f'<td class="num not-counted" data-not-counted="{total}">{total:,}'
+            + (f'<div class="muted">{_e(why)}</div>' if why else "") + "</td>")

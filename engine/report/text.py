@@ -10,9 +10,9 @@ from typing import Any
 from ..inputs.readers import MAX_EVENT_BYTES
 
 
-def plural(count: int, noun: str) -> str:
-    """``1 event``, ``2 events``."""
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+def plural(count: int, noun: str, many: str | None = None) -> str:
+    """``1 event``, ``2 events``, ``1,000 events``; `many` for plurals that are not noun + s."""
+    return f"{count:,} {noun}" if count == 1 else f"{count:,} {many or noun + 's'}"
 
 
 def input_notes(stats: Any) -> list[str]:
@@ -86,10 +86,11 @@ def summary_lines(summary: dict) -> list[str]:
     inputs = summary["inputs"]
     total = inputs["total"]
     lines = [
-        f"read {total['read']:,} events from {plural(len(inputs['sources']), 'input')}: "
+        f"read {plural(total['read'], 'event')} from {plural(len(inputs['sources']), 'input')}: "
         f"{total['delivered']:,} delivered, {total['rejected']:,} rejected"
-        + (f", {total['skipped']:,} lines skipped" if total["skipped"] else "")
-        + (f", {total['control_messages']:,} control messages (not log events)" if total.get("control_messages") else "")
+        + (f", {plural(total['skipped'], 'line')} skipped" if total["skipped"] else "")
+        + (f", {plural(total['control_messages'], 'control message')} (not log events)"
+           if total.get("control_messages") else "")
     ]
     if inputs.get("cloudtrail_digest_files"):
         lines.append(digests_skipped(inputs["cloudtrail_digest_files"]))
@@ -107,19 +108,19 @@ def summary_lines(summary: dict) -> list[str]:
         lines.append(f"  ... and {len(inputs['problems']) - 10:,} more (see --output json)")
     for f in summary["filters"]:
         extra = [
-            f"{f[k]:,} {label}"
+            f"{f[k]:,} {label}" if k != "defaultSamples" else plural(f[k], label)
             for k, label in (
                 ("valueNotNumeric", "value not numeric"),
                 ("dimensionMissing", "dimension missing"),
                 ("late", "late"),
-                ("defaultSamples", "default samples"),
+                ("defaultSamples", "default sample"),
             )
             if f[k]
         ]
         lines.append(
             f"{f['filterName']} ({f['logGroupName'] or 'any log group'}): read {f['read']:,} = "
             f"matched {f['matched']:,} + unmatched {f['unmatched']:,} + rejected {f['rejected']:,}; "
-            f"{f['samples']:,} samples" + ("; " + ", ".join(extra) if extra else "")
+            f"{plural(f['samples'], 'sample')}" + ("; " + ", ".join(extra) if extra else "")
         )
     lines.extend(f"alarm {a['alarmName']}: {a['stateValue']} ({a['stateReason']})" for a in summary.get("alarms", []))
     return lines
