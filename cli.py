@@ -1432,3 +1432,41 @@ def main() -> None:
     # `--fail-on-alarm` alone means `--fail-on-alarm=end` (typer options take no optional value).
     sys.argv[1:] = ["--fail-on-alarm=end" if a == "--fail-on-alarm" else a for a in sys.argv[1:]]
     app()
+
+
+# --------------------------------------------------------------------------- help texts
+
+
+class _Command(typer.core.TyperCommand):
+    """A command whose usage line shows repeatable arguments as such: `PATTERN [FILE]...`."""
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for param in self.get_params(ctx):
+            if param.param_type_name == "argument":
+                name = (param.metavar or (param.name or "").upper()).strip("[]{}").removesuffix("...")
+                piece = name if param.required else f"[{name}]"
+                pieces.append(piece + ("..." if param.nargs == -1 else ""))
+        return pieces
+
+
+def _reflow(doc: str) -> str:
+    """A docstring with each paragraph on one line, so that help wraps it at the terminal's width."""
+    import inspect
+
+    return "\n\n".join(" ".join(paragraph.split()) for paragraph in inspect.cleandoc(doc).split("\n\n"))
+
+
+def _tidy_help(group: typer.Typer) -> None:
+    """Reflowed help texts and usage lines with repeatable arguments, for every command."""
+    for info in group.registered_commands:
+        if info.help is None and info.callback is not None and info.callback.__doc__:
+            info.help = _reflow(info.callback.__doc__)
+        if info.cls in (None, typer.core.TyperCommand):
+            info.cls = _Command
+    for sub in group.registered_groups:
+        if sub.typer_instance is not None:
+            _tidy_help(sub.typer_instance)
+
+
+_tidy_help(app)
