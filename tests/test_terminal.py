@@ -3,8 +3,8 @@ pseudo-terminal (`script`), the compact run table, the progress bar and the stdi
 
 from __future__ import annotations
 
+import itertools
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -45,7 +45,7 @@ def test_help_sentences_are_not_broken_at_80_columns(command):
     for paragraph in description_paragraphs(text):
         # Wrapped to the width, each line is as full as it can be: the next line's first word
         # would not have fit. A line broken earlier is a sentence cut in the middle.
-        for line, following in zip(paragraph, paragraph[1:]):
+        for line, following in itertools.pairwise(paragraph):
             assert len(line) + 1 + len(following.split()[0]) > room, (
                 f"`cwfilter {' '.join(command)} --help` breaks a sentence after {line!r}")
 
@@ -66,7 +66,6 @@ def test_usage_lines_show_repeatable_arguments(command, usage):
 def test_option_help_has_no_hard_line_breaks():
     """Help of options and arguments is wrapped by the terminal's width, never by the source."""
     import typer
-
     from cwfilter.cli import app
 
     def walk(command):

@@ -619,13 +619,14 @@ def terminal_chart(alarm: AlarmView, start_ms: int, end_ms: int, width: int = 80
     lines.append(_merge(strip))
     marks = [" "] * columns
     legend: list[Segment] = []
+    # A chart that spans days dates its times, in the legend as on the axis.
+    with_date = end_ms - start_ms >= 86_400_000 or _iso(start_ms)[:10] != _iso(max(start_ms, end_ms - 1))[:10]
     for i, t in enumerate(alarm.transitions):
         mark = _MARKS[i] if i < len(_MARKS) else "+"
         column = next((c for c, (a, b) in enumerate(bounds) if a <= t.timestamp_ms < b), columns - 1)
         marks[column] = mark
-        legend.append((f"{mark} {_clock(t.timestamp_ms, False)} {t.old_state} → {t.new_state}", "mark"))
+        legend.append((f"{mark} {_clock(t.timestamp_ms, with_date)} {t.old_state} → {t.new_state}", "mark"))
     lines.append([(" " * (gutter + 1), None), ("".join(marks), "mark")])
-    with_date = end_ms - start_ms >= 86_400_000
     first, last = _clock(start_ms, with_date), _clock(end_ms, with_date)
     lines.append([(" " * (gutter + 1) + first + last.rjust(max(1, columns - len(first))), "dim")])
     lines.extend(_wrap(legend, gutter + 1, width, "   "))
