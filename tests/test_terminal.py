@@ -207,3 +207,10 @@ def test_no_stdin_note_when_stdin_is_a_pipe():
                           input=event, capture_output=True, check=False)
     assert done.returncode == 0
     assert "standard input" not in done.stderr.decode()
+
+
+def test_short_numbers_for_the_compact_table():
+    from cwfilter.engine.report.text import short_number
+
+    assert [short_number(v) for v in (None, 0, 3.0, 99_999, 0.25, 1234.5)] == ["-", "0", "3", "99,999", "0.25", "1,234.5"]
+    assert [short_number(v) for v in (100_000, 2_747_282_740.0, 69_192_717, -1.5e12)] == ["100k", "2.75G", "69.2M", "-1.5T"]

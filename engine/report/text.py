@@ -83,7 +83,7 @@ def short_number(value: float | None) -> str:
         return "-"
     size = abs(value)
     if size < 100_000:
-        return f"{value:,.0f}" if float(value).is_integer() else f"{value:.4g}"
+        return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.6g}"
     for limit, suffix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
         if size >= limit:
             return f"{value / limit:.3g}{suffix}"
