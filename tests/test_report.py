@@ -528,13 +528,17 @@ def test_filters_table_says_which_samples_were_not_counted_and_why(tmp_path):
     done = subprocess.run([str(CWFILTER), "run", str(config), str(log), "-o", "json", "-q", "--report", str(report)],
                           check=False, capture_output=True)
     assert done.returncode == 0, done.stderr.decode()
-    counts = json.loads(done.stdout)["summary"]["filters"][0]
-    lost = counts["valueNotNumeric"] + counts["dimensionMissing"] + counts["late"]
-    assert counts["matched"] == 5 and lost == 3 and counts["samples"] == 2
+    summary = json.loads(done.stdout)["summary"]
+    counts = summary["filters"][0]
+    # {"latency": 7} has no path (dimension missing); "fast" and "slow" are not numbers.
+    assert (counts["matched"], counts["samples"], counts["valueNotNumeric"], counts["dimensionMissing"]) == (5, 2, 2, 1)
     text = report.read_text(encoding="utf-8")
     table = text[text.index('id="filters-table"'):text.index("</table>", text.index('id="filters-table"'))]
     assert "<th>not counted</th>" in table
-    cell = re.search(r'<td class="num not-counted" data-not-counted="(\d+)">([\d,]+)<div class="muted">([^<]*)</div>', table)
-    assert cell is not None and int(cell.group(1)) == lost
-    assert f"{counts['valueNotNumeric']} value not numeric" in cell.group(3)
-    assert f"{counts['dimensionMissing']} dimension missing" in cell.group(3)
+    cell = re.search(r'<td class="num not-counted" data-not-counted="(\d+)">([\d,]+)(.*?)</td>', table)
+    assert cell is not None and int(cell.group(1)) == 3
+    reasons = re.findall(r'<div class="muted loss" title="([^"]*)">([^<]*)</div>', cell.group(3))
+    assert [r[1] for r in reasons] == ["2 value not numeric", "1 dimension missing"]
+    # The full reason and its fix, as the run summary's losses give them, on hover.
+    for (title, _), loss in zip(reasons, summary["losses"], strict=True):
+        assert html.unescape(title) == f"{loss['reason']}. Fix: {loss['fix']}"

@@ -189,6 +189,8 @@ class FilterView:
     default_value: float | None
     counts: dict[str, int]
     warnings: list[str]
+    #: Matched events that published no sample: (reason, fix, count), from the summary's losses.
+    losses: list[tuple[str, str, int]] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -465,7 +467,20 @@ def _filter_view(mf: Any, summary: Mapping) -> FilterView:
         value=str(transformation.get("metricValue")), unit=transformation.get("unit"),
         dimensions=dict(transformation.get("dimensions") or {}),
         default_value=transformation.get("defaultValue"), counts=counts, warnings=warnings,
+        losses=_filter_losses(name, counts, summary),
     )
+
+
+# Per-filter loss counters, for results whose summary lists no `losses` (older versions).
+_LOSS_COUNTERS = (("valueNotNumeric", "value not numeric"), ("dimensionMissing", "dimension missing"))
+
+
+def _filter_losses(name: str, counts: Mapping, summary: Mapping) -> list[tuple[str, str, int]]:
+    """The samples a filter did not count, by reason, with the fix the run summary names."""
+    if "losses" in summary:
+        return [(str(item.get("reason", "")), str(item.get("fix", "")), int(item["filters"][name]))
+                for item in summary.get("losses") or [] if (item.get("filters") or {}).get(name)]
+    return [(label, "", int(counts[key])) for key, label in _LOSS_COUNTERS if counts.get(key)]
 
 
 # --------------------------------------------------------------------------- text helpers
@@ -1196,7 +1211,7 @@ def _filters_table(filters: list[FilterView]) -> str:
         rows.append(f'<tr class="filter" data-filter="{_e(f.name)}"><td>{_e(f.name)}</td><td>{_e(f.log_group or "any")}</td>'
                     f"<td><code>{_e(f.pattern)}</code>{warn}</td><td>{_e(metric)}</td><td>{_e(value)}</td>"
                     + "".join(f'<td class="num">{int(f.counts.get(k) or 0):,}</td>' for k in counts)
-                    + _not_counted_cell(f.counts) + "</tr>")
+                    + _not_counted_cell(f.losses) + "</tr>")
     return ('<div class="scroll"><table id="filters-table"><thead><tr><th>filter</th><th>log group</th><th>pattern</th><th>metric</th>'
             "<th>value</th>" + "".join(f"<th>{k}</th>" for k in counts) + "<th>not counted</th></tr></thead><tbody>"
             + "".join(rows) + "</tbody></table></div>"
@@ -1204,15 +1219,9 @@ def _filters_table(filters: list[FilterView]) -> str:
             "published no sample, and why.</p>")
 
 
-# The run summary's per-filter loss counters: matched events that published no sample.
-_LOSSES = (("valueNotNumeric", "value not numeric"), ("dimensionMissing", "dimension missing"),
-           ("late", "too late for its period"))
-
-
-def _not_counted_cell(counts: Mapping) -> str:
-    """The samples a filter did not count, with the reason for each kind of loss."""
-    parts = [(int(counts.get(key) or 0), label) for key, label in _LOSSES]
-    total = sum(n for n, _ in parts)
-    why = ", ".join(f"{n:,} {label}" for n, label in parts if n)
-    return (f'<td class="num not-counted" data-not-counted="{total}">{total:,}'
-            + (f'<div class="muted">{_e(why)}</div>' if why else "") + "</td>")
+def _not_counted_cell(losses: list[tuple[str, str, int]]) -> str:
+    """The samples a filter did not count, each reason in short, in full with its fix on hover."""
+    total = sum(n for _, _, n in losses)
+    why = "".join(f'<div class="muted loss" title="{_e(reason + (". Fix: " + fix if fix else ""))}">'
+                  f"{n:,} {_e(reason.split(':', 1)[0])}</div>" for reason, fix, n in losses)
+    return f'<td class="num not-counted" data-not-counted="{total}">{total:,}{why}</td>'
