@@ -533,6 +533,14 @@ class OpenedInput:
         """``(kind, detail)`` when the gzip data was cut or damaged, else None."""
         return None if self._gunzip is None else self._gunzip.error
 
+    def position(self) -> int | None:
+        """Bytes read so far from the file under the input (its compressed bytes for gzip), for
+        progress against the file's size; None for stdin and for streams passed in."""
+        try:
+            return self._owned.tell() if self._owned is not None else None
+        except (OSError, ValueError):
+            return None
+
     def close(self) -> None:
         """Close the underlying file when this object opened it."""
         if self._owned is not None:
