@@ -13,7 +13,7 @@ service's limits across filters, alarm consistency).
 from __future__ import annotations
 
 import copy
-from typing import Any, Literal, Optional, Union
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -104,7 +104,7 @@ def config_schema() -> dict:
 # Loose types where the reader takes several spellings (a duration is `10s` or a number of
 # seconds; a time is an offset such as `3m` or an absolute ISO time); the reader checks values.
 
-_Time = Union[str, int, float]
+_Time = str | int | float
 _Closed = ConfigDict(extra="forbid")
 
 
@@ -113,62 +113,62 @@ class _Pack(BaseModel):
 
     model_config = _Closed
     rules: Literal["cis"]
-    version: Optional[Union[str, float]] = None
-    log_group: Optional[str] = None
-    namespace: Optional[str] = None
+    version: str | float | None = None
+    log_group: str | None = None
+    namespace: str | None = None
 
 
 class _Inline(BaseModel):
     """An inline configuration (the config file format's collections)."""
 
     model_config = _Closed
-    metricFilters: Optional[list[dict]] = None  # noqa: N815 (AWS spelling)
-    MetricAlarms: Optional[list[dict]] = None  # noqa: N815
-    CompositeAlarms: Optional[list[dict]] = None  # noqa: N815
+    metricFilters: list[dict] | None = None
+    MetricAlarms: list[dict] | None = None
+    CompositeAlarms: list[dict] | None = None
 
 
-_ConfigRef = Union[str, list[str], _Pack, _Inline]
+_ConfigRef = str | list[str] | _Pack | _Inline
 
 
 class _Event(BaseModel):
     """Log events: one `message`, several `messages`, a `gap`, or a `file`, with repetition."""
 
     model_config = _Closed
-    at: Optional[_Time] = Field(None, description="When: an offset from start (3m) or an absolute time.")
-    message: Optional[Union[str, dict, list]] = None
-    messages: Optional[list[Union[str, dict, list]]] = None
-    every: Optional[_Time] = Field(None, description="Repeat the event(s) this often (10s).")
-    count: Optional[int] = None
-    until: Optional[_Time] = None
-    values: Optional[Union[str, list]] = Field(None, description="Values substituted for {value}, in repeat notation.")
-    gap: Optional[_Time] = Field(None, description="Advance the clock by this duration.")
-    file: Optional[str] = Field(None, description="A log file, relative to the scenario file.")
-    format: Optional[str] = None
-    timestamps: Optional[Literal["own", "shift", "cursor"]] = None
-    log_group: Optional[str] = None
+    at: _Time | None = Field(None, description="When: an offset from start (3m) or an absolute time.")
+    message: str | dict | list | None = None
+    messages: list[str | dict | list] | None = None
+    every: _Time | None = Field(None, description="Repeat the event(s) this often (10s).")
+    count: int | None = None
+    until: _Time | None = None
+    values: str | list | None = Field(None, description="Values substituted for {value}, in repeat notation.")
+    gap: _Time | None = Field(None, description="Advance the clock by this duration.")
+    file: str | None = Field(None, description="A log file, relative to the scenario file.")
+    format: str | None = None
+    timestamps: Literal["own", "shift", "cursor"] | None = None
+    log_group: str | None = None
 
 
 class _Match(BaseModel):
     model_config = _Closed
-    filter: Optional[str] = None
-    pattern: Optional[str] = None
-    message: Optional[Union[str, dict, list]] = None
-    messages: Optional[list[Union[str, dict, list]]] = None
-    event: Optional[int] = None
-    match: Optional[bool] = None
-    extracted: Optional[dict] = None
+    filter: str | None = None
+    pattern: str | None = None
+    message: str | dict | list | None = None
+    messages: list[str | dict | list] | None = None
+    event: int | None = None
+    match: bool | None = None
+    extracted: dict | None = None
 
 
 class _Datapoints(BaseModel):
     model_config = _Closed
     metric: str = Field(description="Namespace/MetricName, or the metric name with namespace.")
-    namespace: Optional[str] = None
-    dimensions: Optional[dict] = None
-    period: Optional[_Time] = None
-    statistic: Optional[str] = None
-    values: Optional[Union[dict, list, str]] = None
-    from_: Optional[_Time] = Field(None, alias="from")
-    absent: Optional[Union[bool, list]] = None
+    namespace: str | None = None
+    dimensions: dict | None = None
+    period: _Time | None = None
+    statistic: str | None = None
+    values: dict | list | str | None = None
+    from_: _Time | None = Field(None, alias="from")
+    absent: bool | list | None = None
 
 
 class _Transition(BaseModel):
@@ -180,41 +180,41 @@ class _Transition(BaseModel):
 class _AlarmExpectation(BaseModel):
     model_config = _Closed
     alarm: str
-    at: Optional[_Time] = None
-    state: Optional[Literal["OK", "ALARM", "INSUFFICIENT_DATA"]] = None
-    reason: Optional[str] = None
-    reason_contains: Optional[str] = None
-    between: Optional[list[_Time]] = None
-    no_transition_to: Optional[Union[str, list[str]]] = None
-    transitions: Optional[list[_Transition]] = None
+    at: _Time | None = None
+    state: Literal["OK", "ALARM", "INSUFFICIENT_DATA"] | None = None
+    reason: str | None = None
+    reason_contains: str | None = None
+    between: list[_Time] | None = None
+    no_transition_to: str | list[str] | None = None
+    transitions: list[_Transition] | None = None
 
 
 class _Test(BaseModel):
     model_config = _Closed
-    name: Optional[str] = None
-    config: Optional[_ConfigRef] = None
-    start: Optional[_Time] = None
-    log_group: Optional[str] = None
-    account: Optional[str] = None
-    region: Optional[str] = None
-    default_value_mode: Optional[Literal["minute", "event"]] = None
-    events: Optional[list[Union[str, _Event]]] = None
-    matches: Optional[list[_Match]] = None
-    datapoints: Optional[list[_Datapoints]] = None
-    alarms: Optional[list[_AlarmExpectation]] = None
+    name: str | None = None
+    config: _ConfigRef | None = None
+    start: _Time | None = None
+    log_group: str | None = None
+    account: str | None = None
+    region: str | None = None
+    default_value_mode: Literal["minute", "event"] | None = None
+    events: list[str | _Event] | None = None
+    matches: list[_Match] | None = None
+    datapoints: list[_Datapoints] | None = None
+    alarms: list[_AlarmExpectation] | None = None
 
 
 class _Scenario(BaseModel):
     model_config = _Closed
-    config: Optional[_ConfigRef] = Field(None, description="Config files, an inline config, or a rule pack.")
-    metricFilters: Optional[list[dict]] = None  # noqa: N815
-    MetricAlarms: Optional[list[dict]] = None  # noqa: N815
-    CompositeAlarms: Optional[list[dict]] = None  # noqa: N815
-    start: Optional[_Time] = Field(None, description="Where offsets count from (2024-05-01T12:00:00Z).")
-    log_group: Optional[str] = None
-    account: Optional[str] = None
-    region: Optional[str] = None
-    default_value_mode: Optional[Literal["minute", "event"]] = None
+    config: _ConfigRef | None = Field(None, description="Config files, an inline config, or a rule pack.")
+    metricFilters: list[dict] | None = None
+    MetricAlarms: list[dict] | None = None
+    CompositeAlarms: list[dict] | None = None
+    start: _Time | None = Field(None, description="Where offsets count from (2024-05-01T12:00:00Z).")
+    log_group: str | None = None
+    account: str | None = None
+    region: str | None = None
+    default_value_mode: Literal["minute", "event"] | None = None
     tests: list[_Test] = Field(min_length=1)
 
 

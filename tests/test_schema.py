@@ -5,19 +5,17 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import subprocess
+import sys
 from pathlib import Path
 
+import cwfilter
 import jsonschema
 import pytest
 import yaml
-
-import cwfilter
 from cwfilter.engine import schema as schemas
 from cwfilter.engine.testing import cis
 from cwfilter.engine.testing.scenario import ScenarioError, load_scenario
-
 
 CWFILTER = Path(sys.executable).parent / ("cwfilter.exe" if os.name == "nt" else "cwfilter")
 REPO = Path(__file__).resolve().parent.parent
