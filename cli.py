@@ -532,6 +532,20 @@ _SOURCES_HELP = ("Sources: config files (YAML or JSON), CloudFormation or CDK te
                  "or `terraform show -json` output, CloudWatch agent configs; `-` reads stdin.")
 _PARAMETER_HELP = ("A template parameter, Terraform variable, pseudo parameter (AWS::Region) or agent "
                    "placeholder (instance_id); repeatable.")
+_VarFileOption = Annotated[list[str] | None, typer.Option(
+    "--var-file", metavar="FILE", help="Terraform variables from a .tfvars file, as terraform -var-file "
+    "(read after terraform.tfvars and *.auto.tfvars); repeatable.")]
+_ModulePathOption = Annotated[list[str] | None, typer.Option(
+    "--module-path", metavar="NAME=DIR", help="Read Terraform module NAME (or the module whose source is NAME) "
+    "from the local directory DIR, for registry and git sources; repeatable.")]
+
+
+def _terraform_options(var_file: list[str] | None, module_path: list[str] | None) -> dict:
+    """The keyword arguments of load_sources/check_sources for --var-file and --module-path."""
+    from .engine.config.sources import parse_parameters
+
+    paths = parse_parameters(module_path)  # NAME=DIR, as KEY=VALUE
+    return {"var_files": list(var_file or []), "module_paths": paths}
 
 
 @app.command("check")
@@ -546,6 +560,8 @@ def check_command(
     parameter: Annotated[
         Optional[list[str]], typer.Option("--parameter", "-p", metavar="KEY=VALUE", help=_PARAMETER_HELP)
     ] = None,
+    var_file: _VarFileOption = None,
+    module_path: _ModulePathOption = None,
 ) -> None:
     """Validate metric filters and alarms as PutMetricFilter / PutMetricAlarm would, and their wiring.
 
@@ -557,7 +573,8 @@ def check_command(
 
     try:
         # The service's checks, lint warnings for each valid filterPattern, and the wiring checks.
-        issues = check_sources(configs, parse_parameters(parameter), lint_ignore=_split_codes(ignore))
+        issues = check_sources(configs, parse_parameters(parameter), lint_ignore=_split_codes(ignore),
+                               **_terraform_options(var_file, module_path))
     except ValueError as exc:
         _error(str(exc))
         raise typer.Exit(EXIT_ERROR) from None
@@ -858,6 +875,8 @@ def run_command(
     agent_config: Annotated[Optional[str], typer.Option("--agent-config", metavar="FILE", help="Also read the local files a CloudWatch agent config collects, each into its log group, as the agent would.")] = None,
     agent_root: Annotated[Optional[str], typer.Option("--agent-root", metavar="DIR", help="Look for the agent's files under DIR instead of /.")] = None,
     validate: Annotated[bool, typer.Option("--validate", help="Validate the CloudTrail log files read against the digest files among the inputs (as `cwfilter validate-logs`); exit 1 when the archive is incomplete or modified.")] = False,
+    var_file: _VarFileOption = None,
+    module_path: _ModulePathOption = None,
 ) -> None:
     """Run metric filters over log events and report the metrics they publish.
 
@@ -890,7 +909,8 @@ def run_command(
 
     try:
         params = parse_parameters(parameter)
-        cfg = load_sources([config], params, on_warning=lambda w: _note(str(w))).config
+        cfg = load_sources([config], params, on_warning=lambda w: _note(str(w)),
+                           **_terraform_options(var_file, module_path)).config
     except ConfigError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(EXIT_ERROR) from None
@@ -1287,6 +1307,8 @@ def import_command(
     sources: Annotated[list[str], typer.Argument(metavar="SOURCE", help=_SOURCES_HELP)],
     parameter: Annotated[Optional[list[str]], typer.Option("--parameter", "-p", metavar="KEY=VALUE", help=_PARAMETER_HELP)] = None,
     output: Annotated[ImportOutput, typer.Option("--output", "-o", help="yaml (with a comment naming each item's origin) or json.")] = ImportOutput.yaml,
+    var_file: _VarFileOption = None,
+    module_path: _ModulePathOption = None,
 ) -> None:
     """Write the native config equivalent to CloudFormation, CDK or Terraform sources.
 
@@ -1297,7 +1319,8 @@ def import_command(
     from .engine.config.sources import load_sources, parse_parameters, render_native
 
     try:
-        loaded = load_sources(sources, parse_parameters(parameter), on_warning=lambda w: _note(str(w)))
+        loaded = load_sources(sources, parse_parameters(parameter), on_warning=lambda w: _note(str(w)),
+                              **_terraform_options(var_file, module_path))
     except ConfigError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(EXIT_ERROR) from None
@@ -1456,6 +1479,9 @@ def rules_cis_command(
     namespace: Annotated[Optional[str], typer.Option("--namespace", help="Metric namespace (default CISBenchmark).")] = None,
     sns_topic: Annotated[Optional[str], typer.Option("--sns-topic", metavar="ARN", help="SNS topic ARN for the alarms' AlarmActions.")] = None,
     output: Annotated[Optional[RulesOutput], typer.Option("--output", "-o", help="yaml or json for the pack (default yaml); text or json with --check (default text).")] = None,
+    parameter: Annotated[list[str] | None, typer.Option("--parameter", "-p", metavar="KEY=VALUE", help=_PARAMETER_HELP + " With --check.")] = None,
+    var_file: _VarFileOption = None,
+    module_path: _ModulePathOption = None,
 ) -> None:
     """The CIS AWS Foundations Benchmark / Security Hub metric filters and alarms.
 
@@ -1493,13 +1519,18 @@ def rules_cis_command(
         _error("--log-group, --namespace and --sns-topic shape the printed pack; --check reads them from CONFIG")
         raise typer.Exit(EXIT_ERROR)
     from .engine.config.native import ConfigError
-    from .engine.config.sources import load_sources
+    from .engine.config.sources import load_sources, parse_parameters
 
     try:
-        # The config may come from any source `check` reads (CloudFormation, CDK, Terraform ...).
-        cfg = load_sources([check], {}, on_warning=lambda w: _note(str(w))).config
+        # The config may come from any source `check` reads (CloudFormation, CDK, Terraform ...),
+        # with the same --parameter, --var-file and --module-path options.
+        cfg = load_sources([check], parse_parameters(parameter), on_warning=lambda w: _note(str(w)),
+                           **_terraform_options(var_file, module_path)).config
     except ConfigError as exc:
         typer.echo(str(exc), err=True)
+        raise typer.Exit(EXIT_ERROR) from None
+    except ValueError as exc:
+        _error(str(exc))
         raise typer.Exit(EXIT_ERROR) from None
     reports = cis.check_config(cfg, version)
     covered = sum(1 for r in reports if r.ok)

@@ -204,12 +204,12 @@ def test_unresolved_parameter_without_default(write):
     assert load_sources([t], {"Group": "/app"}).config.metric_filters[0].log_group_name == "/app"
 
 
-def test_unresolved_pseudo_parameter(write):
+def test_pseudo_parameter_takes_a_placeholder(write):
     t = write("t.yaml", FILTER_RESOURCE.format(group="!Sub '/app/${AWS::Region}'"))
     assert cwf200(check_sources([t])) == [
-        "t.yaml:5: Resources.Errors.Properties.LogGroupName: CWF200 metric filter Errors: logGroupName is "
-        "!Sub '/app/${AWS::Region}', which cannot be resolved without deploying: the pseudo parameter AWS::Region "
-        "is known only at deploy time; give --parameter AWS::Region=VALUE"]
+        "t.yaml: note: CWF200 pseudo parameters take placeholder values: AWS::Region=us-east-1 (give --parameter "
+        "NAME=VALUE for others)"]
+    assert load_sources([t]).config.metric_filters[0].log_group_name == "/app/us-east-1"
     loaded = load_sources([t], {"AWS::Region": "eu-west-1"})
     assert loaded.config.metric_filters[0].log_group_name == "/app/eu-west-1"
 
@@ -226,9 +226,10 @@ def test_unresolved_ssm_parameter(write):
 def test_unresolved_import_value(write):
     t = write("t.yaml", FILTER_RESOURCE.format(group="!ImportValue shared-log-group"))
     assert cwf200(check_sources([t])) == [
-        "t.yaml:5: Resources.Errors.Properties.LogGroupName: CWF200 metric filter Errors: logGroupName is "
-        "!ImportValue \"shared-log-group\", which cannot be resolved without deploying: Fn::ImportValue is not "
-        "resolved statically"]
+        "t.yaml:5: Resources.Errors.Properties.LogGroupName: note: CWF200 metric filter Errors: logGroupName is "
+        "!ImportValue \"shared-log-group\", known only after deployment (Fn::ImportValue is not resolved "
+        "statically); cwfilter calls it '!ImportValue \"shared-log-group\"' (bind inputs with "
+        "FILE@!ImportValue \"shared-log-group\")"]
 
 
 def test_unresolved_attribute_of_a_resource(write):
@@ -238,9 +239,11 @@ def test_unresolved_attribute_of_a_resource(write):
     Properties: {ShardCount: 1}
 """)
     assert cwf200(check_sources([t])) == [
-        "t.yaml:5: Resources.Errors.Properties.LogGroupName: CWF200 metric filter Errors: logGroupName is "
-        "!GetAtt Stream.Arn, which cannot be resolved without deploying: attribute Arn of Stream is known only "
-        "after deployment"]
+        "t.yaml:5: Resources.Errors.Properties.LogGroupName: note: CWF200 metric filter Errors: logGroupName is "
+        "!GetAtt Stream.Arn, known only after deployment (attribute Arn of Stream is known only after "
+        "deployment); cwfilter calls it 'Stream.Arn' (bind inputs with FILE@Stream.Arn)"]
+    assert load_sources([t], {"Stream.Arn": "/from/stream"}).config.metric_filters[0].log_group_name == \
+        "/from/stream"
 
 
 def test_unresolved_resource_condition(write):
@@ -257,10 +260,10 @@ def test_unresolved_resource_condition(write):
               MetricTransformations:
                 - {MetricName: Errors, MetricNamespace: App, MetricValue: "1"}
         """)
-    assert cwf200(check_sources([t])) == [
-        "t.yaml:6: Resources.Errors.Condition: CWF200 resource Errors: its Condition InEurope cannot be decided "
-        "without deploying: the pseudo parameter AWS::Region is known only at deploy time; give --parameter "
-        "AWS::Region=VALUE"]
+    # The placeholder region (us-east-1) decides the condition: nothing is created, in check as in load.
+    assert [str(f) for f in check_sources([t])] == [
+        "t.yaml: note: CWF200 pseudo parameters take placeholder values: AWS::Region=us-east-1 (give --parameter "
+        "NAME=VALUE for others)", "No metric filters or alarms in t.yaml"]
     with pytest.raises(ConfigError, match="No metric filters or alarms"):
         load_sources([t], {"AWS::Region": "us-east-1"})  # the condition is false: nothing is created
     assert len(load_sources([t], {"AWS::Region": "eu-west-1"}).config.metric_filters) == 1
@@ -298,7 +301,7 @@ def test_unresolved_values_in_actions_are_kept_as_written(write):
     assert check_sources([t]) == []
     alarm = load_sources([t]).config.metric_alarms[0]
     assert alarm["AlarmActions"] == ["!Ref Topic", "!Sub 'arn:aws:sns:${AWS::Region}:${AWS::AccountId}:oncall'"]
-    assert alarm["AlarmName"] == "High"  # no AlarmName: known by its logical ID
+    assert alarm["AlarmName"] == "t-High"  # no AlarmName: generated from the stack (file) and logical ID
 
 
 TF_FILTER = """\
@@ -346,14 +349,15 @@ def test_unresolved_terraform_module_output(write):
     assert cwf200(findings) == [
         "mod/main.tf:4: aws_cloudwatch_log_metric_filter.errors.log_group_name: CWF200 metric filter "
         "aws_cloudwatch_log_metric_filter.errors: logGroupName is module.logging.group_name, which cannot be "
-        "resolved without deploying: module.logging outputs are not read (run cwfilter on the module's directory, "
-        "or on `terraform show -json` output)"]
-    assert "note: module.logging is not read" in "\n".join(str(f) for f in findings)
+        "resolved without deploying: mod/logging holds no .tf files"]
+    assert "mod/main.tf:11: module.logging: warning: CWF211 module.logging is not read: mod/logging holds no .tf " \
+        "files" in [str(f) for f in findings]
 
 
-def test_unresolved_terraform_for_expression(write):
-    write("mod/main.tf", TF_FILTER.format(group='[for g in ["a"] : g][0]'))
-    assert cwf200(check_sources(["mod"]))[0].endswith("for expressions are not evaluated")
+def test_terraform_for_expression_is_evaluated(write):
+    write("mod/main.tf", TF_FILTER.format(group='[for g in ["a", "b"] : upper(g) if g != "a"][0]'))
+    loaded = load_sources(["mod"])
+    assert [f.log_group_name for f in loaded.config.metric_filters] == ["B"]
 
 
 def test_unresolved_value_known_only_after_apply_in_a_plan(write):

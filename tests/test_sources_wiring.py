@@ -254,12 +254,25 @@ def test_cwf210_cis_pattern_missing_a_condition(write):
         "$.eventType !=\"AwsServiceEvent\"}"]
 
 
-def test_cwf210_same_pattern_other_spacing(write):
+def test_cwf210_quiet_when_only_spacing_outside_quotes_differs(write):
+    # `rules cis --check` counts this as the benchmark's text; so does CWF210.
     config = write("c.yaml", """\
         metricFilters:
           - filterName: trail-changes
             logGroupName: cloudtrail
             filterPattern: '{($.eventName = CreateTrail) || ($.eventName = UpdateTrail) || ($.eventName = DeleteTrail) || ($.eventName = StartLogging) || ($.eventName = StopLogging) }'
+            metricTransformations:
+              - {metricName: CloudTrailChanges, metricNamespace: CIS, metricValue: "1"}
+        """)
+    assert [f for f in check_sources([config]) if f.code == "CWF210"] == []
+
+
+def test_cwf210_same_pattern_other_parentheses(write):
+    config = write("c.yaml", """\
+        metricFilters:
+          - filterName: trail-changes
+            logGroupName: cloudtrail
+            filterPattern: '{$.eventName = CreateTrail || $.eventName = UpdateTrail || $.eventName = DeleteTrail || $.eventName = StartLogging || $.eventName = StopLogging}'
             metricTransformations:
               - {metricName: CloudTrailChanges, metricNamespace: CIS, metricValue: "1"}
         """)

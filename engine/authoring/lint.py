@@ -15,6 +15,10 @@ reports them as warnings of each filter's ``filterPattern``.
 | CWF106 | a regex that a plain term, a wildcard or a quoted value would do (P6, P7) |
 | CWF107 | a quoted number is compared as text with a JSON number (P9) |
 | CWF108 | ``!=`` on a wildcard selector holds when *some* value differs (P20) |
+| CWF109 | a JSON pattern that became a term pattern (quotes, text before ``{``) matches nothing |
+
+CWF104 stays quiet on the fields CloudTrail sets in every record (`CLOUDTRAIL_ALWAYS`) when the
+pattern is about CloudTrail records, and reports every such ``!=`` of a pattern in one finding.
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ RULES: dict[str, tuple[str, str]] = {
     "CWF106": ("a regex that a plain term, wildcard or quoted value would do", "P6, P7"),
     "CWF107": ("a quoted number is compared as text", "P9"),
     "CWF108": ("!= on a wildcard selector holds when some value differs", "P20"),
+    "CWF109": ("a JSON pattern written as a term pattern matches no JSON event", "P1"),
 }
 
 
@@ -160,6 +165,9 @@ def _terms(tree: nodes.TermPattern, text: str) -> list[Finding]:
             f"{raw} is read as {' '.join(unparse(t) for t in parts)}: a {operator} inside an unquoted "
             f"word starts {role} (DECISIONS P3); quote the word to search for it as written",
             text, start, end, suggestion=fixed))
+    jsonish = _json_as_terms(text)
+    if jsonish is not None:
+        out.append(jsonish)
     if terms and _terms_match_everything(tree):
         out.append(Finding(
             "CWF103",
@@ -167,6 +175,32 @@ def _terms(tree: nodes.TermPattern, text: str) -> list[Finding]:
             "in every event (DECISIONS P17); write an empty pattern if that is meant",
             text, 0, max(1, len(text))))
     return out
+
+
+_JSONISH_RE = re.compile(r"\{\s*\(*\s*\$[.\[]")
+
+
+def _json_as_terms(text: str) -> Finding | None:
+    """CWF109: a term pattern holding what reads as a JSON pattern (quoted, or after other text)."""
+    m = _JSONISH_RE.search(text.replace('\\"', '"'))
+    if m is None:
+        return None
+    inner = text.replace('\\"', '"')
+    start, end = inner.find("{"), inner.rfind("}")
+    candidate = inner[start:end + 1] if end > start else None
+    suggestion = None
+    if candidate is not None:
+        try:
+            if isinstance(parse(candidate), nodes.JsonPattern):
+                suggestion = candidate
+        except (ValueError, TypeError):
+            suggestion = None
+    return Finding(
+        "CWF109",
+        "this is a term pattern, not a JSON pattern: a JSON pattern must start with '{' and end with "
+        "'}' (quotes, text before '{' or after '}' make it a search for the literal text), so it "
+        "matches no JSON event such as a CloudTrail record" + ("" if suggestion else "; write it as { $.field = value }"),
+        text, 0, max(1, len(text)), suggestion=suggestion)
 
 
 def _blank(term: nodes.Term) -> bool:
@@ -307,10 +341,36 @@ def _quoted_number_finding(value: nodes.Literal, text: str) -> Finding:
 # --------------------------------------------------------------------------- JSON
 
 
+# Fields CloudTrail writes in every record (CloudTrail record contents, "CloudTrail record
+# contents for management, data, and network activity events"), and fields it writes in every
+# record of an event a pattern asks for: a != on them cannot meet a missing field.
+CLOUDTRAIL_ALWAYS = frozenset({
+    "$.eventVersion", "$.eventTime", "$.eventSource", "$.eventName", "$.awsRegion", "$.sourceIPAddress",
+    "$.userAgent", "$.eventID", "$.eventType", "$.recipientAccountId", "$.userIdentity.type",
+    "$.eventCategory", "$.managementEvent",
+})
+_CLOUDTRAIL_BY_EVENT = {"$.additionalEventData.MFAUsed": "ConsoleLogin",
+                        "$.responseElements.ConsoleLogin": "ConsoleLogin"}
+_CLOUDTRAIL_MARKERS = frozenset({"$.eventName", "$.eventSource", "$.errorCode", "$.eventType"})
+
+
+def _always_present(selector: str, conditions: list) -> bool:
+    selectors = {c.selector.text for c in conditions if hasattr(c, "selector")}
+    if not selectors & _CLOUDTRAIL_MARKERS and not any(s.startswith("$.userIdentity.") for s in selectors):
+        return False  # not a pattern about CloudTrail records
+    if selector in CLOUDTRAIL_ALWAYS:
+        return True
+    event = _CLOUDTRAIL_BY_EVENT.get(selector)
+    return event is not None and any(
+        isinstance(c, nodes.JsonCompare) and c.op == "=" and c.selector.text == "$.eventName"
+        and not isinstance(c.value, nodes.Regex) and c.value.text == event for c in conditions)
+
+
 def _json(tree: nodes.JsonPattern, text: str) -> list[Finding]:
     out: list[Finding] = []
     conditions = list(nodes.iter_conditions(tree.expr))
     guarded = {c.selector.text for c in conditions if isinstance(c, nodes.JsonNotExists)}
+    unguarded: list = []
     for cond in conditions:
         if not isinstance(cond, nodes.JsonCompare):
             continue
@@ -323,13 +383,8 @@ def _json(tree: nodes.JsonPattern, text: str) -> list[Finding]:
                     f"{unparse(cond)} holds when some value that {sel.text} reaches differs from "
                     f"{unparse(value)}, even when another one equals it (DECISIONS P20)",
                     text, start, end))
-            elif sel.text not in guarded:
-                fixed = text[:start] + f"({unparse(cond)} || {sel.text} NOT EXISTS)" + text[end:]
-                out.append(Finding(
-                    "CWF104",
-                    f"{unparse(cond)} is false when {sel.text} is missing (DECISIONS P10); add "
-                    f"'|| {sel.text} NOT EXISTS' if events without it should match",
-                    text, start, end, suggestion=fixed))
+            elif sel.text not in guarded and not _always_present(sel.text, conditions):
+                unguarded.append(cond)
         if isinstance(value, nodes.Regex):
             if cond.op == "=":
                 finding = _value_regex(value, text, sel.text)
@@ -340,7 +395,28 @@ def _json(tree: nodes.JsonPattern, text: str) -> list[Finding]:
             out.append(_wildcard_finding(value, text, json_value=True))
         elif value.quoted and nodes.is_number_text(value.text):
             out.append(_quoted_number_finding(value, text))
+    if unguarded:
+        out.append(_missing_field_finding(unguarded, text))
     return out
+
+
+def _missing_field_finding(conds: list, text: str) -> Finding:
+    """One CWF104 for every unguarded ``!=`` of a pattern, with one suggestion fixing them all."""
+    fixed = text
+    for cond in sorted(conds, key=lambda c: _span(c)[0], reverse=True):
+        start, end = _span(cond)
+        fixed = fixed[:start] + f"({unparse(cond)} || {cond.selector.text} NOT EXISTS)" + fixed[end:]
+    start, end = _span(conds[0])
+    if len(conds) == 1:
+        sel = conds[0].selector.text
+        message = (f"{unparse(conds[0])} is false when {sel} is missing (DECISIONS P10); add "
+                   f"'|| {sel} NOT EXISTS' if events without it should match")
+    else:
+        listed = ", ".join(unparse(c) for c in conds)
+        message = (f"{listed}: each is false when its field is missing (DECISIONS P10); add "
+                   "'|| FIELD NOT EXISTS' to each if events without the field should match")
+        end = _span(conds[-1])[1]
+    return Finding("CWF104", message, text, start, end, suggestion=fixed)
 
 
 # --------------------------------------------------------------------------- space-delimited

@@ -179,7 +179,8 @@ def _read_document_source(text: str, source: str, scan: _Scan, parameters: Mappi
     return True
 
 
-def _scan(paths: Sequence[str], parameters: Mapping[str, str]) -> _Scan:
+def _scan(paths: Sequence[str], parameters: Mapping[str, str], terraform_options: Mapping[str, Any] | None = None
+          ) -> _Scan:
     scan = _Scan()
     modules: dict[str, list[Path]] = {}
     for name in paths:
@@ -211,7 +212,8 @@ def _scan(paths: Sequence[str], parameters: Mapping[str, str]) -> _Scan:
         _read_path(name, scan, parameters)
     for directory in modules:
         files = sorted(Path(directory).glob("*.tf"))
-        items, findings, deliveries, used = terraform.read_module(directory, files, parameters)
+        items, findings, deliveries, used = terraform.read_module(directory, files, parameters,
+                                                                  **(terraform_options or {}))
         scan.items += items
         scan.findings += findings
         scan.deliveries += deliveries
@@ -378,7 +380,8 @@ def _native_issues(paths: Sequence[str], ignore: Sequence[str]) -> list[Finding]
 
 
 def check_sources(paths: Sequence[str], parameters: Mapping[str, str] | None = None, *,
-                  lint_ignore: Sequence[str] = ()) -> list[Finding]:
+                  lint_ignore: Sequence[str] = (), var_files: Sequence[str] = (),
+                  module_paths: Mapping[str, str] | None = None) -> list[Finding]:
     """Every finding about the sources, checked together.
 
     The service's own validation (as `engine.config.check_config` reports it, with file, line and
@@ -389,6 +392,8 @@ def check_sources(paths: Sequence[str], parameters: Mapping[str, str] | None = N
         parameters: ``--parameter`` values (template parameters, Terraform variables, pseudo
             parameters such as ``AWS::Region``, agent placeholders such as ``instance_id``).
         lint_ignore: lint codes to leave out.
+        var_files: Terraform ``--var-file`` files.
+        module_paths: ``--module-path NAME=DIR``: local copies of Terraform registry/git modules.
 
     Returns:
         Findings in source order, wiring findings last.
@@ -406,7 +411,7 @@ def check_sources(paths: Sequence[str], parameters: Mapping[str, str] | None = N
     unknown = sorted(set(lint_ignore) - set(RULES))
     if unknown and RULES:
         raise ValueError(f"unknown lint code {', '.join(unknown)}; the codes are {', '.join(RULES)}")
-    scan = _scan(paths, parameters)
+    scan = _scan(paths, parameters, {"var_files": list(var_files), "module_paths": dict(module_paths or {})})
     findings = list(scan.findings)
     if scan.native_paths:
         with _stdin(scan.stdin_text):
@@ -417,11 +422,39 @@ def check_sources(paths: Sequence[str], parameters: Mapping[str, str] | None = N
     native_items = [item for doc in scan.native_docs for item in native.read(doc)]
     findings += check_wiring([*native_items, *usable], scan.deliveries)
     findings += _unused_parameters(parameters, scan)
-    return findings
+    if not scan.native_paths and not usable and not any(f.is_error for f in findings):
+        # The same verdict as load_sources (cwfilter import, run): nothing to check is an error.
+        findings.append(Finding(f"No metric filters or alarms in {', '.join(str(p) for p in paths)}", ERROR))
+    return _merge_notes(findings)
+
+
+def _merge_notes(findings: list[Finding]) -> list[Finding]:
+    """The same note (same text and code) for the same cause once, with a count."""
+    seen: dict[tuple, int] = {}
+    counts: dict[int, int] = {}
+    out: list[Finding] = []
+    for f in findings:
+        if f.severity != NOTE:
+            out.append(f)
+            continue
+        key = (f.code, f.message)
+        if key in seen:
+            counts[seen[key]] += 1
+            continue
+        seen[key] = len(out)
+        counts[len(out)] = 1
+        out.append(f)
+    for index, n in counts.items():
+        if n > 1:
+            f = out[index]
+            out[index] = Finding(f"{f.message} ({n} times)", f.severity, f.code, f.source, f.line, f.path,
+                                 f.resource, f.column)
+    return out
 
 
 def load_sources(paths: Sequence[str], parameters: Mapping[str, str] | None = None, *,
-                 on_warning: Callable[[Any], None] | None = None) -> LoadedSources:
+                 on_warning: Callable[[Any], None] | None = None, var_files: Sequence[str] = (),
+                 module_paths: Mapping[str, str] | None = None) -> LoadedSources:
     """Read sources of any supported kind into one validated `Config`, keeping each item's origin.
 
     Native configurations load exactly as `engine.config.load_config` loads them.
@@ -430,6 +463,8 @@ def load_sources(paths: Sequence[str], parameters: Mapping[str, str] | None = No
         paths: sources; ``-`` reads standard input.
         parameters: ``--parameter`` values.
         on_warning: called with each warning or note of sources that load.
+        var_files: Terraform ``--var-file`` files.
+        module_paths: ``--module-path NAME=DIR``: local copies of Terraform registry/git modules.
 
     Returns:
         The `LoadedSources`.
@@ -441,7 +476,7 @@ def load_sources(paths: Sequence[str], parameters: Mapping[str, str] | None = No
     parameters = dict(parameters or {})
     if isinstance(paths, (str, Path)):
         paths = [str(paths)]
-    scan = _scan(paths, parameters)
+    scan = _scan(paths, parameters, {"var_files": list(var_files), "module_paths": dict(module_paths or {})})
     problems: list[Any] = [f for f in scan.findings if f.is_error]
     native_config = Config()
     native_warnings: list[Any] = []
@@ -455,7 +490,7 @@ def load_sources(paths: Sequence[str], parameters: Mapping[str, str] | None = No
             problems += exc.issues
     usable, found = _validate(scan.items)
     problems += [f for f in found if f.is_error]
-    others = [*native_warnings, *[f for f in [*scan.findings, *found] if not f.is_error],
+    others = [*native_warnings, *_merge_notes([f for f in [*scan.findings, *found] if not f.is_error]),
               *_unused_parameters(parameters, scan)]
     if not problems and not scan.native_paths and not usable:
         problems.append(Finding(f"No metric filters or alarms in {', '.join(str(p) for p in paths)}", ERROR))

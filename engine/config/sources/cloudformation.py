@@ -5,8 +5,13 @@ resources, and ``AWS::CloudTrail::Trail`` for the log group its records go to. I
 are resolved statically where the template alone decides the value: ``Ref`` to a parameter (its
 ``--parameter`` override, else its ``Default``) or to a resource of the same template, ``Fn::Sub``,
 ``Fn::Join``, ``Fn::Select``, ``Fn::Split``, ``Fn::If`` with its conditions, ``Fn::FindInMap``,
-``Fn::Base64``, ``Fn::ToJsonString``, ``Fn::Length``. Everything else (pseudo parameters without an
-override, ``Fn::ImportValue``, most ``Fn::GetAtt``, SSM parameter types) stays `Unresolved`.
+``Fn::Base64``, ``Fn::ToJsonString``, ``Fn::Length``. Pseudo parameters take placeholder values
+(`PSEUDO_PLACEHOLDERS`, overridable with ``--parameter``) and one note says which were assumed.
+Everything else (``Fn::ImportValue``, most ``Fn::GetAtt``, SSM parameter types) stays `Unresolved`;
+where such a value names a log group, a namespace or a metric, it stands for itself symbolically
+(the same expression is the same name), with a note. ``-p Logical.Attribute=VALUE`` gives the value
+of a ``Fn::GetAtt``. Names CloudFormation generates (no ``FilterName``, no ``AlarmName``) are
+``STACK-LOGICALID``, the stack being the template's file name unless ``AWS::StackName`` is given.
 """
 
 from __future__ import annotations
@@ -15,9 +20,10 @@ import base64
 import json
 import re
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
-from .common import coerce_fields
+from .common import PASSIVE_FIELDS, coerce_fields
 from .documents import Document
 from .model import (
     COMPOSITE_ALARM,
@@ -49,6 +55,18 @@ _REF_NAME_PROPERTY = {
 _NO_VALUE = object()  # AWS::NoValue: the property is removed
 _PSEUDO = ("AWS::AccountId", "AWS::NotificationARNs", "AWS::Partition", "AWS::Region",
            "AWS::StackId", "AWS::StackName", "AWS::URLSuffix")
+# The values pseudo parameters take when --parameter gives none: the examples of the
+# CloudFormation "Pseudo parameters reference".
+PSEUDO_PLACEHOLDERS: dict[str, Any] = {
+    "AWS::AccountId": "123456789012",
+    "AWS::NotificationARNs": ["arn:aws:sns:us-east-1:123456789012:MyTopic"],
+    "AWS::Partition": "aws",
+    "AWS::Region": "us-east-1",
+    "AWS::StackId": "arn:aws:cloudformation:us-east-1:123456789012:stack/teststack/"
+                    "51af3dc0-da77-11e4-872e-1234567db123",
+    "AWS::StackName": "teststack",
+    "AWS::URLSuffix": "amazonaws.com",
+}
 
 # MetricFilter properties -> describe-metric-filters keys.
 _FILTER_KEYS = {
@@ -118,6 +136,8 @@ class Template:
         self.conditions = data.get("Conditions") if isinstance(data.get("Conditions"), Mapping) else {}
         self.overrides = dict(parameters)
         self.used: set[str] = set()
+        self.assumed: dict[str, Any] = {}
+        self.passive = False
         self.notes: list[Finding] = []
         self._condition_cache: dict[str, Any] = {}
         self.cdk = is_cdk(data)
@@ -133,8 +153,11 @@ class Template:
             self.used.add(name)
             return self._typed(name, self.overrides[name])
         if name in _PSEUDO:
-            return Unresolved(f"!Ref {name}", f"the pseudo parameter {name} is known only at deploy "
-                                              f"time; give --parameter {name}=VALUE")
+            if self.passive:
+                # Actions, descriptions and tags keep the expression as written (nothing depends on them).
+                return Unresolved(f"!Ref {name}", f"the pseudo parameter {name} is known only at deploy time")
+            self.assumed[name] = PSEUDO_PLACEHOLDERS[name]
+            return PSEUDO_PLACEHOLDERS[name]
         if name in self.parameters:
             spec = self.parameters[name] if isinstance(self.parameters[name], Mapping) else {}
             kind = str(spec.get("Type", "String"))
@@ -164,10 +187,12 @@ class Template:
         prop = _REF_NAME_PROPERTY.get(kind) if isinstance(kind, str) else None  # a list Type is unhashable
         if prop is None:
             return Unresolved(f"!Ref {name}", f"the physical ID of {name} ({kind}) is known only after "
-                                              "deployment")
+                                              "deployment", {"symbol": name})
         props = resource.get("Properties") if isinstance(resource.get("Properties"), Mapping) else {}
         if prop in props:
             return self.resolve(props[prop])
+        if kind in (ALARM_TYPE, COMPOSITE_TYPE, FILTER_TYPE):
+            return self.generated_name(name)
         # CloudFormation generates the name at deploy time; the logical ID stands in for it, so that
         # what refers to the same resource still matches (README, "Names generated at deploy time").
         if kind == LOG_GROUP_TYPE:
@@ -178,6 +203,13 @@ class Template:
                 f"Resources.{name}", name))
         return name
 
+    def generated_name(self, lid: str) -> str:
+        """The name CloudFormation generates for a resource without one: unique per stack."""
+        stack = self.overrides.get("AWS::StackName")
+        if stack is None:
+            stack = Path(str(self.doc.source)).stem or "stack"
+        return f"{stack}-{lid}"
+
     def get_att(self, arg: Any) -> Any:
         parts = arg if isinstance(arg, list) else [arg]
         parts = [self.resolve(p) for p in parts]
@@ -185,10 +217,13 @@ class Template:
         if len(parts) != 2 or not all(isinstance(p, str) for p in parts):
             return Unresolved(text, "Fn::GetAtt takes a resource and an attribute")
         name, attr = parts
+        if f"{name}.{attr}" in self.overrides:
+            self.used.add(f"{name}.{attr}")
+            return self.overrides[f"{name}.{attr}"]
         resource = self.resources.get(name)
         if not isinstance(resource, Mapping):
             return Unresolved(text, f"the template defines no resource {name}")
-        hint: dict[str, Any] = {}
+        hint: dict[str, Any] = {"symbol": f"{name}.{attr}"}
         if resource.get("Type") in (ALARM_TYPE, COMPOSITE_TYPE) and attr == "Arn":
             # DECISIONS A12: an alarm's ARN and its name are the same alarm; the ARN is built
             # around the name, with the region and account as given (or marked unknown).
@@ -234,7 +269,7 @@ class Template:
     def _function(self, key: str, arg: Any, whole: Mapping) -> Any:
         handler = _FUNCTIONS.get(key)
         if handler is None:
-            return Unresolved(show(whole), f"{key} is not resolved statically")
+            return Unresolved(show(whole), f"{key} is not resolved statically", {"symbol": show(whole)})
         try:
             return handler(self, arg, whole)
         except (TypeError, ValueError, IndexError, KeyError, AttributeError):
@@ -472,7 +507,19 @@ def read(doc: Document, parameters: Mapping[str, str]) -> tuple[list[SourceItem]
             if not decided:
                 continue  # not created: the condition is false
         raw_props = resource.get("Properties")
-        props = template.resolve(raw_props) if isinstance(raw_props, Mapping) else {}
+        props = {}
+        if isinstance(raw_props, Mapping):
+            # A trail matters for the log group it writes to; the rest of it, like an alarm's actions,
+            # keeps unresolved expressions as written.
+            matters = (lambda k: k in ("CloudWatchLogsLogGroupArn", "TrailName")) if rtype == TRAIL_TYPE \
+                else (lambda k: k not in PASSIVE_FIELDS)
+            props = template.resolve({k: v for k, v in raw_props.items() if matters(k)})
+            template.passive = True
+            try:
+                passive = template.resolve({k: v for k, v in raw_props.items() if not matters(k)})
+            finally:
+                template.passive = False
+            props = {k: (props if k in props else passive)[k] for k in raw_props if k in props or k in passive}
 
         def line(path: tuple, _lid: str = lid) -> int | None:
             return doc.line(("Resources", _lid, "Properties", *path))
@@ -488,17 +535,22 @@ def read(doc: Document, parameters: Mapping[str, str]) -> tuple[list[SourceItem]
             continue
         if rtype == FILTER_TYPE:
             data = _filter_data(props, fields, base, line)
-            data.setdefault("filterName", lid)  # generated by CloudFormation when absent
+            data.setdefault("filterName", template.generated_name(lid))  # generated when absent
             item_kind = FILTER
         else:
             data = dict(props)
             _identity_fields(data, (), base, line, fields)
-            data.setdefault("AlarmName", lid)   # generated by CloudFormation when absent
+            data.setdefault("AlarmName", template.generated_name(lid))   # generated when absent
             item_kind = METRIC_ALARM if rtype == ALARM_TYPE else COMPOSITE_ALARM
         fields[()] = (base, resource_line)
         origin = Origin(doc.source, resource_line, lid, kind, base, fields, label)
         items.append(SourceItem(item_kind, coerce_fields(data), origin))
     findings.extend(template.notes)
+    if template.assumed:
+        assumed = ", ".join(f"{k}={json.dumps(v) if isinstance(v, list) else v}"
+                            for k, v in sorted(template.assumed.items()))
+        findings.append(Finding(f"pseudo parameters take placeholder values: {assumed} (give --parameter "
+                                "NAME=VALUE for others)", NOTE, "CWF200", doc.source, None, "", None))
     return items, findings, deliveries, template.used
 
 

@@ -5,7 +5,9 @@ value is always a string); the service converts them. `coerce_fields` does the s
 fields whose API type is a number or a boolean, and leaves anything else for validation to
 report. `settle` turns each `Unresolved` left in an item into a CWF200 finding, except in the
 fields that nothing cwfilter computes depends on (actions, descriptions, tags), which keep the
-expression as written.
+expression as written, and except names known only after deployment (a log group name, a namespace
+or a metric name that is an attribute of another resource): those stand for themselves, so that
+two items naming the same expression are wired together.
 """
 
 from __future__ import annotations
@@ -14,13 +16,16 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from .model import COMPOSITE_ALARM, ERROR, FILTER, METRIC_ALARM, Finding, SourceItem, Unresolved, item_finding
+from .model import COMPOSITE_ALARM, ERROR, FILTER, METRIC_ALARM, NOTE, Finding, SourceItem, Unresolved, item_finding
 
 # Fields that no computation of cwfilter depends on: an unresolved value there keeps its text.
 PASSIVE_FIELDS = frozenset({
     "AlarmActions", "OKActions", "InsufficientDataActions", "AlarmDescription", "Tags", "Label",
     "AccountId",
 })
+
+# Names that may stand for themselves when they are known only after deployment.
+SYMBOLIC_FIELDS = frozenset({"logGroupName", "metricNamespace", "metricName", "Namespace", "MetricName"})
 
 _INT_FIELDS = frozenset({
     "Period", "EvaluationPeriods", "DatapointsToAlarm", "ActionsSuppressorWaitPeriod",
@@ -112,6 +117,18 @@ def settle(item: SourceItem) -> tuple[bool, list[Finding]]:
             if path == ("Tags",):
                 keep = []
             item.data = _replace(item.data, path, keep)
+            continue
+        if "symbol" in marker.hint and isinstance(path[-1], str) and path[-1] in SYMBOLIC_FIELDS:
+            symbol = marker.hint.get("partial") or (
+                marker.hint["symbol"] if marker.text.startswith(("!GetAtt", "!Ref")) else marker.text)
+            item.data = _replace(item.data, path, symbol)
+            field = ".".join(str(p) for p in path)
+            bind = f" (bind inputs with FILE@{symbol})" if path[-1] == "logGroupName" else ""
+            findings.append(item_finding(
+                item, path,
+                f"{_WHAT[item.kind]} {item.origin.resource}: {field} is {marker.text}, known only after "
+                f"deployment ({marker.reason}); cwfilter calls it '{symbol}'{bind}",
+                NOTE, "CWF200"))
             continue
         usable = False
         field = ".".join(str(p) for p in path)

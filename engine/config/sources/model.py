@@ -51,6 +51,9 @@ CODES: dict[str, tuple[str, str, str]] = {
     "CWF210": (WARNING, "cis-pattern-almost-exact",
                "A filter pattern is close to a CIS AWS Foundations / Security Hub control pattern "
                "but is not textually the benchmark's."),
+    "CWF211": (WARNING, "module-not-read",
+               ("A Terraform module call whose source (registry or git) cannot be read offline; "
+                "--module-path NAME=DIR points cwfilter at a local copy.")),
 }
 
 # Issues of the service's own validation (engine.config) that have a wiring code: the message
