@@ -28,3 +28,9 @@ def code_url(code: str) -> str:
     if not _CODE_RE.fullmatch(code):
         raise ValueError(f"not a finding code: {code!r}")
     return f"{DOCS_URL}reference/findings/#{code.lower()}"
+
+
+def cite(*decisions: str) -> str:
+    """How a message cites decisions: their ids and the address of the first, which the others
+    sit next to (``P8, P9: https://.../reference/decisions/#p8``)."""
+    return f"{', '.join(decisions)}: {decision_url(decisions[0])}"
