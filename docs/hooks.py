@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import json
+
 import typer.main
 
 CLI_MARK = "<!-- cwfilter:cli -->"
@@ -192,9 +193,8 @@ def on_page_markdown(markdown: str, page, config, files, **kwargs) -> str:
 
 def on_files(files, config, **kwargs):
     """Add the JSON Schemas of `cwfilter schema` to the site, where their ``$id`` points."""
-    from mkdocs.structure.files import File
-
     from cwfilter.engine.schema import KINDS, schema
+    from mkdocs.structure.files import File
 
     for kind in KINDS:
         files.append(File.generated(config, f"schema/{kind}.json",

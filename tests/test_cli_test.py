@@ -21,9 +21,8 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
 import cwfilter
+import pytest
 
 DATA = Path(__file__).parent / "data"
 CORPUS = DATA / "corpus"

@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from cwfilter.engine import links
 from cwfilter.engine.schema import KINDS, schema
 
@@ -133,3 +132,13 @@ def test_link_helpers_refuse_what_the_site_does_not_have():
 def test_mkdocs_site_url_is_the_one_place():
     text = (REPO / "mkdocs.yml").read_text(encoding="utf-8")
     assert "site_url" not in re.sub(r"#.*", "", text)  # set by docs/hooks.py from links.DOCS_URL
+
+
+def test_ci_runs_the_readmes_test_command_and_builds_the_site():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    (command,) = re.findall(r"```sh\n(python3 -m venv .venv && .venv/bin/pip install -e '\.\[test\]' && (.*?))\n```",
+                            readme)[0][1:]
+    assert command == ".venv/bin/python -m pytest tests benchmarks --benchmark-disable"
+    ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
+    assert '"$venv/bin/python"' + command.removeprefix(".venv/bin/python") + "\n" in ci
+    assert "mkdocs build --strict" in ci and ".[test,moto,docs]" in ci

@@ -13,9 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 import cwfilter
+import pytest
 from cwfilter.engine.authoring.lint import RULES, lint_pattern
 
 REPO = Path(__file__).parent.parent

@@ -29,8 +29,8 @@ from typing import Any, Callable, Iterable, Iterator
 from ...grammar import nodes, parse, unparse
 from ...grammar.printer import quote
 from ..events import NOT_JSON, compile_wildcard, decode_json, number_text, scalar_text, split_fields
-from ..matching.regex import compile_regex
 from ..links import cite
+from ..matching.regex import compile_regex
 
 __all__ = [
     "MATCHED",

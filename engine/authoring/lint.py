@@ -31,9 +31,9 @@ from typing import Iterable, Sequence
 from ...grammar import nodes, parse, unparse
 from ...grammar.printer import quote
 from ..events import number_text
-from .explain import hyphen_runs
-from ..matching.regex import compile_regex
 from ..links import cite
+from ..matching.regex import compile_regex
+from .explain import hyphen_runs
 
 __all__ = ["RULES", "Finding", "check_config_with_lint", "lint_pattern", "lint_tree"]
 

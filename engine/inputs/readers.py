@@ -41,8 +41,8 @@ from typing import Any, BinaryIO, Final
 
 import orjson
 
-from .cloudtrail_validate import is_digest_document, is_digest_path
 from ..links import cite
+from .cloudtrail_validate import is_digest_document, is_digest_path
 
 __all__ = [
     "DOCUMENT_FORMATS",
