@@ -484,6 +484,15 @@ def test_command(
         # The reader went away (`cwfilter test ... | head -1`): stop quietly; what matched so far decides.
         _silence_stdout()
         raise typer.Exit(EXIT_MATCH if matched else EXIT_NO_MATCH) from None
+    if not matched and events_json is None and pattern.lstrip().startswith(("{", "[")):
+        from .engine.inputs.payloads import HINT_TEXT, input_head, shape_hint
+
+        for name in names[:20]:
+            head = input_head(name)
+            hint = shape_hint(head[1], "lines") if head is not None else None
+            if hint is not None:
+                _note(f"{name}: no event matched, and {HINT_TEXT[hint]}: JSON and space-delimited patterns "
+                      f"cannot match its lines as they are; read it with `cwfilter run -f {hint}`")
     _matching_done(stats, matched, summary=output is Output.table)
 
 
@@ -526,6 +535,7 @@ class CheckOutput(str, enum.Enum):
     text = "text"
     json = "json"
     sarif = "sarif"
+    github = "github"
 
 
 _SOURCES_HELP = ("Sources: config files (YAML or JSON), CloudFormation or CDK templates, Terraform modules "
@@ -551,7 +561,7 @@ def _terraform_options(var_file: list[str] | None, module_path: list[str] | None
 @app.command("check")
 def check_command(
     configs: Annotated[list[str], typer.Argument(metavar="SOURCE", help=_SOURCES_HELP)],
-    output: Annotated[CheckOutput, typer.Option("--output", "-o", help="text, json or sarif.")] = CheckOutput.text,
+    output: Annotated[CheckOutput, typer.Option("--output", "-o", help="text, json, sarif or github (GitHub Actions annotations).")] = CheckOutput.text,
     strict: Annotated[bool, typer.Option("--strict", help="Warnings fail the check too.")] = False,
     ignore: Annotated[
         Optional[list[str]],
@@ -587,6 +597,12 @@ def check_command(
         from .engine.config.sources.sarif import to_sarif
 
         typer.echo(json.dumps(to_sarif(issues, __version__), indent=2, ensure_ascii=False))
+    elif output is CheckOutput.github:
+        from .engine.config.sources.sarif import github_annotation
+
+        for i in issues:
+            text = f"{i.path}: {i.message}" if i.path else i.message
+            typer.echo(github_annotation(i.severity, text, code=i.code, file=i.source, line=i.line, column=i.column))
     else:
         for issue in issues:
             typer.echo(str(issue))
@@ -789,6 +805,7 @@ def _render_summary(summary: dict) -> None:
         f"read {total['read']:,} events from {_plural(len(inputs['sources']), 'input')}: "
         f"{total['delivered']:,} delivered, {total['rejected']:,} rejected"
         + (f", {total['skipped']:,} lines skipped" if total["skipped"] else "")
+        + (f", {total['control_messages']:,} control messages (not log events)" if total["control_messages"] else "")
     ]
     if inputs.get("cloudtrail_digest_files"):
         lines.append(_digests_skipped(inputs["cloudtrail_digest_files"]))
@@ -852,7 +869,7 @@ def run_command(
         Optional[list[str]],
         typer.Argument(metavar="INPUT", help="Log inputs; `FILE@LOG_GROUP` binds one to a log group; none reads stdin."),
     ] = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="Input format: auto, lines, jsonl, cloudtrail, subscription, filter-log-events, vpcflow, cloudfront, lambda.")] = "auto",
+    fmt: Annotated[str, typer.Option("--format", "-f", help="Input format: auto, lines, jsonl, cloudtrail, subscription, filter-log-events, vpcflow, cloudfront, lambda, export (CreateExportTask objects), firehose (subscription payloads as Firehose delivers them).")] = "auto",
     log_group: Annotated[Optional[str], typer.Option("--log-group", "-g", help="Log group of inputs that name none.")] = None,
     output: Annotated[Optional[RunOutput], typer.Option("--output", "-o", help="table, json, jsonl or emf (default: table on a terminal, json otherwise).")] = None,
     period: Annotated[int, typer.Option("--period", min=1, help="Output period in seconds.")] = 60,
@@ -864,6 +881,7 @@ def run_command(
     account: Annotated[Optional[str], typer.Option("--account", help="Value of the @aws.account system dimension.")] = None,
     region: Annotated[Optional[str], typer.Option("--region", help="Value of the @aws.region system dimension.")] = None,
     default_value_mode: Annotated[str, typer.Option("--default-value-mode", help="minute: one defaultValue per quiet minute (M2); event: one per non-matching event.")] = "minute",
+    cardinality_guard: Annotated[str, typer.Option("--cardinality-guard", help="A filter that makes more than 1,000 distinct dimension name/value pairs in an hour, which the service may disable: warn (default), disable (drop its metrics from then on, as the service may) or off.")] = "warn",
     follow: Annotated[bool, typer.Option("--follow", help="Keep reading a growing file or a pipe; emit each period as it closes.")] = False,
     until: Annotated[Optional[str], typer.Option("--until", help="Keep evaluating alarms up to this time (ISO-8601 or epoch ms); empty periods count as missing data.")] = None,
     fail_on_alarm: Annotated[Optional[str], typer.Option("--fail-on-alarm", metavar="[end|ever]", help="Exit 1 if an alarm is in ALARM at the end (--fail-on-alarm) or was at any time (--fail-on-alarm=ever).")] = None,
@@ -925,10 +943,14 @@ def run_command(
     if fail_on_alarm not in (None, "end", "ever"):
         _error("--fail-on-alarm takes end or ever")
         raise typer.Exit(EXIT_ERROR)
+    if cardinality_guard not in ("warn", "disable", "off"):
+        _error("--cardinality-guard takes warn, disable or off")
+        raise typer.Exit(EXIT_ERROR)
     engine = Engine(
         cfg, period=period, lateness=lateness, account=account, region=region,
         default_value_mode=default_value_mode,
         until_ms=_parse_time(until, "--until") if until else None,
+        cardinality_guard=cardinality_guard,
     )
     options = RunOptions(
         fmt=fmt, timestamps=timestamps, step_ms=int(step * 1000), log_group=log_group,
@@ -974,6 +996,9 @@ def run_command(
         raise typer.Exit(130) from None
     progress.clear()
     summary = _summary(engine, result)
+    if engine.guard is not None:
+        for trip in engine.guard.trips:
+            _note(trip.message(cardinality_guard))
     try:
         renderer.finish(summary)
         if plot or report is not None:
@@ -983,6 +1008,7 @@ def run_command(
         _silence_stdout()
     if not quiet:
         _render_summary(summary)
+        _shape_hints(specs, summary, {mf.filter_name: mf.filter_pattern for mf in cfg.metric_filters})
     unreadable = {"missing", "is-a-directory", "unreadable"}
     failed = any(k in unreadable for k in result.stats.problem_counts)
     if failed:
@@ -998,6 +1024,25 @@ def run_command(
             _note(f"in ALARM{' at some time' if fail_on_alarm == 'ever' else ' at the end'}: {', '.join(alarmed)}")
             raise typer.Exit(EXIT_NO_MATCH)
     raise typer.Exit(0)
+
+
+def _shape_hints(specs: list, summary: dict, patterns: dict[str, str]) -> None:
+    """Say so when a JSON or space-delimited pattern matched nothing and the input's shape is why."""
+    if not any(patterns.get(f["filterName"], "").lstrip().startswith(("{", "[")) and not f["matched"]
+               for f in summary["filters"]):
+        return
+    from .engine.inputs.payloads import HINT_TEXT, input_head, shape_hint
+
+    formats = {s["source"]: s["format"] for s in summary["inputs"]["sources"]}
+    for spec in [s for s in specs if isinstance(s, str)][:20]:
+        head = input_head(spec)
+        if head is None:
+            continue
+        path, data = head
+        hint = shape_hint(data, formats.get(path))
+        if hint is not None:
+            _note(f"{path}: no event matched, and {HINT_TEXT[hint]}: JSON and space-delimited patterns "
+                  f"cannot match it read as {formats.get(path) or 'lines'}; read it with -f {hint}")
 
 
 def _summary(engine: Any, result: Any) -> dict:
@@ -1038,6 +1083,14 @@ class ExplainOutput(str, enum.Enum):
 
     text = "text"
     json = "json"
+
+
+class LintOutput(str, enum.Enum):
+    """Rendering of `cwfilter lint` results."""
+
+    text = "text"
+    json = "json"
+    github = "github"
 
 
 @app.command("explain")
@@ -1126,7 +1179,7 @@ def lint_command(
         Optional[list[str]],
         typer.Option("--ignore", metavar="CODE", help="Leave out these codes (CWF104, or CWF101,CWF104); repeatable."),
     ] = None,
-    output: Annotated[ExplainOutput, typer.Option("--output", "-o", help="text or json.")] = ExplainOutput.text,
+    output: Annotated[LintOutput, typer.Option("--output", "-o", help="text, json or github (GitHub Actions annotations).")] = LintOutput.text,
 ) -> None:
     """Warn about a valid pattern that is probably wrong, with stable codes (CWF101 ...).
 
@@ -1143,9 +1196,14 @@ def lint_command(
     except ValueError as exc:
         _error(str(exc))
         raise typer.Exit(EXIT_ERROR) from None
-    if output is ExplainOutput.json:
+    if output is LintOutput.json:
         typer.echo(json.dumps({"pattern": pattern, "findings": [f.to_json() for f in findings]},
                               indent=4, ensure_ascii=False))
+    elif output is LintOutput.github:
+        from .engine.config.sources.sarif import github_annotation
+
+        for f in findings:
+            typer.echo(github_annotation(f.severity, f"{f.message} (column {f.column} of the pattern)", code=f.code))
     else:
         typer.echo("\n".join(str(f) for f in findings) if findings else "", nl=bool(findings))
         typer.echo(_plural(len(findings), "warning") if findings else "no warnings", err=True)
@@ -1363,6 +1421,7 @@ class UnitOutput(str, enum.Enum):
 
     text = "text"
     json = "json"
+    github = "github"
 
 
 def _diff_line(line: str, colour: bool) -> str:
@@ -1382,7 +1441,7 @@ def unit_command(
     files: Annotated[list[str], typer.Argument(metavar="FILE", help="Scenario files (YAML).")],
     run: Annotated[Optional[str], typer.Option("--run", metavar="REGEX", help="Run only the tests whose name matches REGEX (searched anywhere in the name).")] = None,
     junit_xml: Annotated[Optional[str], typer.Option("--junit-xml", metavar="PATH", help="Also write the results as JUnit XML, one testcase per test.")] = None,
-    output: Annotated[UnitOutput, typer.Option("--output", "-o", help="text or json.")] = UnitOutput.text,
+    output: Annotated[UnitOutput, typer.Option("--output", "-o", help="text, json or github (GitHub Actions annotations).")] = UnitOutput.text,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the failures and the totals.")] = False,
 ) -> None:
     """Run scenario files: alert rules as unit tests, like `promtool test rules`.
@@ -1410,6 +1469,12 @@ def unit_command(
             errors[name] = exc.issues
             for issue in exc.issues:
                 typer.echo(str(issue), err=True)
+                if output is UnitOutput.github:
+                    from .engine.config.sources.sarif import github_annotation
+
+                    text = f"{issue.path}: {issue.message}" if issue.path else issue.message
+                    typer.echo(github_annotation("error", text, file=issue.source, line=issue.line,
+                                                 column=issue.column, title="invalid scenario file"))
             continue
         results.extend(run_scenario(scenario, (lambda n: bool(select(n))) if select else None))
     passed = sum(1 for r in results if r.passed)
@@ -1422,6 +1487,15 @@ def unit_command(
             "summary": {"passed": passed, "failed": failed, "invalidFiles": len(errors)},
         }
         typer.echo(json.dumps(doc, indent=4, ensure_ascii=False))
+    elif output is UnitOutput.github:
+        from .engine.config.sources.sarif import github_annotation
+
+        for r in results:
+            if not r.passed:
+                typer.echo(github_annotation("error", r.report(), title=f"FAIL {r.name}",
+                                             file=r.file, line=r.line))
+        typer.echo(f"{passed} passed, {failed} failed" + (f", {_plural(len(errors), 'invalid file')}" if errors else ""),
+                   err=True)
     else:
         colour = _colour(sys.stdout)
         for r in results:

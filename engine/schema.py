@@ -202,6 +202,8 @@ class _Test(BaseModel):
     matches: list[_Match] | None = None
     datapoints: list[_Datapoints] | None = None
     alarms: list[_AlarmExpectation] | None = None
+    cardinality_guard: list[str] | None = Field(
+        None, description="The metric filters expected to pass the dimension cardinality guard ([] for none).")
 
 
 class _Scenario(BaseModel):

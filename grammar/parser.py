@@ -54,6 +54,13 @@ def parse(text: str) -> nodes.Pattern:
     """
     if not isinstance(text, str):
         raise TypeError(f"a filter pattern is a str, not {type(text).__name__}")
+    return _parse_cached(text)
+
+
+# The trees are immutable, so a pattern seen again (a config checked, linted and wired; many
+# filters with one pattern) is parsed once. Errors are not cached: they are raised again.
+@functools.lru_cache(maxsize=16384)
+def _parse_cached(text: str) -> nodes.Pattern:
     _check_length(text)
     first = text[:1]
     # DECISIONS P16: the first character decides the kind, with no trimming.

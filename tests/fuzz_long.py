@@ -1,6 +1,6 @@
 """The long fuzz run: the properties of test_fuzz.py with many more examples, and their figures.
 
-    python tests/fuzz_long.py --long              # 20,000 pattern texts, 5,000 messages and configs
+    python tests/fuzz_long.py --long              # 20,000 pattern texts, 5,000 messages, configs and YAML structures
     python tests/fuzz_long.py --long --examples N # N pattern texts (N/4 of the others)
 
 Prints, per property, the examples tried, the outcomes and the time taken; exits 1 on a finding
@@ -71,6 +71,7 @@ def main() -> int:
         _run("mutated configs", n // 4,
              st.tuples(F.mutated_configs(), st.booleans(), st.one_of(st.none(), st.integers(0, 10**6))),
              config_check),
+        _run("YAML structure", n // 4, F.yaml_structure_texts().map(lambda t: (t,)), F.check_yaml_text),
     ]
     return 0 if all(results) else 1
 

@@ -6,7 +6,8 @@ documented errors.
   given to any valid pattern is matched or not, and the compiled matcher, the reference
   interpreter and `explain` agree, without raising;
 * any mutation of a valid config gives reported issues (`ConfigIssue`, `ConfigError`), never an
-  exception of another kind.
+  exception of another kind; so does any mutation of its YAML structure (anchors and aliases,
+  alias bombs and loops, nesting, tags, huge scalars).
 
 The normal run uses a few hundred examples per property. The same properties run with many more
 examples under the `long` marker (`pytest -m long tests/test_fuzz.py`), or through
@@ -296,3 +297,125 @@ def test_mutated_configs_give_only_reported_issues(doc, as_yaml, cut):
 @given(mutated_configs(), st.booleans(), st.one_of(st.none(), st.integers(0, 10**6)))
 def test_long_mutated_configs_give_only_reported_issues(doc, as_yaml, cut):
     check_config_document(doc, as_yaml, cut)
+
+
+# --------------------------------------------------------------------------- YAML structure
+
+_TAGS = ("!Ref", "!GetAtt", "!Sub", "!!binary", "!!set", "!!omap", "!!timestamp", "!!int", "!!float", "!!str",
+         "!!python/object/apply:os.system", "!!python/name:os.system", "!unknown", "tag:yaml.org,2002:map")
+
+
+def _nodes(root):
+    """Every node of a composed document, each once (the graph may already share nodes)."""
+    seen, out, stack = set(), [], [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        out.append(node)
+        if isinstance(node, yaml.MappingNode):
+            stack.extend(v for pair in node.value for v in pair)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+    return out
+
+
+def _scalar(value: str, tag: str = "tag:yaml.org,2002:str") -> yaml.ScalarNode:
+    return yaml.ScalarNode(tag, value)
+
+
+@st.composite
+def yaml_structure_texts(draw) -> str:
+    """A valid config as YAML, its structure mutated: anchors and aliases (shared nodes, alias
+    bombs, alias loops), nesting, tags (CloudFormation's, PyYAML's unsafe ones, unknown ones) and
+    huge scalars (integers past Python's conversion limit, long strings, 1e999)."""
+    doc = draw(st.sampled_from(BASE_CONFIGS))
+    root = yaml.compose(yaml.safe_dump(doc))
+    prefix = ""
+    for _ in range(draw(st.integers(1, 4))):
+        nodes = _nodes(root)
+        collections = [n for n in nodes if isinstance(n, (yaml.MappingNode, yaml.SequenceNode)) and n.value]
+        op = draw(st.integers(0, 5))
+        if op == 0 and collections:  # alias: one slot refers to another node (maybe its own ancestor)
+            parent = draw(st.sampled_from(collections))
+            other = draw(st.sampled_from(nodes))
+            i = draw(st.integers(0, len(parent.value) - 1))
+            if isinstance(parent, yaml.MappingNode):
+                parent.value[i] = (parent.value[i][0], other)
+            else:
+                parent.value[i] = other
+        elif op == 1 and collections:  # an alias bomb in place of a value
+            width, levels = draw(st.integers(2, 10)), draw(st.integers(1, 12))
+            bomb = _scalar("lol")
+            for _ in range(levels):
+                bomb = yaml.SequenceNode("tag:yaml.org,2002:seq", [bomb] * width)
+            parent = draw(st.sampled_from(collections))
+            if isinstance(parent, yaml.MappingNode):
+                parent.value[0] = (parent.value[0][0], bomb)
+            else:
+                parent.value[0] = bomb
+        elif op == 2:  # a tag on any node
+            node = draw(st.sampled_from(nodes))
+            node.tag = draw(st.sampled_from(_TAGS))
+        elif op == 3:  # a huge scalar
+            scalars = [n for n in nodes if isinstance(n, yaml.ScalarNode)]
+            if scalars:
+                node = draw(st.sampled_from(scalars))
+                kind = draw(st.integers(0, 3))
+                digits = draw(st.sampled_from([4299, 4300, 4301, 10_000, 50_000]))
+                node.value, node.tag = [
+                    ("9" * digits, "tag:yaml.org,2002:int"), ("-" + "1" * digits, "tag:yaml.org,2002:int"),
+                    ("x" * 100_000, "tag:yaml.org,2002:str"), ("1e999", "tag:yaml.org,2002:float"),
+                ][kind]
+        elif op == 4 and collections:  # nesting the serializer can still write
+            depth = draw(st.sampled_from([1, 10, 150]))
+            nested = draw(st.sampled_from(nodes))
+            for _ in range(depth):
+                nested = yaml.SequenceNode("tag:yaml.org,2002:seq", [nested])
+            parent = draw(st.sampled_from(collections))
+            if isinstance(parent, yaml.MappingNode):
+                parent.value[-1] = (parent.value[-1][0], nested)
+            else:
+                parent.value[-1] = nested
+        else:  # deep nesting written as text, flow or block style
+            depth = draw(st.sampled_from([199, 200, 201, 202, 5000, 100_000]))
+            if draw(st.booleans()):
+                prefix = "deep: " + "[" * depth + "]" * depth + "\n"
+            else:
+                prefix = "deep:\n" + "".join(" " * i + "- \n" for i in range(1, min(depth, 2000)))
+    try:
+        text = yaml.serialize(root)
+    except RecursionError:
+        text = yaml.safe_dump(doc)
+    return prefix + text
+
+
+def check_yaml_text(text: str) -> str:
+    """Every reader of a config file reports issues or loads; nothing else, within bounded memory."""
+    path = _CONFIG_DIR / "structure.yaml"
+    path.write_text(text, encoding="utf-8", errors="surrogatepass")
+    found = check_config([str(path)])
+    assert all(isinstance(i, ConfigIssue) and str(i) for i in found)
+    try:
+        load_config([str(path)])
+    except ConfigError as exc:
+        assert exc.issues and str(exc)
+    try:
+        load_sources([str(path)], {})
+    except (ConfigError, ValueError) as exc:
+        assert str(exc)
+    return "issues" if any(i.is_error for i in found) else "valid"
+
+
+@settings(max_examples=FAST // 6, deadline=None, suppress_health_check=_QUIET)
+@given(yaml_structure_texts())
+def test_yaml_structure_mutations_give_only_reported_issues(text):
+    check_yaml_text(text)
+
+
+@pytest.mark.long
+@settings(max_examples=LONG // 4, deadline=None, suppress_health_check=_QUIET)
+@given(yaml_structure_texts())
+def test_long_yaml_structure_mutations_give_only_reported_issues(text):
+    check_yaml_text(text)

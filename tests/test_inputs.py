@@ -74,7 +74,7 @@ def line_numbers(lines: list[str], keep) -> list[int]:
 
 def test_formats_tuple():
     assert FORMATS == ("auto", "lines", "jsonl", "cloudtrail", "subscription", "filter-log-events",
-                       "vpcflow", "cloudfront", "lambda")
+                       "vpcflow", "cloudfront", "lambda", "export", "firehose")
 
 
 # --------------------------------------------------------------------------- line formats on the corpus

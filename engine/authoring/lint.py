@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from ...grammar import nodes, parse, unparse
+from ..codes import LINT, codes
 from ...grammar.printer import quote
 from ..events import number_text
 from ..links import cite
@@ -39,18 +40,8 @@ __all__ = ["RULES", "Finding", "check_config_with_lint", "lint_pattern", "lint_t
 
 WARNING = "warning"
 
-#: Every lint code, with a one-line title and the decisions it rests on.
-RULES: dict[str, tuple[str, str]] = {
-    "CWF101": ("? term ignored because the pattern mixes it with plain or - terms", "P2"),
-    "CWF102": ("- or ? inside an unquoted word splits it into several terms", "P3, P17"),
-    "CWF103": ("the pattern matches every event", "P4, P17, P18"),
-    "CWF104": ("!= is false when the field is missing", "P10"),
-    "CWF105": ("a wildcard on a number-like value matches text, not numbers", "P8, P9"),
-    "CWF106": ("a regex that a plain term, wildcard or quoted value would do", "P6, P7"),
-    "CWF107": ("a quoted number is compared as text", "P9"),
-    "CWF108": ("!= on a wildcard selector holds when some value differs", "P20"),
-    "CWF109": ("a JSON pattern written as a term pattern matches no JSON event", "P1"),
-}
+#: Every lint code, with a one-line title and the decisions it rests on (from `engine.codes`).
+RULES: dict[str, tuple[str, str]] = {k: (c.short, c.decisions) for k, c in codes(LINT).items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -469,6 +460,8 @@ def check_config_with_lint(paths: Sequence[str | Path], ignore: Iterable[str] = 
     entries = config._Entries()
     issues: list[ConfigIssue] = [*problems, *config._issues(docs, entries)]
     for entry in entries.filters:
+        if entry.facts is None:
+            continue  # not checked (past the per-log-group quota, or not a mapping)
         raw = entry.raw
         key = config._key(raw, "filterPattern")
         pattern = raw.get(key)

@@ -21,12 +21,11 @@ import bisect
 import json
 import math
 import re
-import sys
 from dataclasses import dataclass, field, fields, is_dataclass
 from functools import cached_property
 from json.decoder import scanstring
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Generator, Iterable, Iterator, Mapping, Sequence
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -36,6 +35,7 @@ from ...grammar.alarm_rule import parse_alarm_rule
 from ..alarms.evaluate import STANDARD_UNITS, validate_alarm
 from ..errors import ERROR, WARNING, ConfigError, ConfigIssue, unknown_keys, unknown_parameter
 from ..events import number_text
+from . import reading
 
 __all__ = [
     "Config",
@@ -855,7 +855,11 @@ def _issues(docs: Sequence[_Document], entries: _Entries | None = None) -> Itera
     for doc in docs:
         yield from _collect(doc, entries)
 
+    # The per-log-group quota first, from the raw names: the filters past it are not compiled.
+    over = yield from _quota_issues(entries.filters)
     for entry in entries.filters:
+        if id(entry) in over:
+            continue
         found, entry.facts = _check_filter(entry.raw)
         for f in found:
             yield entry.issue(f)
@@ -868,6 +872,32 @@ def _issues(docs: Sequence[_Document], entries: _Entries | None = None) -> Itera
         for f in _check_composite_alarm(entry.raw):
             yield entry.issue(f)
     yield from _alarm_set_issues(entries)
+
+
+def _quota_issues(filters: Sequence[_Entry]) -> Generator[ConfigIssue, None, set[int]]:
+    """The per-log-group quota, checked before any pattern is compiled.
+
+    Yields the error for each log group with more than `FILTERS_PER_LOG_GROUP` filters and returns
+    the ids of the entries past the quota, which are left unchecked.
+    """
+    per_group: dict[Any, list[_Entry]] = {}
+    for entry in filters:
+        raw = entry.raw
+        if not isinstance(raw, Mapping):
+            continue
+        group = raw.get(_key(raw, "logGroupName"))
+        if isinstance(group, str):
+            per_group.setdefault(group, []).append(entry)
+    over: set[int] = set()
+    for group, members in per_group.items():
+        if len(members) > FILTERS_PER_LOG_GROUP:
+            entry = members[FILTERS_PER_LOG_GROUP]
+            group_key = _key(entry.raw, "logGroupName")
+            yield entry.issue(_Found((group_key,), f"Too many metric filters for {_group_label(group)}: "
+                                                   f"{len(members)} (at most {FILTERS_PER_LOG_GROUP} per "
+                                                   "log group)"))
+            over.update(id(e) for e in members[FILTERS_PER_LOG_GROUP:])
+    return over
 
 
 def _group_label(group: str | None) -> str:
@@ -934,8 +964,12 @@ def _alarm_set_issues(entries: _Entries) -> Iterator[ConfigIssue]:
 # --------------------------------------------------------------------------- reading files
 
 
-class _Loader(yaml.SafeLoader):
-    """PyYAML's safe loader, reading `1e3` as a number as YAML 1.2 and JSON do."""
+class _Loader(reading.BoundedComposer, yaml.SafeLoader):
+    """PyYAML's safe loader, reading `1e3` as a number as YAML 1.2 and JSON do, within the
+    document bounds of `engine.config.reading` (nesting, aliases, integer length)."""
+
+
+_Loader.add_constructor("tag:yaml.org,2002:int", reading.construct_int_bounded)
 
 
 _Loader.yaml_implicit_resolvers = {
@@ -959,19 +993,14 @@ class _SyntaxProblem(Exception):
 
 def _read_text(name: str | Path) -> tuple[str, str]:
     """(source name, text) of a file, or of standard input for ``-``."""
-    if str(name) == "-":
-        stream = sys.stdin
-        data = stream.buffer.read() if hasattr(stream, "buffer") else stream.read()
-        source = "<stdin>"
-    else:
-        source = str(name)
-        data = Path(name).read_bytes()
-    if isinstance(data, bytes):
-        try:
-            data = data.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise _SyntaxProblem(f"The file is not UTF-8 text (byte {exc.start + 1})", None, None) from None
-    return source, data
+    source = "<stdin>" if str(name) == "-" else str(name)
+    try:
+        data = reading.stdin_bytes() if str(name) == "-" else reading.read_document_bytes(name)
+        return source, data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise _SyntaxProblem(f"The file is not UTF-8 text (byte {exc.start + 1})", None, None) from None
+    except reading.DocumentProblem as exc:
+        raise _SyntaxProblem(exc.message, exc.line, exc.column) from None
 
 
 def _parse_documents(text: str, source: str) -> list[_Document]:
@@ -984,11 +1013,11 @@ def _parse_documents(text: str, source: str) -> list[_Document]:
     json_error: _SyntaxProblem | None = None
     if looks_json:
         try:
-            data = json.loads(text)
+            data = reading.loads_json(text)
         except json.JSONDecodeError as exc:
             json_error = _SyntaxProblem(f"Invalid JSON: {exc.msg}", exc.lineno, exc.colno)
-        except RecursionError:
-            json_error = _SyntaxProblem("Invalid JSON: nested too deeply", None, None)
+        except reading.DocumentProblem as exc:
+            raise _SyntaxProblem(exc.message, exc.line, exc.column) from None
         else:
             return [_Document(source, data, _json_lines(text))]
         if source.lower().endswith(".json"):
@@ -1006,10 +1035,13 @@ def _yaml_documents(text: str, source: str) -> list[_Document]:
     try:
         while loader.check_node():
             node = loader.get_node()
+            reading.check_node_graph(node, text)
             data = loader.construct_document(node)
             lines: dict[PathT, int] = {}
             _yaml_lines(node, (), lines)
             docs.append(_Document(source, data, lines))
+    except reading.DocumentProblem as exc:
+        raise _SyntaxProblem(exc.message, exc.line, exc.column) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         what = ", ".join(p for p in (exc.context, exc.problem) if p)
@@ -1023,22 +1055,13 @@ def _yaml_documents(text: str, source: str) -> list[_Document]:
 
 
 def _yaml_lines(node: yaml.Node, path: PathT, lines: dict[PathT, int]) -> None:
-    lines.setdefault(path, node.start_mark.line + 1)
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
-            if not isinstance(key_node, yaml.ScalarNode):
-                continue
-            key: Any = key_node.value
-            if key_node.tag == "tag:yaml.org,2002:int":
-                try:
-                    key = int(key)
-                except ValueError:
-                    pass
-            lines[(*path, key)] = key_node.start_mark.line + 1
-            _yaml_lines(value_node, (*path, key), lines)
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            _yaml_lines(item, (*path, i), lines)
+    """The line of every path below `node` (each node visited once: aliases are not expanded)."""
+    if path:
+        sub: dict[PathT, int] = {}
+        reading.yaml_lines(node, sub)
+        lines.update({(*path, *k): v for k, v in sub.items() if (*path, *k) not in lines})
+    else:
+        reading.yaml_lines(node, lines)
 
 
 _JSON_WS = re.compile(r"[ \t\n\r]*")

@@ -11,9 +11,13 @@ Formats (`FORMATS`; ``auto`` sniffs each input with `sniff_format`):
 * line formats, read as a stream (each event is yielded as soon as its line is complete, so a
   growing file or a pipe works): ``lines`` (plain text), ``jsonl`` (one JSON value per line),
   ``vpcflow`` (VPC Flow Logs), ``cloudfront`` (CloudFront standard logs), ``lambda`` (Lambda lines);
-* document formats, read whole: ``cloudtrail`` (``{"Records": [...]}`` log files),
-  ``subscription`` (CloudWatch Logs subscription payloads, base64-gzip or decoded, one or several)
-  and ``filter-log-events`` (``aws logs filter-log-events`` / ``get-log-events`` output).
+* ``export``: CloudWatch Logs export objects (stamped lines, unstamped lines continuing them);
+* document formats, read as a stream of documents and records with bounded memory
+  (`engine.inputs.payloads`): ``cloudtrail`` (``{"Records": [...]}`` log files),
+  ``subscription`` (CloudWatch Logs subscription payloads, base64-gzip or decoded, one or several,
+  and the Lambda, Kinesis and Firehose events that carry them), ``firehose`` (the same as Firehose
+  writes them to S3) and ``filter-log-events`` (``aws logs filter-log-events`` / ``get-log-events``
+  output).
 
 Gzip is recognised by its magic bytes, not by the file name, and decompressed on the fly.
 
@@ -66,10 +70,10 @@ __all__ = [
 
 FORMATS: Final = (
     "auto", "lines", "jsonl", "cloudtrail", "subscription", "filter-log-events",
-    "vpcflow", "cloudfront", "lambda",
+    "vpcflow", "cloudfront", "lambda", "export", "firehose",
 )
-LINE_FORMATS: Final = ("lines", "jsonl", "vpcflow", "cloudfront", "lambda")
-DOCUMENT_FORMATS: Final = ("cloudtrail", "subscription", "filter-log-events")
+LINE_FORMATS: Final = ("lines", "jsonl", "vpcflow", "cloudfront", "lambda", "export")
+DOCUMENT_FORMATS: Final = ("cloudtrail", "subscription", "filter-log-events", "firehose")
 TIMESTAMP_MODES: Final = ("event", "now")
 # The format of a CloudTrail digest file (by path or by its keys): not log events, skipped;
 # `cwfilter validate-logs` checks them.
@@ -103,6 +107,9 @@ PROBLEM_KINDS: Final[dict[str, str]] = {
                       "a partial one rejected",
     "corrupt-gzip": "gzip data that does not decompress: the events before the damage are delivered",
     "binary": "an input that looks binary (NUL bytes) under --format auto: the input is skipped",
+    "oversize-payload": "compressed payload data that inflates past the most a real payload holds, or a "
+                        "JSON value too big to be a log document: skipped (engine.inputs.payloads)",
+    "no-log-group": "an export read with no log group given (FILE@GROUP, --log-group): nothing is lost",
     "missing": "the input does not exist",
     "is-a-directory": "the input is a directory",
     "unreadable": "the input cannot be opened or read (permissions, I/O error)",
@@ -139,6 +146,8 @@ class InputEvent:
     #: The message already decoded as a JSON object by orjson, when reading needed that (JSON
     #: lines, CloudTrail records); the engine reuses it instead of decoding the text again.
     doc: Any = field(default=None, compare=False, repr=False)
+    #: The log stream, when the input names it (a payload's ``logStream``, an export's folder).
+    log_stream: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -921,6 +930,16 @@ def _head_need(head: bytes) -> str:
     return "none"
 
 
+def _gunzip_head(head: bytes) -> bytes:
+    """`head`, decompressed as far as it goes when it is gzip."""
+    if head.startswith(GZIP_MAGIC):
+        try:
+            return zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head, MAX_EVENT_BYTES)
+        except zlib.error:
+            return b""
+    return head
+
+
 def _read_head(stream: Any) -> bytes:
     """The first bytes of a stream, as few as sniffing needs (a pipe is not waited on for more)."""
     head = b""
@@ -1304,14 +1323,11 @@ def _decode_awslogs(awslogs: Any, where: str, sink: _Sink) -> Any:
         sink.problem(where, "bad-base64", f"awslogs.data is not base64 ({exc})")
         return None
     if raw.startswith(GZIP_MAGIC):
-        z = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        try:
-            raw = z.decompress(raw) + z.flush()
-        except zlib.error as exc:
-            sink.problem(where, "corrupt-gzip", f"awslogs.data does not decompress ({exc})")
-            return None
-        if not z.eof:
-            sink.problem(where, "truncated-gzip", "awslogs.data: the gzip stream ends before its end marker")
+        from .payloads import inflate  # bounded: a payload never inflates past MAX_PAYLOAD_BYTES
+
+        raw, kind, detail = inflate(raw)
+        if raw is None:
+            sink.problem(where, kind, f"awslogs.data {detail}")
             return None
     text, bad_at = _decode(raw)
     if bad_at is not None:
@@ -1503,7 +1519,7 @@ def read_events(
 
     An input that cannot be opened, or read as its format, yields nothing and its problem is
     counted: the caller goes on with the next input. Line formats are read as a stream (each event
-    is yielded as soon as its line is complete); document formats read the whole input first.
+    is yielded as soon as its line is complete); document formats are read one document (or, in a large one, one record) at a time.
 
     Log group of an event: the group a ``path@group`` spec binds the input to; else the one the
     input names (a subscription payload's ``logGroup``, a ``logGroupName`` in filter-log-events
@@ -1580,6 +1596,10 @@ def _read_input(inp: OpenedInput, fmt: str, sink: _Sink) -> Iterator[InputEvent]
             sink.st.format = "binary"
             return
         fmt, document = _sniff(head)
+        if fmt == "lines" and payloads.is_export_object(inp.source, head):
+            fmt = "export"
+        elif fmt == "jsonl" and not document and payloads.is_payload_line(_gunzip_head(head)):
+            fmt, document = "firehose", True
         sink.st.format = fmt
         if fmt == DIGEST_FORMAT:
             return
@@ -1587,8 +1607,13 @@ def _read_input(inp: OpenedInput, fmt: str, sink: _Sink) -> Iterator[InputEvent]
     else:
         sink.st.format = fmt
         auto = False
-    if document:
-        data = head + b"".join(more)
-        yield from _read_documents(data, None if auto else fmt, sink, inp)
+    if fmt == "export":
+        yield from payloads.read_export(chain((head,), more), sink, inp)
+    elif document:
+        # Streamed, one document or record at a time (engine.inputs.payloads).
+        yield from payloads.read_documents(chain((head,), more), None if auto else fmt, sink, inp)
     else:
         yield from _read_lines(chain((head,), more), LINE_HANDLERS[fmt](), sink, inp)
+
+
+from . import payloads  # payloads builds on the helpers above

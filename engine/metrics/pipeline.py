@@ -15,6 +15,7 @@ from typing import Iterable, Iterator
 
 from sortedcontainers import SortedDict
 
+from .cardinality import CardinalityGuard
 from .transform import NO_VALUE, MetricKey, RuntimeFilter, build_filter
 from ..matching.routing import Route
 from .series import STANDARD_STATISTICS, Aggregate, SeriesStore
@@ -110,6 +111,7 @@ class Engine:
         region: str | None = None,
         default_value_mode: str = "minute",
         until_ms: int | None = None,
+        cardinality_guard: str = "warn",
     ) -> None:
         if default_value_mode not in ("minute", "event"):
             raise ValueError("default_value_mode is 'minute' or 'event'")
@@ -125,6 +127,8 @@ class Engine:
         for group in self.log_groups:
             self._by_group[group] = [f for f in self.filters if f.log_group == group] + self._anywhere
         self.store = SeriesStore(period, lateness)
+        # The service may disable a filter with 1,000 distinct dimension pairs in an hour.
+        self.guard = CardinalityGuard(cardinality_guard) if cardinality_guard != "off" else None
         self.watermark: int | None = None
         self.first_event_ms: int | None = None
         self.events = 0
@@ -220,6 +224,8 @@ class Engine:
             if dims is NO_VALUE:
                 c.dimension_missing += 1  # DECISIONS M4
                 continue
+            if dims and self.guard is not None and not self.guard.admit(f, dims, timestamp_ms):
+                continue  # --cardinality-guard disable: the filter passed the limit
             self._add(f, f.key(dims) if dims else f.key(), timestamp_ms, value)
         if self.default_value_mode == "event":
             # `--default-value-mode event`: one defaultValue sample per non-matching event.
@@ -328,6 +334,7 @@ class Engine:
             "unrouted": self.unrouted,
             "lateSamples": self.store.late_samples,
             "alarms": self.alarms.summary() if self.alarms is not None else [],
+            **({"cardinalityGuard": self.guard.summary()} if self.guard is not None and self.guard.trips else {}),
             "filters": [
                 {"filterName": f.name, "logGroupName": f.log_group, **self._counters(f, routed).as_dict()}
                 for routed in [self._routed_events()]

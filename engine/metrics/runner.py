@@ -103,10 +103,18 @@ def run(
             bad = spec.decompress_error is not None or not spec.compressed
             hashes[spec.source] = Hashed(None, "invalid format") if bad else Hashed(tee.sha.hexdigest())
             spec.close()
+        if bound is None and options.log_group is None and isinstance(spec, str):
+            path = parse_input_spec(spec)[0]
+            if stats.sources.get(path) is not None and stats.sources[path].format == "export":
+                # An export object names its stream (the folder) but not its log group.
+                stats.add_problem(Problem(path, "input", "no-log-group",
+                                          f"an export names no log group: its events were read as "
+                                          f"{group or 'belonging to no log group'}; give {spec}@GROUP "
+                                          f"or --log-group GROUP"))
         # Rejected events count for the filters of the log group they belonged to (a payload's
         # own logGroup, else the input's binding), so per filter read = matched + unmatched + rejected.
-        for log_group, count in stats.rejected_by_group.items():
-            delta = count - before.get(log_group, 0)
+        for log_group, rejected in stats.rejected_by_group.items():
+            delta = rejected - before.get(log_group, 0)
             if delta:
                 engine.reject(log_group or group, delta)
     if options.validate:

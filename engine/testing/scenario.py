@@ -46,6 +46,7 @@ import yaml
 from ...grammar import PatternError
 from ..alarms.evaluate import INITIAL_REASON, INSUFFICIENT_DATA, STATES
 from ..matching.compiler import compile_pattern
+from ..config import reading
 from ..config.native import Config, MetricFilter, iter_config_issues, render_path
 from ..errors import ConfigError, ConfigIssue
 from ..events import number_text
@@ -83,7 +84,7 @@ RELATIVE_TOLERANCE = 1e-9
 MAX_FILE_EVENTS = 100_000
 # Input problems that lose events; any of them makes the scenario invalid (no silent loss).
 _LOSING_PROBLEMS = frozenset({
-    "oversize", "malformed-json", "malformed-event", "not-json", "wrong-shape", "bad-base64",
+    "oversize", "oversize-payload", "malformed-json", "malformed-event", "not-json", "wrong-shape", "bad-base64",
     "truncated-gzip", "corrupt-gzip", "binary", "missing", "is-a-directory", "unreadable",
 })
 
@@ -589,6 +590,13 @@ class Simulation:
         self._watched = keep
         self._alarm_run = None
 
+    def cardinality_trips(self) -> list[str]:
+        """The filters that pass 1,000 distinct dimension name/value pairs in an hour of event time."""
+        engine = self._engine(DEFAULT_PERIOD, None, alarms=False)
+        for ev in sorted(self.events, key=lambda e: e.timestamp_ms):
+            engine.feed(ev.message, ev.timestamp_ms, ev.log_group)
+        return sorted({t.filter_name for t in engine.guard.trips}) if engine.guard is not None else []
+
     def _pass(self, period: int, until_ms: int | None, alarms: bool = True) -> _Run:
         engine = self._engine(period, until_ms, alarms)
         items: list = []
@@ -1021,6 +1029,7 @@ _YamlLoader.yaml_implicit_resolvers = {
     first: [r for r in resolvers if r[0] not in ("tag:yaml.org,2002:float", "tag:yaml.org,2002:timestamp")]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+_YamlLoader.add_constructor("tag:yaml.org,2002:int", reading.construct_int_bounded)
 _YamlLoader.add_implicit_resolver(
     "tag:yaml.org,2002:float",
     re.compile(r"""^(?:[-+]?(?:\.[0-9]+|[0-9][0-9_]*(?:\.[0-9_]*)?)(?:[eE][-+]?[0-9]+)?
@@ -1037,32 +1046,12 @@ def _read_yaml(text: str) -> tuple[Any, dict[tuple, int]]:
         node = loader.get_single_node()
         if node is None:
             return None, {}
+        reading.check_node_graph(node, text)  # loops, alias bombs, nesting: before constructing
         data = loader.construct_document(node)
     finally:
         loader.dispose()
     lines: dict[tuple, int] = {}
-
-    def walk(n: yaml.Node, path: tuple) -> None:
-        lines.setdefault(path, n.start_mark.line + 1)
-        if isinstance(n, yaml.MappingNode):
-            for k, v in n.value:
-                if isinstance(k, yaml.ScalarNode):
-                    key = loader_key(k)
-                    lines[(*path, key)] = k.start_mark.line + 1
-                    walk(v, (*path, key))
-        elif isinstance(n, yaml.SequenceNode):
-            for i, item in enumerate(n.value):
-                walk(item, (*path, i))
-
-    def loader_key(k: yaml.ScalarNode) -> Any:
-        if k.tag == "tag:yaml.org,2002:int":
-            try:
-                return int(k.value)
-            except ValueError:
-                return k.value
-        return k.value
-
-    walk(node, ())
+    reading.yaml_lines(node, lines)
     return data, lines
 
 
@@ -1135,7 +1124,7 @@ def _kind(value: Any) -> str:
 _TOP_KEYS = ("config", "metricFilters", "MetricAlarms", "CompositeAlarms", "start", "log_group",
              "account", "region", "default_value_mode", "tests")
 _TEST_KEYS = ("name", "config", "start", "log_group", "account", "region", "default_value_mode",
-              "events", "matches", "datapoints", "alarms")
+              "events", "matches", "datapoints", "alarms", "cardinality_guard")
 _EVENT_KEYS = ("at", "message", "messages", "every", "count", "until", "values", "gap", "file",
                "format", "timestamps", "log_group")
 _MATCH_KEYS = ("filter", "pattern", "message", "messages", "event", "match", "extracted")
@@ -1241,7 +1230,9 @@ def load_scenario(path: str | Path) -> Scenario:
     """
     source = str(path)
     try:
-        text = Path(path).read_bytes().decode("utf-8-sig")
+        text = reading.read_document_bytes(path).decode("utf-8-sig")
+    except reading.DocumentProblem as exc:
+        raise ScenarioError([ConfigIssue("", exc.message, source)]) from None
     except OSError as exc:
         raise ScenarioError([ConfigIssue("", f"Cannot read the file: {exc.strerror or exc}", source)]) from None
     except UnicodeDecodeError as exc:
@@ -1254,6 +1245,8 @@ def load_scenario(path: str | Path) -> Scenario:
         raise ScenarioError([ConfigIssue("", f"Invalid YAML: {what}", source,
                                          mark.line + 1 if mark else None,
                                          column=mark.column + 1 if mark else None)]) from None
+    except reading.DocumentProblem as exc:
+        raise ScenarioError([ConfigIssue("", exc.message, source, exc.line, column=exc.column)]) from None
     except (yaml.YAMLError, ValueError, TypeError) as exc:
         raise ScenarioError([ConfigIssue("", f"Invalid YAML: {exc}", source)]) from None
     doc = _Doc(source, data, lines, Path(path).parent)
@@ -1365,7 +1358,20 @@ def _check_test(doc: _Doc, configs: _Configs, raw: Any, path: tuple, top_config:
             exp = checker(doc, item, (*path, key, i), sim, start, events, config)
             if exp is not None:
                 expectations.append(exp)
-    if not expectations and "matches" not in raw and "datapoints" not in raw and "alarms" not in raw:
+    if "cardinality_guard" in raw:
+        # The filters expected to pass 1,000 distinct dimension pairs in an hour ([] for none).
+        trips = raw["cardinality_guard"]
+        known = {mf.filter_name for mf in config.metric_filters} if config is not None else set()
+        if not isinstance(trips, list) or not all(isinstance(t, str) for t in trips):
+            doc.error((*path, "cardinality_guard"), "cardinality_guard is a list of filter names ([] for none)")
+        else:
+            for i, filter_name in enumerate(trips):
+                if config is not None and filter_name not in known:
+                    doc.error((*path, "cardinality_guard", i), f"the config has no metric filter {filter_name!r}")
+            expectations.append(_Expectation("cardinality", (*path, "cardinality_guard"),
+                                             doc.line((*path, "cardinality_guard")), {"filters": sorted(set(trips))}))
+    if not expectations and "matches" not in raw and "datapoints" not in raw and "alarms" not in raw \
+            and "cardinality_guard" not in raw:
         doc.error(path, "the test expects nothing: give matches, datapoints or alarms")
     if config is None:
         return None
@@ -1838,6 +1844,14 @@ def run_test(test: ScenarioTest) -> TestResult:
             if exp.kind == "match":
                 result.failures.extend(_match_failures(exp))
                 continue
+            if exp.kind == "cardinality":
+                got = sim.cardinality_trips()
+                failure = None if got == spec["filters"] else Failure(
+                    where, exp.line, "the filters that pass 1,000 distinct dimension pairs in an hour",
+                    tuple(spec["filters"]) or ("(none)",), tuple(got) or ("(none)",))
+                if failure is not None:
+                    result.failures.append(failure)
+                continue
             if exp.kind == "datapoints":
                 failure = sim.check_metric(spec["metric"], spec["values"], namespace=spec["namespace"],
                                            dimensions=spec["dimensions"], statistic=spec["statistic"],
@@ -1919,5 +1933,20 @@ def junit_xml(results: Sequence[TestResult], errors: Mapping[str, Sequence[Confi
     root.set("failures", str(failed))
     root.set("errors", str(errored))
     root.set("time", f"{seconds:.6f}")
+    for element in root.iter():  # names, messages and events may hold anything
+        element.text = xml_text(element.text) if element.text else element.text
+        for key, value in element.attrib.items():
+            element.set(key, xml_text(value))
     ElementTree.indent(root)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ElementTree.tostring(root, encoding="unicode") + "\n"
+
+
+# Characters XML 1.0 cannot hold, even escaped (its Char production): C0 controls other than tab,
+# LF and CR, lone surrogates, U+FFFE and U+FFFF.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_text(text: str) -> str:
+    """`text` with each character XML 1.0 cannot hold written as a visible escape (``\\x1b``,
+    ``\\ufffe``), so that strict parsers (Jenkins, GitLab) read the file."""
+    return _NOT_XML.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}", text)

@@ -26,8 +26,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..native import Config, MetricFilter, check_config, iter_config_issues, load_config
 from ...errors import ConfigError, ConfigIssue
+from .. import reading
+from ..native import Config, MetricFilter, check_config, iter_config_issues, load_config
 from . import agent, cloudformation, native, terraform
 from .common import settle
 from .documents import Document, DocumentError, parse_text
@@ -132,9 +133,9 @@ def detect(path: str) -> str:
     if p.is_dir():
         return CLOUDFORMATION if any(p.glob("*.template.json")) else NATIVE
     try:
-        text = sys.stdin.read() if path == "-" else p.read_text(encoding="utf-8-sig")
+        text = sys.stdin.read() if path == "-" else reading.read_document_text(p)
         docs = parse_text(text, path, want_lines=False)
-    except (OSError, UnicodeDecodeError, DocumentError):
+    except (OSError, DocumentError, reading.DocumentProblem):
         return NATIVE
     return _classify(docs[0].data) if docs else NATIVE
 
@@ -186,8 +187,11 @@ def _scan(paths: Sequence[str], parameters: Mapping[str, str], terraform_options
     for name in paths:
         name = str(name)
         if name == "-":
-            data = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read()
-            text = data.decode("utf-8-sig", errors="replace") if isinstance(data, bytes) else data
+            try:
+                text = reading.stdin_bytes().decode("utf-8-sig", errors="replace")
+            except reading.DocumentProblem as exc:
+                scan.findings.append(Finding(exc.message, ERROR, None, "<stdin>"))
+                continue
             if not _read_document_source(text, "<stdin>", scan, parameters):
                 scan.native_paths.append("-")
                 scan.stdin_text = text
@@ -234,8 +238,8 @@ def _tf_variables(files: Sequence[Path]) -> set[str]:
 
 def _read_path(name: str, scan: _Scan, parameters: Mapping[str, str]) -> None:
     try:
-        text = Path(name).read_bytes().decode("utf-8-sig")
-    except (OSError, UnicodeDecodeError):
+        text = reading.read_document_text(name)
+    except (OSError, reading.DocumentProblem):
         scan.native_paths.append(name)  # the config reader reports why it cannot be read
         return
     if not _read_document_source(text, name, scan, parameters):

@@ -29,6 +29,7 @@ import datetime as dt
 import io
 import json
 import os
+import posixpath
 import re
 import socket
 import time
@@ -365,19 +366,57 @@ def _glob_regex(pattern: str) -> re.Pattern:
 
 
 def _local_path(file_path: str, root: str | None) -> str:
-    """The agent's path on this machine: under `root` when given (``c:\\x`` becomes ``ROOT/c/x``)."""
+    """The agent's path on this machine: under `root` when given (``c:\\x`` becomes ``ROOT/c/x``).
+
+    Under a root the path is normalised first (``/../../etc/passwd`` is ``/etc/passwd``, as on the
+    agent's machine), then joined under the root.
+
+    Raises:
+        ValueError: a path that would still leave the root (a relative path starting with ``..``).
+    """
     path = file_path.replace("\\", "/")
     m = re.match(r"([A-Za-z]):/", path)
     if root is None:
         return path
     if m:
-        path = f"{m.group(1).lower()}/{path[3:]}"
-    return str(Path(root) / path.lstrip("/"))
+        path = f"/{m.group(1).lower()}/{path[3:]}"
+    normal = posixpath.normpath(path)
+    if normal == ".." or normal.startswith("../"):
+        raise ValueError(f"file_path {file_path!r} leaves --agent-root {root}")
+    return str(Path(root) / normal.lstrip("/"))
 
 
-def matching_files(entry: AgentEntry, root: str | None = None) -> list[str]:
-    """The files an entry reads: every match with publish_multi_logs, else the newest one."""
-    pattern = _local_path(entry.file_path, root).replace("\\", "/")
+def _inside(path: str, root: str) -> bool:
+    real, top = os.path.realpath(path), os.path.realpath(root)
+    return real == top or real.startswith(top.rstrip(os.sep) + os.sep)
+
+
+def matching_files(entry: AgentEntry, root: str | None = None, notes: list[str] | None = None) -> list[str]:
+    """The files an entry reads: every match with publish_multi_logs, else the newest one.
+
+    Under a root, a match that is a symbolic link to a file outside the root is left out with a
+    note in `notes`: the agent follows links, but on the machine the files came from, and that
+    file is not in the copy.
+
+    Raises:
+        AgentConfigError: a ``file_path`` that leaves the root, naming the ``collect_list`` entry.
+    """
+    try:
+        pattern = _local_path(entry.file_path, root).replace("\\", "/")
+    except ValueError as exc:
+        raise AgentConfigError(str(exc), entry.origin.file, entry.origin.line, entry.origin.path) from None
+    if root is not None:
+        found = _matching_files(entry, pattern)
+        kept = [p for p in found if _inside(p, root)]
+        for p in found:
+            if p not in kept and notes is not None:
+                notes.append(f"{entry.origin.where()}: {entry.origin.resource}: {p} links to "
+                             f"{os.path.realpath(p)}, outside --agent-root {root}: not read")
+        return kept
+    return _matching_files(entry, pattern)
+
+
+def _matching_files(entry: AgentEntry, pattern: str) -> list[str]:
     first_glob = min((pattern.find(c) for c in "*?[{" if c in pattern), default=-1)
     if first_glob < 0:
         return [pattern] if os.path.isfile(pattern) else []
@@ -489,7 +528,7 @@ def agent_inputs(doc: Document, parameters: Mapping[str, str] | None = None, *, 
     streams: list[AgentStream] = []
     notes: list[str] = []
     for entry in read_entries(doc, parameters):
-        files = matching_files(entry, root)
+        files = matching_files(entry, root, notes)
         if not files:
             notes.append(f"{entry.origin.where()}: {entry.origin.resource}: no file matches "
                          f"{entry.file_path}" + (f" under {root}" if root else ""))

@@ -14,8 +14,9 @@ from typing import Any
 
 import yaml
 
+from .. import reading
+from ..native import _json_lines, _yaml_lines
 from ..native import _Loader as ConfigLoader
-from ..native import _yaml_lines
 
 PathT = tuple
 
@@ -89,11 +90,14 @@ def parse_yaml(text: str, source: str) -> list[Document]:
     try:
         while loader.check_node():
             node = loader.get_node()
+            reading.check_node_graph(node, text)
             data = loader.construct_document(node)
             lines: dict[PathT, int] = {}
             if node is not None:
                 _yaml_lines(node, (), lines)
             docs.append(Document(source, data, lines, text))
+    except reading.DocumentProblem as exc:
+        raise DocumentError(exc.message, exc.line, exc.column) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         what = ", ".join(p for p in (exc.context, exc.problem) if p)
@@ -107,15 +111,8 @@ def parse_yaml(text: str, source: str) -> list[Document]:
 
 
 def json_lines(text: str) -> dict[PathT, int]:
-    """The line of each key of a JSON text (empty when YAML cannot read it, e.g. tab indents)."""
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError:
-        return {}
-    lines: dict[PathT, int] = {}
-    if node is not None:
-        _yaml_lines(node, (), lines)
-    return lines
+    """The line of each key of a JSON text that `json.loads` accepted."""
+    return _json_lines(text)
 
 
 def parse_text(text: str, source: str, *, want_lines: bool = True) -> list[Document]:
@@ -124,9 +121,15 @@ def parse_text(text: str, source: str, *, want_lines: bool = True) -> list[Docum
     Raises:
         DocumentError: neither reads it.
     """
+    try:
+        reading.check_text_size(text)
+    except reading.DocumentProblem as exc:
+        raise DocumentError(exc.message) from None
     if text.lstrip()[:1] in ("{", "["):
         try:
-            data = json.loads(text)
+            data = reading.loads_json(text)
+        except reading.DocumentProblem as exc:
+            raise DocumentError(exc.message, exc.line, exc.column) from None
         except json.JSONDecodeError as exc:
             if source.lower().endswith(".json"):
                 raise DocumentError(f"Invalid JSON: {exc.msg}", exc.lineno, exc.colno) from None

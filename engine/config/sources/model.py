@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ...codes import CHECK, SERVICE_VALIDATION, codes
 from ...errors import location
 
 ERROR = "error"
@@ -20,41 +21,8 @@ WARNING = "warning"
 NOTE = "note"
 
 # Stable codes of the findings cwfilter adds to the service's own validation (README, "Wiring
-# checks"). Each: (default severity, short name, one-line description).
-CODES: dict[str, tuple[str, str, str]] = {
-    "CWF200": (ERROR, "unresolved-value",
-               "A value that matters cannot be resolved without deploying (a parameter without a "
-               "default, a pseudo parameter, an attribute known only after creation)."),
-    "CWF201": (ERROR, "alarm-metric-not-published",
-               "An alarm watches a namespace/metric/dimension set that no metric filter in scope "
-               "publishes (an error when a filter publishes a near-identical metric, a warning "
-               "otherwise)."),
-    "CWF202": (WARNING, "filter-metric-not-watched",
-               "A metric filter publishes a metric that no alarm in scope watches."),
-    "CWF203": (WARNING, "statistic-unsuited-to-count",
-               "An alarm uses Average, Minimum, Maximum or a percentile on a metric whose filters "
-               "publish a constant metricValue (a count): use Sum."),
-    "CWF204": (WARNING, "period-below-60",
-               "An alarm with a Period below 60 seconds watches a metric-filter metric, which is "
-               "published at one-minute resolution."),
-    "CWF205": (ERROR, "dimensions-on-term-pattern",
-               "Dimensions on a metric filter whose pattern is a term or regex pattern."),
-    "CWF206": (ERROR, "dimensions-with-default-value",
-               "Dimensions together with defaultValue in one metric transformation."),
-    "CWF207": (ERROR, "metric-value-not-a-number",
-               "A metricValue that is neither a number nor a $field reference."),
-    "CWF208": (ERROR, "too-many-regex-filters",
-               "More than 5 metric filters with a regex on one log group."),
-    "CWF209": (WARNING, "filter-on-other-log-group",
-               "A metric filter sits on a log group other than the one its events are delivered "
-               "to (a CloudTrail trail's log group, the CloudWatch agent's log groups)."),
-    "CWF210": (WARNING, "cis-pattern-almost-exact",
-               "A filter pattern is close to a CIS AWS Foundations / Security Hub control pattern "
-               "but is not textually the benchmark's."),
-    "CWF211": (WARNING, "module-not-read",
-               ("A Terraform module call whose source (registry or git) cannot be read offline; "
-                "--module-path NAME=DIR points cwfilter at a local copy.")),
-}
+# checks"), from `engine.codes`. Each: (default severity, short name, description).
+CODES: dict[str, tuple[str, str, str]] = {k: (c.severity, c.name, c.full) for k, c in codes(CHECK).items()}
 
 # Issues of the service's own validation (engine.config) that have a wiring code: the message
 # start identifies them (the texts are the service's, see engine/config/native.py).
@@ -65,7 +33,7 @@ CONFIG_MESSAGE_CODES: tuple[tuple[str, str], ...] = (
     ("Too many metric filters with a regex for ", "CWF208"),
 )
 # The rule id, in SARIF, of the service's own validation errors (which carry no CWF code).
-SERVICE_VALIDATION_RULE = "service-validation"
+SERVICE_VALIDATION_RULE = SERVICE_VALIDATION
 
 
 def code_for_config_message(message: str) -> str | None:

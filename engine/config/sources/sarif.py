@@ -1,7 +1,7 @@
 """Findings as SARIF 2.1.0, the format code-scanning UIs (GitHub, GitLab, IDEs) read.
 
-One run, the tool ``cwfilter`` with one rule per CWF code (plus ``service-validation`` for what
-the service itself would reject); each finding is a result with its level, message, file and
+One run, the tool ``cwfilter`` with one rule per code of `engine.codes` (lint, checks, and
+``service-validation`` for what the service itself would reject); each finding is a result with its level, message, file and
 line, and the item's name as a logical location.
 """
 
@@ -11,25 +11,23 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from .model import CODES, ERROR, NOTE, SERVICE_VALIDATION_RULE, WARNING, Finding
+from ...codes import REGISTRY
+from .model import ERROR, NOTE, SERVICE_VALIDATION_RULE, WARNING, Finding
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _LEVEL = {ERROR: "error", WARNING: "warning", NOTE: "note"}
 
 
 def _rules() -> list[dict]:
-    rules = [{
-        "id": SERVICE_VALIDATION_RULE,
-        "name": "service-validation",
-        "shortDescription": {"text": "Rejected by PutMetricFilter, PutMetricAlarm or PutCompositeAlarm"},
-        "fullDescription": {"text": "The value would be rejected by the CloudWatch or CloudWatch Logs "
-                                    "API at deploy time (the message is the service's where known)."},
-        "defaultConfiguration": {"level": "error"},
-    }]
-    for code, (severity, name, text) in CODES.items():
-        rules.append({"id": code, "name": name, "shortDescription": {"text": text},
-                      "defaultConfiguration": {"level": _LEVEL[severity]}})
-    return rules
+    """One rule per code of the registry: every code cwfilter can report, lint ones included."""
+    return [{
+        "id": code.id,
+        "name": code.name,
+        "shortDescription": {"text": code.short},
+        "fullDescription": {"text": code.full},
+        "helpUri": code.help_uri,
+        "defaultConfiguration": {"level": _LEVEL[code.severity]},
+    } for code in REGISTRY.values()]
 
 
 def _uri(source: str) -> str:
@@ -53,7 +51,7 @@ def to_sarif(findings: Iterable[Finding], version: str) -> dict:
     index = {rule["id"]: i for i, rule in enumerate(rules)}
     results = []
     for f in findings:
-        rule = f.code or SERVICE_VALIDATION_RULE
+        rule = f.code if f.code in index else SERVICE_VALIDATION_RULE
         result: dict = {"ruleId": rule, "ruleIndex": index[rule], "level": _LEVEL.get(f.severity, "warning"),
                         "message": {"text": f.message}}
         location: dict = {}
@@ -81,3 +79,32 @@ def to_sarif(findings: Iterable[Finding], version: str) -> dict:
             "results": results,
         }],
     }
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def github_annotation(severity: str, message: str, *, code: str | None = None, file: str | None = None,
+                      line: int | None = None, column: int | None = None, title: str | None = None) -> str:
+    """One GitHub Actions workflow command (``::warning file=a.yaml,line=3,col=5,title=CWF104::...``),
+    which a pull request shows on that line.
+
+    The title is `title`, else the code (``service-validation`` for the service's own errors).
+    Values are escaped as the Actions runner reads them (``%``, CR and LF in the message; also ``:``
+    and ``,`` in properties).
+    """
+    command = {ERROR: "error", WARNING: "warning"}.get(severity, "notice")
+    props = []
+    if file and file != "<stdin>":
+        props.append(f"file={_escape_property(_uri(file))}")
+        if line is not None:
+            props.append(f"line={line}")
+            if column is not None:
+                props.append(f"col={column}")
+    props.append(f"title={_escape_property(title or code or SERVICE_VALIDATION_RULE)}")
+    return f"::{command} {','.join(props)}::{_escape_data(message)}"

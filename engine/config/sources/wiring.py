@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import functools
 import json
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from importlib import resources
@@ -132,7 +133,7 @@ def _near(watch: MetricId, emitted: MetricId) -> bool:
 
 
 def check_wiring(items: Iterable[SourceItem], deliveries: Iterable[LogDelivery] = ()) -> list[Finding]:
-    """Every wiring finding (CWF201-CWF204, CWF209, CWF210) about the items checked together.
+    """Every wiring finding (CWF201-CWF204, CWF209-CWF212) about the items checked together.
 
     Args:
         items: metric filters and alarms from every source in scope.
@@ -162,7 +163,49 @@ def check_wiring(items: Iterable[SourceItem], deliveries: Iterable[LogDelivery] 
                         WARNING, "CWF202"))
     findings.extend(_check_log_groups(filters, alarms, list(deliveries), published))
     findings.extend(_check_cis(filters))
+    findings.extend(_check_unique_dimensions(filters))
     return findings
+
+
+# Field names that say the value is unique per event: request, event, trace, span, message,
+# session and transaction IDs, UUIDs, IP addresses and timestamps (last selector part, case and
+# separators ignored).
+_UNIQUE_FIELD = re.compile(
+    r"(?:request|req|event|trace|span|message|msg|correlation|session|transaction|txn|x?amzn?trace)_?id$"
+    r"|^(?:uuid|guid|nonce|ip|ipaddr(?:ess)?|sourceipaddress|sourceip|srcip|src_?ip|clientip|client_?ip|"
+    r"remote_?addr|remoteip|dst_?ip|destip|x_?forwarded_?for|timestamp|time|ts|datetime|eventtime|"
+    r"@timestamp|date|starttime|endtime)$"
+    r"|(?:^|_)ip(?:_?address)?$|ipaddress$|timestamp$")
+
+
+def unique_per_event(selector: str) -> bool:
+    """True for a ``$.requestId`` / ``$client_ip`` selector whose field name says it is unique per
+    event, which the service advises against as a dimension (PutMetricFilter, "dimensions")."""
+    last = re.split(r"[.\[\]]", selector.lstrip("$"))
+    name = next((p for p in reversed(last) if p and p != "*" and not p.isdigit()), "")
+    name = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower().replace("-", "_")
+    return bool(name) and bool(_UNIQUE_FIELD.search(name))
+
+
+def _check_unique_dimensions(filters: list[SourceItem]) -> Iterator[Finding]:
+    for f in filters:
+        transforms = f.data.get("metricTransformations")
+        if not isinstance(transforms, list):
+            continue
+        for t, transform in enumerate(transforms):
+            dims = transform.get("dimensions") if isinstance(transform, Mapping) else None
+            if not isinstance(dims, Mapping):
+                continue
+            for key, value in dims.items():
+                if isinstance(value, str) and value.startswith("$") and unique_per_event(value):
+                    yield item_finding(
+                        f, ("metricTransformations", t, "dimensions", key),
+                        f"{describe(f)} takes dimension '{key}' from {value}, which looks unique per "
+                        "event: every value is a metric of its own, and the service advises against "
+                        "such dimensions (PutMetricFilter: do not use high-cardinality fields such as "
+                        "IP addresses or request IDs); a filter that makes more than 1,000 distinct "
+                        "dimension name/value pairs in an hour may be disabled",
+                        WARNING, "CWF212")
 
 
 def _check_alarm_metric(alarm: SourceItem, w: _Watch, published: Mapping[MetricId, list[SourceItem]],
