@@ -21,8 +21,8 @@ from xml.etree import ElementTree
 
 import pytest
 from cwfilter.engine.codes import REGISTRY
-from cwfilter.engine.links import DOCS_URL
 from cwfilter.engine.config import reading
+from cwfilter.engine.links import DOCS_URL
 
 REPO = Path(__file__).resolve().parent.parent
 SCHEMA = Path(__file__).parent / "data" / "sarif" / "sarif-schema-2.1.0.json"
