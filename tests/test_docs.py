@@ -142,3 +142,15 @@ def test_ci_runs_the_readmes_test_command_and_builds_the_site():
     ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
     assert '"$venv/bin/python"' + command.removeprefix(".venv/bin/python") + "\n" in ci
     assert "mkdocs build --strict" in ci and ".[test,moto,docs]" in ci
+
+
+def test_pytest_plugin_page_example_runs_from_the_repository_root(tmp_path):
+    """The page's pytest example, saved as a test file and run from the repository's root, passes."""
+    text = (DOCS / "how-to" / "pytest-plugin.md").read_text(encoding="utf-8")
+    (block,) = [b.split("```")[0] for b in text.split("```python\n")[1:] if "cwfilter_simulation" in b and ">>>" not in b]
+    test_file = tmp_path / "test_from_the_docs.py"
+    test_file.write_text(block, encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "pytest", str(test_file), "-q", "-p", "no:cacheprovider"], cwd=REPO,
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "1 passed" in done.stdout
