@@ -1,24 +1,19 @@
-"""The cwfilter command line: reads events, calls the public API, renders results, picks exit codes.
+"""The cwfilter command line: declares the commands and their options, renders results, picks exit codes.
 
-Thin on purpose (no matching logic lives here): every command parses its arguments, calls one
-function of `cwfilter`, renders what comes back and chooses an exit code. Results go to stdout,
+Thin on purpose: it reads no input and evaluates nothing itself. Every command parses its
+arguments, calls one engine function (the readers of `engine.inputs`, a compiled pattern, the run
+loop, the config checks ...), renders what comes back and chooses an exit code. Results go to stdout,
 messages to stderr. Exit codes follow grep: 0 something matched, 1 nothing matched, 2 bad input
 (an invalid pattern, a file that cannot be read, a usage error).
 """
 
 from __future__ import annotations
 
-import codecs
 import enum
-import functools
-import gzip
 import json
 import os
 import sys
-import zlib
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from typing import Annotated, Any, BinaryIO, NoReturn, Optional
+from typing import Annotated, Any, NoReturn, Optional
 
 import typer
 
@@ -28,13 +23,6 @@ EXIT_MATCH = 0
 EXIT_NO_MATCH = 1
 EXIT_ERROR = 2
 
-GZIP_MAGIC = b"\x1f\x8b"
-UTF8_BOM = b"\xef\xbb\xbf"
-# DECISIONS M6: an event over this many bytes of UTF-8 is rejected (counted, reported with its
-# position), never cut.
-MAX_EVENT_BYTES = 1_048_576
-# Positions of oversize events named on stderr; the count stays exact beyond it.
-MAX_POSITIONS_SHOWN = 5
 
 app = typer.Typer(
     name="cwfilter",
@@ -52,26 +40,6 @@ class Output(str, enum.Enum):
     table = "table"
     json = "json"
     text = "text"
-
-
-class InputError(Exception):
-    """An input that cannot be read or is malformed; the command exits with `EXIT_ERROR`."""
-
-
-@dataclass(slots=True)
-class InputStats:
-    """What reading the input saw besides the events themselves."""
-
-    events: int = 0
-    skipped_empty: int = 0
-    invalid_utf8: int = 0
-    oversize: int = 0
-    oversize_at: list[str] = field(default_factory=list)
-
-    def reject_oversize(self, position: str) -> None:
-        self.oversize += 1
-        if len(self.oversize_at) < MAX_POSITIONS_SHOWN:
-            self.oversize_at.append(position)
 
 
 # --------------------------------------------------------------------------- messages
@@ -97,249 +65,15 @@ def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
-# --------------------------------------------------------------------------- input
-
-
-def _open(name: str) -> BinaryIO:
-    """Open a named file (`-` is stdin) for binary reading, decompressing gzip transparently.
-
-    A ``.gz`` name, or gzip's magic bytes at the start of any input (stdin included), selects gzip.
-    """
-    try:
-        raw: BinaryIO = sys.stdin.buffer if name == "-" else open(name, "rb")  # noqa: SIM115
-        head = raw.peek(2)[:2] if hasattr(raw, "peek") else b""
-    except OSError as exc:
-        raise InputError(f"cannot read {name}: {exc.strerror or exc}") from None
-    if name.endswith(".gz") or head == GZIP_MAGIC:
-        return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
-    return raw
-
-
-def _display(name: str) -> str:
-    return "standard input" if name == "-" else name
-
-
-def _decode(data: bytes, stats: InputStats) -> str:
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        stats.invalid_utf8 += 1
-        return data.decode("utf-8", errors="replace")
-
-
-def _line_events(names: list[str], stats: InputStats) -> Iterator[str]:
-    """Yield one event per line of each input, in order (see `_numbered_line_events`)."""
-    for _, message in _numbered_line_events(names, stats):
-        yield message
-
-
-READ_CHUNK = 1 << 19  # half the event limit: a block (a carried-over line part + a read) stays under it
-
-
-def _numbered_line_events(
-    names: list[str], stats: InputStats, block_filter: Any = None
-) -> Iterator[tuple[int, str]]:
-    """Yield ``(event number, message)`` for one event per line of each input, in order.
-
-    The line ending (``\\n`` or ``\\r\\n``) is removed, and so is a UTF-8 byte-order mark at
-    the start of an input. Empty lines are skipped and counted: TestMetricFilter only accepts
-    messages of at least one character. Lines over `MAX_EVENT_BYTES` are skipped and counted with
-    their position. Invalid UTF-8 is decoded with U+FFFD replacement characters and counted.
-
-    Inputs are read in blocks of half a megabyte. With `block_filter` (a compiled pattern's), a
-    block of plain lines (see `_plain_lines`) that cannot hold a match is counted and skipped
-    whole, without splitting or decoding it: the grep way of ruling lines out.
-    """
-    number = 0
-    for name in names:
-        stream = _open(name)
-        line_no = 0  # lines of this input consumed so far (for positions)
-        try:
-            pending = b""
-            discarding = False  # inside a line already known to be oversize
-            first = True
-            while True:
-                data = stream.read(READ_CHUNK)
-                if not data:
-                    break
-                if discarding:
-                    cut = data.find(b"\n")
-                    if cut < 0:
-                        continue
-                    data, discarding = data[cut + 1 :], False
-                    line_no += 1
-                start = 0
-                if pending and not first and (nl := data.find(b"\n")) >= 0:
-                    # The line begun in the previous read ends here: settle it on its own, and
-                    # leave the read as it is (no copy of it with the line's start in front).
-                    line_no += 1
-                    message = _line_message(pending + data[:nl], name, line_no, stats)
-                    if message is not None:
-                        number += 1
-                        yield number, message
-                    pending, start = b"", nl + 1
-                elif pending:
-                    data = pending + data
-                cut = data.rfind(b"\n") + 1
-                if cut <= start:
-                    data = data[start:]
-                    cut = 0
-                if cut == 0:
-                    if len(data) > MAX_EVENT_BYTES + 2:  # a line this long is rejected (M6)
-                        stats.reject_oversize(f"{_display(name)} line {line_no + 1}")
-                        pending, discarding = b"", True
-                    else:
-                        pending = data
-                    continue
-                if first:
-                    first = False
-                    if data.startswith(UTF8_BOM):
-                        data, cut = data[len(UTF8_BOM):], cut - len(UTF8_BOM)
-                # The block is data[start:cut]. The tests below run on all of `data`, not on a
-                # copy of the block: what lies outside it holds no empty line and no line break
-                # of the block, and can only make the block look like it may match (then its
-                # lines are split and tested one by one).
-                plain = cut - start <= MAX_EVENT_BYTES and _plain_lines(data, start)
-                if plain and block_filter is not None and not block_filter(data):
-                    # No line of the block can match: count its events without splitting it.
-                    lines = data.count(b"\n", start)
-                    number += lines
-                    stats.events += lines
-                    line_no += lines
-                    pending = data[cut:]
-                    continue
-                block, pending = data[start:cut], data[cut:]
-                if plain:
-                    # Valid UTF-8, no empty line, no CR, none oversize: one line, one event.
-                    messages = block.decode("utf-8").split("\n")
-                    messages.pop()  # the block ends with a line break
-                    for message in messages:
-                        number += 1
-                        stats.events += 1
-                        yield number, message
-                    line_no += len(messages)
-                    continue
-                raws = block.split(b"\n")
-                raws.pop()  # the block ends with a line break
-                for raw in raws:
-                    line_no += 1
-                    message = _line_message(raw, name, line_no, stats)
-                    if message is not None:
-                        number += 1
-                        yield number, message
-            if pending and not discarding:
-                if first and pending.startswith(UTF8_BOM):
-                    pending = pending[len(UTF8_BOM):]
-                message = _line_message(pending, name, line_no + 1, stats)
-                if message is not None:
-                    number += 1
-                    yield number, message
-        except (OSError, EOFError, zlib.error) as exc:
-            # gzip.BadGzipFile is an OSError; a truncated member raises EOFError.
-            raise InputError(f"cannot read {_display(name)}: {exc}") from None
-        finally:
-            if name != "-":
-                stream.close()
-
-
-def _plain_lines(data: bytes, start: int = 0) -> bool:
-    """Whether each line of `data` from `start` is one event as it stands: no CR to strip, no
-    empty line, valid UTF-8 (a character cut off at the very end is allowed: the next read
-    completes it). The searches run at memchr speed; CRs and empty lines are looked for in all
-    of `data`, which can only say no more often."""
-    if b"\r" in data or data.startswith(b"\n", start) or _blank_line_search()(data):
-        return False
-    if data.isascii():
-        return True
-    try:
-        codecs.utf_8_decode(memoryview(data)[start:], "strict", False)
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
-@functools.cache
-def _blank_line_search() -> Any:
-    """A test for an empty line inside a block (RE2: ten times faster than `in` for this needle)."""
-    from .engine.matching.regex import literal_search
-
-    return literal_search("\n\n")
-
-
-def _line_message(raw: bytes, name: str, line_no: int, stats: InputStats) -> str | None:
-    """One line's event, or None when it is empty or oversize (both counted)."""
-    if raw.endswith(b"\r"):
-        raw = raw[:-1]
-    if not raw:
-        stats.skipped_empty += 1
-        return None
-    if len(raw) > MAX_EVENT_BYTES:
-        stats.reject_oversize(f"{_display(name)} line {line_no}")
-        return None
-    stats.events += 1
-    return _decode(raw, stats)
-
-
-def _json_events(name: str, stats: InputStats) -> Iterator[str]:
-    """Yield the messages of a JSON array of strings (multi-line events), skipping empty ones."""
-    stream = _open(name)
-    try:
-        data = stream.read()
-    except (OSError, EOFError, zlib.error) as exc:
-        raise InputError(f"cannot read {_display(name)}: {exc}") from None
-    finally:
-        if name != "-":
-            stream.close()
-    if data.startswith(UTF8_BOM):
-        data = data[len(UTF8_BOM):]
-    # surrogateescape keeps invalid UTF-8 visible per message, so it can be counted per event.
-    try:
-        messages = json.loads(data.decode("utf-8", errors="surrogateescape"))
-    except ValueError as exc:
-        raise InputError(f"{_display(name)} is not valid JSON: {exc}") from None
-    if not isinstance(messages, list):
-        raise InputError(f"{_display(name)} must hold a JSON array of strings")
-    for i, message in enumerate(messages):
-        if not isinstance(message, str):
-            raise InputError(f"{_display(name)}: element {i} is not a string")
-    for i, message in enumerate(messages):
-        if not message:
-            stats.skipped_empty += 1
-            continue
-        if any("\udc80" <= c <= "\udcff" for c in message):
-            stats.invalid_utf8 += 1
-            message = message.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-        if len(message.encode("utf-8", "surrogatepass")) > MAX_EVENT_BYTES:
-            stats.reject_oversize(f"{_display(name)} element {i}")
-            continue
-        stats.events += 1
-        yield message
-
-
 def _skip_digests(names: list[str]) -> list[str]:
     """The inputs without CloudTrail digest files (by path or keys), which are not log events."""
     from .engine.inputs.cloudtrail_validate import is_digest_file
+    from .engine.report.text import digests_skipped
 
     kept = [name for name in names if name == "-" or not is_digest_file(name)]
     if len(kept) < len(names):
-        _note(_digests_skipped(len(names) - len(kept)))
+        _note(digests_skipped(len(names) - len(kept)))
     return kept
-
-
-def _digests_skipped(count: int) -> str:
-    return f"{_plural(count, 'CloudTrail digest file')} skipped; `cwfilter validate-logs` checks them"
-
-
-def _check_readable(names: list[str]) -> None:
-    for name in names:
-        if name == "-":
-            continue
-        if not os.path.exists(name):
-            raise InputError(f"no such file: {name}")
-        if os.path.isdir(name):
-            raise InputError(f"is a directory: {name}")
-        if not os.access(name, os.R_OK):
-            raise InputError(f"permission denied: {name}")
 
 
 # --------------------------------------------------------------------------- output
@@ -360,23 +94,15 @@ def _render_table(matches: list[dict[str, Any]]) -> None:
     console.print(table)
 
 
-def _report_input(stats: InputStats) -> None:
-    if stats.skipped_empty:
-        _note(
-            f"skipped {_plural(stats.skipped_empty, 'empty line')} "
-            "(TestMetricFilter needs messages of at least 1 character)"
-        )
-    if stats.invalid_utf8:
-        _note(
-            f"{_plural(stats.invalid_utf8, 'event')} with invalid UTF-8, "
-            "decoded with U+FFFD replacement characters"
-        )
-    if stats.oversize:
-        more = ", ..." if stats.oversize > len(stats.oversize_at) else ""
-        _note(
-            f"rejected {_plural(stats.oversize, 'event')} over {MAX_EVENT_BYTES:,} bytes "
-            f"({', '.join(stats.oversize_at)}{more})"
-        )
+def _display(name: str) -> str:
+    return "standard input" if name == "-" else name
+
+
+def _report_input(stats: Any) -> None:
+    from .engine.report.text import input_notes
+
+    for line in input_notes(stats):
+        _note(line)
 
 
 # --------------------------------------------------------------------------- commands
@@ -398,37 +124,97 @@ def _root(
     """Offline engine for CloudWatch Logs filter patterns, metric filters and alarms."""
 
 
-@app.command("test")
-def test_command(
-    pattern: Annotated[
-        str,
-        typer.Argument(metavar="PATTERN", help="The filter pattern. Put `--` before a pattern that starts with `-`."),
-    ],
-    files: Annotated[
-        Optional[list[str]],
-        typer.Argument(
-            metavar="FILE",
-            help="Log files, one event per line; `-` or none reads stdin; .gz is read transparently.",
-        ),
-    ] = None,
-    events_json: Annotated[
-        Optional[str],
-        typer.Option("--events-json", metavar="FILE", help="A JSON array of message strings instead of lines."),
-    ] = None,
-    output: Annotated[
-        Optional[Output],
-        typer.Option("--output", "-o", help="table, json or text (default: table on a terminal, text otherwise)."),
-    ] = None,
-) -> None:
-    """Test a filter pattern against log events, like the TestMetricFilter API.
+# One alias per option or argument that several commands share.
+PatternArg = Annotated[
+    str, typer.Argument(metavar="PATTERN", help="The filter pattern. Put `--` before a pattern that starts with `-`.")
+]
+EventFilesArg = Annotated[
+    Optional[list[str]],
+    typer.Argument(
+        metavar="FILE",
+        help="Log inputs in any format `run` reads (one event per line, CloudTrail files, subscription "
+             "payloads, ...); `-` or none reads stdin; gzip is read transparently.",
+    ),
+]
+EventsJsonOpt = Annotated[
+    Optional[str],
+    typer.Option("--events-json", metavar="FILE", help="A JSON array of message strings instead of FILE arguments."),
+]
+FormatOpt = Annotated[
+    str,
+    typer.Option("--format", "-f", help="Input format: auto, lines, jsonl, cloudtrail, subscription, "
+                                         "filter-log-events, vpcflow, cloudfront, lambda, export (CreateExportTask "
+                                         "objects), firehose (subscription payloads as Firehose delivers them)."),
+]
+SourcesArg = Annotated[
+    list[str],
+    typer.Argument(metavar="SOURCE", help="Sources: config files (YAML or JSON), CloudFormation or CDK templates, "
+                                          "Terraform modules or `terraform show -json` output, CloudWatch agent "
+                                          "configs; `-` reads stdin."),
+]
+ParameterOpt = Annotated[
+    Optional[list[str]],
+    typer.Option("--parameter", "-p", metavar="KEY=VALUE",
+                 help="A template parameter, Terraform variable, pseudo parameter (AWS::Region) or agent "
+                      "placeholder (instance_id); repeatable."),
+]
 
-    Exit status: 0 when an event matched, 1 when none did, 2 for an invalid pattern or input.
-    """
-    from . import PatternError, compile_pattern
+
+def _event_messages(files: Optional[list[str]], events_json: Optional[str], fmt: str, stats: Any,
+                    block_filter: Any = None) -> Any:
+    """The numbered messages `test` and `explain` read (checked before any output)."""
+    from .engine.inputs.messages import (
+        FORMATS,
+        MessageInputError,
+        check_readable,
+        read_json_messages,
+        read_messages,
+    )
 
     if events_json is not None and files:
         _error("give FILE arguments or --events-json, not both")
         raise typer.Exit(EXIT_ERROR)
+    if fmt not in FORMATS:
+        _error(f"unknown --format {fmt!r}; one of {', '.join(FORMATS)}")
+        raise typer.Exit(EXIT_ERROR)
+    if events_json is not None and fmt != "auto":
+        _error("--events-json holds messages: it takes no --format")
+        raise typer.Exit(EXIT_ERROR)
+    # No FILE argument reads standard input; FILE arguments that were all CloudTrail digests read nothing.
+    names = [events_json] if events_json is not None else (files if files is not None else ["-"])
+    try:
+        check_readable(names)
+    except MessageInputError as exc:
+        _input_failed(exc)
+    if events_json is not None:
+        return read_json_messages(events_json, stats)
+    return read_messages(names, stats, fmt, block_filter)
+
+
+@app.command("test")
+def test_command(
+    pattern: PatternArg,
+    files: EventFilesArg = None,
+    events_json: EventsJsonOpt = None,
+    fmt: FormatOpt = "auto",
+    output: Annotated[
+        Optional[Output],
+        typer.Option("--output", "-o", help="table, json or text (default: table on a terminal, text otherwise)."),
+    ] = None,
+    line_buffered: Annotated[
+        bool,
+        typer.Option("--line-buffered", help="With -o text, write out each match at once (the default on a terminal)."),
+    ] = False,
+) -> None:
+    """Test a filter pattern against log events, like the TestMetricFilter API.
+
+    With -o text each matching event is printed as soon as it is read (flushed on a terminal or
+    with --line-buffered), so `tail -f app.log | cwfilter test -o text ERROR` works. Exit status: 0 when an event matched, 1 when none did, 2
+    for an invalid pattern or input.
+    """
+    from . import PatternError, compile_pattern
+    from .engine.inputs.messages import MessageInputError, MessageStats
+
     if output is None:
         output = Output.table if sys.stdout.isatty() else Output.text
     # An unencodable character (a lone surrogate from --events-json) must not end the run.
@@ -441,33 +227,27 @@ def test_command(
         typer.echo(str(exc), err=True)
         raise typer.Exit(EXIT_ERROR) from None
 
-    stats = InputStats()
-    names = _skip_digests(files or ["-"])
+    stats = MessageStats()
+    files = _skip_digests(files) if events_json is None and files else files
     matched = 0
     try:
-        _check_readable([events_json] if events_json is not None else names)
-        if events_json is not None:
-            numbered = enumerate(_json_events(events_json, stats), start=1)
-        else:
-            numbered = _numbered_line_events(names, stats, compiled.block_filter)
+        numbered = _event_messages(files, events_json, fmt, stats, compiled.block_filter)
         if output is Output.text:
             matches = compiled.matches
             write = sys.stdout.write
+            flush = sys.stdout.flush if line_buffered or sys.stdout.isatty() else None
             for _, message in numbered:
                 if matches(message):
                     matched += 1
                     write(message + "\n")
+                    if flush is not None:
+                        flush()
         else:
-            # The TestMetricFilter response (the shape of `test_metric_filter`), built as the
-            # events stream by, so that whole blocks without a match can be skipped.
-            result = {"matches": []}
-            extract = compiled.extract
-            for number, message in numbered:
-                values = extract(message)
-                if values is not None:
-                    result["matches"].append(
-                        {"eventNumber": number, "eventMessage": message, "extractedValues": values}
-                    )
+            from .engine.testing.metric_filter import metric_filter_matches
+
+            # The TestMetricFilter response (the shape of `test_metric_filter`), built as the events
+            # stream by, so that whole blocks without a match can be skipped.
+            result = {"matches": metric_filter_matches(compiled, numbered)}
             matched = len(result["matches"])
             if output is Output.json:
                 # The TestMetricFilter response as is, indented as the AWS CLI prints it (DECISIONS M7).
@@ -475,7 +255,7 @@ def test_command(
             elif matched:
                 _render_table(result["matches"])
         sys.stdout.flush()
-    except InputError as exc:
+    except MessageInputError as exc:
         _input_failed(exc)
     except PatternError as exc:  # not expected after compile_pattern, but never a traceback
         typer.echo(str(exc), err=True)
@@ -484,16 +264,26 @@ def test_command(
         # The reader went away (`cwfilter test ... | head -1`): stop quietly; what matched so far decides.
         _silence_stdout()
         raise typer.Exit(EXIT_MATCH if matched else EXIT_NO_MATCH) from None
+    except KeyboardInterrupt:
+        # Ctrl-C on `tail -f ... | cwfilter test`: what was printed stays; account for what was read.
+        _flush_quietly()
+        _report_input(stats)
+        raise typer.Exit(130) from None
     if not matched and events_json is None and pattern.lstrip().startswith(("{", "[")):
-        from .engine.inputs.payloads import HINT_TEXT, input_head, shape_hint
-
-        for name in names[:20]:
-            head = input_head(name)
-            hint = shape_hint(head[1], "lines") if head is not None else None
-            if hint is not None:
-                _note(f"{name}: no event matched, and {HINT_TEXT[hint]}: JSON and space-delimited patterns "
-                      f"cannot match its lines as they are; read it with `cwfilter run -f {hint}`")
+        _shape_hints(files or [])
     _matching_done(stats, matched, summary=output is Output.table)
+
+
+def _shape_hints(names: list[str]) -> None:
+    """Say when an input that matched nothing looks like an export or like Firehose payloads."""
+    from .engine.inputs.payloads import HINT_TEXT, input_head, shape_hint
+
+    for name in names[:20]:
+        head = input_head(name)
+        hint = shape_hint(head[1], "lines") if head is not None else None
+        if hint is not None:
+            _note(f"{name}: no event matched, and {HINT_TEXT[hint]}: JSON and space-delimited patterns "
+                  f"cannot match its lines as they are; read it with `cwfilter run -f {hint}`")
 
 
 def _input_failed(exc: Exception) -> NoReturn:
@@ -503,7 +293,7 @@ def _input_failed(exc: Exception) -> NoReturn:
     raise typer.Exit(EXIT_ERROR) from None
 
 
-def _matching_done(stats: InputStats, matched: int, summary: bool) -> NoReturn:
+def _matching_done(stats: Any, matched: int, summary: bool) -> NoReturn:
     """Report the input's accounting (and, with `summary`, how many events matched); exit like
     grep: 0 when an event matched, 1 when none did."""
     _report_input(stats)
@@ -538,10 +328,6 @@ class CheckOutput(str, enum.Enum):
     github = "github"
 
 
-_SOURCES_HELP = ("Sources: config files (YAML or JSON), CloudFormation or CDK templates, Terraform modules "
-                 "or `terraform show -json` output, CloudWatch agent configs; `-` reads stdin.")
-_PARAMETER_HELP = ("A template parameter, Terraform variable, pseudo parameter (AWS::Region) or agent "
-                   "placeholder (instance_id); repeatable.")
 _VarFileOption = Annotated[list[str] | None, typer.Option(
     "--var-file", metavar="FILE", help="Terraform variables from a .tfvars file, as terraform -var-file "
     "(read after terraform.tfvars and *.auto.tfvars); repeatable.")]
@@ -560,16 +346,14 @@ def _terraform_options(var_file: list[str] | None, module_path: list[str] | None
 
 @app.command("check")
 def check_command(
-    configs: Annotated[list[str], typer.Argument(metavar="SOURCE", help=_SOURCES_HELP)],
+    configs: SourcesArg,
     output: Annotated[CheckOutput, typer.Option("--output", "-o", help="text, json, sarif or github (GitHub Actions annotations).")] = CheckOutput.text,
     strict: Annotated[bool, typer.Option("--strict", help="Warnings fail the check too.")] = False,
     ignore: Annotated[
         Optional[list[str]],
         typer.Option("--ignore", metavar="CODE", help="Leave out these lint codes (CWF104, or CWF101,CWF104); repeatable."),
     ] = None,
-    parameter: Annotated[
-        Optional[list[str]], typer.Option("--parameter", "-p", metavar="KEY=VALUE", help=_PARAMETER_HELP)
-    ] = None,
+    parameter: ParameterOpt = None,
     var_file: _VarFileOption = None,
     module_path: _ModulePathOption = None,
 ) -> None:
@@ -726,8 +510,9 @@ class _Renderer:
     def finish(self, summary: dict) -> None:
         if self.output is RunOutput.json:
             from .engine.alarms.evaluate import history_item
+            from .engine.report.text import group_metrics
 
-            doc = {"metrics": _group_metrics(self.kept, self.statistics), "summary": summary}
+            doc = {"metrics": group_metrics(self.kept, self.statistics), "summary": summary}
             if self.transitions or summary.get("alarms"):
                 doc["alarmHistory"] = [history_item(c.transition) for c in self.transitions]
             # The run's filters and alarms, so that `cwfilter plot` can chart the results alone.
@@ -737,51 +522,19 @@ class _Renderer:
             _render_run_table(self.kept, self.statistics)
 
 
-def _group_metrics(datapoints: list[Any], statistics: list[str]) -> list[dict]:
-    """GetMetricStatistics-shaped results, one entry per metric and dimension set."""
-    groups: dict[Any, list[Any]] = {}
-    for dp in datapoints:
-        groups.setdefault(dp.key, []).append(dp)
-    out = []
-    for key in sorted(groups, key=lambda k: (k.namespace, k.name, k.dimensions, k.unit or "")):
-        points = []
-        for dp in sorted(groups[key], key=lambda d: d.timestamp_ms):
-            item = dp.to_json(statistics)
-            for drop in ("Namespace", "MetricName", "Dimensions"):
-                item.pop(drop)
-            points.append(item)
-        out.append(
-            {
-                "Namespace": key.namespace,
-                "MetricName": key.name,
-                "Dimensions": key.dimensions_json(),
-                "Label": key.name,
-                "Datapoints": points,
-            }
-        )
-    return out
-
-
-def _fmt(value: Any) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
-        return str(int(value))
-    return f"{value:.6g}" if isinstance(value, float) else str(value)
-
-
 def _render_run_table(datapoints: list[Any], statistics: list[str]) -> None:
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
     from .engine.metrics.series import STANDARD_STATISTICS
+    from .engine.report.text import group_metrics, number
 
     console = Console(highlight=False)
     if not datapoints:
         console.print("no datapoints")
         return
-    for metric in _group_metrics(datapoints, statistics):
+    for metric in group_metrics(datapoints, statistics):
         dims = ", ".join(f"{d['Name']}={d['Value']}" for d in metric["Dimensions"])
         title = f"{metric['Namespace']} / {metric['MetricName']}" + (f" [{dims}]" if dims else "")
         table = Table(title=Text(title), title_justify="left")
@@ -793,53 +546,15 @@ def _render_run_table(datapoints: list[Any], statistics: list[str]) -> None:
         for p in metric["Datapoints"]:
             ext = p.get("ExtendedStatistics", {})
             table.add_row(
-                p["Timestamp"], *(_fmt(p[n]) for n in STANDARD_STATISTICS), *(_fmt(ext.get(n)) for n in statistics)
+                p["Timestamp"], *(number(p[n]) for n in STANDARD_STATISTICS), *(number(ext.get(n)) for n in statistics)
             )
         console.print(table)
 
 
 def _render_summary(summary: dict) -> None:
-    inputs = summary["inputs"]
-    total = inputs["total"]
-    lines = [
-        f"read {total['read']:,} events from {_plural(len(inputs['sources']), 'input')}: "
-        f"{total['delivered']:,} delivered, {total['rejected']:,} rejected"
-        + (f", {total['skipped']:,} lines skipped" if total["skipped"] else "")
-        + (f", {total['control_messages']:,} control messages (not log events)" if total["control_messages"] else "")
-    ]
-    if inputs.get("cloudtrail_digest_files"):
-        lines.append(_digests_skipped(inputs["cloudtrail_digest_files"]))
-    archive = summary.get("archive")
-    if archive is not None:
-        lines.append(f"CloudTrail archive: {archive['status']}: " + "; ".join(archive["summary"]))
-        lines.extend(f"  {line}" for line in archive["invalidLines"][:10])
-        if len(archive["invalidLines"]) > 10:
-            lines.append(f"  ... and {len(archive['invalidLines']) - 10:,} more (see cwfilter validate-logs)")
-    for kind, count in sorted(total["problems"].items()):
-        lines.append(f"  {kind}: {count:,}")
-    for problem in inputs["problems"][:10]:
-        lines.append(f"  {problem['source']}: {problem['position']}: {problem['kind']}: {problem['detail']}")
-    if len(inputs["problems"]) > 10:
-        lines.append(f"  ... and {len(inputs['problems']) - 10:,} more (see --output json)")
-    for f in summary["filters"]:
-        extra = [
-            f"{f[k]:,} {label}"
-            for k, label in (
-                ("valueNotNumeric", "value not numeric"),
-                ("dimensionMissing", "dimension missing"),
-                ("late", "late"),
-                ("defaultSamples", "default samples"),
-            )
-            if f[k]
-        ]
-        lines.append(
-            f"{f['filterName']} ({f['logGroupName'] or 'any log group'}): read {f['read']:,} = "
-            f"matched {f['matched']:,} + unmatched {f['unmatched']:,} + rejected {f['rejected']:,}; "
-            f"{f['samples']:,} samples" + ("; " + ", ".join(extra) if extra else "")
-        )
-    for a in summary.get("alarms", []):
-        lines.append(f"alarm {a['alarmName']}: {a['stateValue']} ({a['stateReason']})")
-    for line in lines:
+    from .engine.report.text import summary_lines
+
+    for line in summary_lines(summary):
         typer.echo(line, err=True)
 
 
@@ -869,7 +584,7 @@ def run_command(
         Optional[list[str]],
         typer.Argument(metavar="INPUT", help="Log inputs; `FILE@LOG_GROUP` binds one to a log group; none reads stdin."),
     ] = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="Input format: auto, lines, jsonl, cloudtrail, subscription, filter-log-events, vpcflow, cloudfront, lambda, export (CreateExportTask objects), firehose (subscription payloads as Firehose delivers them).")] = "auto",
+    fmt: FormatOpt = "auto",
     log_group: Annotated[Optional[str], typer.Option("--log-group", "-g", help="Log group of inputs that name none.")] = None,
     output: Annotated[Optional[RunOutput], typer.Option("--output", "-o", help="table, json, jsonl or emf (default: table on a terminal, json otherwise).")] = None,
     period: Annotated[int, typer.Option("--period", min=1, help="Output period in seconds.")] = 60,
@@ -889,7 +604,7 @@ def run_command(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary on stderr.")] = False,
     plot: Annotated[bool, typer.Option("--plot", help="Chart each alarm against its threshold, with sparklines per metric (on stderr next to json, jsonl or emf output).")] = False,
     report: Annotated[Optional[str], typer.Option("--report", metavar="FILE", help="Write a self-contained HTML report: charts, transitions, input accounting, filters.")] = None,
-    parameter: Annotated[Optional[list[str]], typer.Option("--parameter", "-p", metavar="KEY=VALUE", help=_PARAMETER_HELP)] = None,
+    parameter: ParameterOpt = None,
     agent_config: Annotated[Optional[str], typer.Option("--agent-config", metavar="FILE", help="Also read the local files a CloudWatch agent config collects, each into its log group, as the agent would.")] = None,
     agent_root: Annotated[Optional[str], typer.Option("--agent-root", metavar="DIR", help="Look for the agent's files under DIR instead of /.")] = None,
     validate: Annotated[bool, typer.Option("--validate", help="Validate the CloudTrail log files read against the digest files among the inputs (as `cwfilter validate-logs`); exit 1 when the archive is incomplete or modified.")] = False,
@@ -1095,18 +810,10 @@ class LintOutput(str, enum.Enum):
 
 @app.command("explain")
 def explain_command(
-    pattern: Annotated[
-        str,
-        typer.Argument(metavar="PATTERN", help="The filter pattern. Put `--` before a pattern that starts with `-`."),
-    ],
-    files: Annotated[
-        Optional[list[str]],
-        typer.Argument(metavar="FILE", help="Log files, one event per line; `-` or none reads stdin."),
-    ] = None,
-    events_json: Annotated[
-        Optional[str],
-        typer.Option("--events-json", metavar="FILE", help="A JSON array of message strings instead of lines."),
-    ] = None,
+    pattern: PatternArg,
+    files: EventFilesArg = None,
+    events_json: EventsJsonOpt = None,
+    fmt: FormatOpt = "auto",
     output: Annotated[ExplainOutput, typer.Option("--output", "-o", help="text or json.")] = ExplainOutput.text,
 ) -> None:
     """Show why each event matches a filter pattern or not.
@@ -1118,10 +825,8 @@ def explain_command(
     """
     from . import PatternError
     from .engine.authoring.explain import explain_many, pattern_kind
+    from .engine.inputs.messages import MessageInputError, MessageStats
 
-    if events_json is not None and files:
-        _error("give FILE arguments or --events-json, not both")
-        raise typer.Exit(EXIT_ERROR)
     if hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(errors="backslashreplace")
     try:
@@ -1129,15 +834,15 @@ def explain_command(
     except PatternError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(EXIT_ERROR) from None
-    stats = InputStats()
-    names = _skip_digests(files or ["-"])
+    stats = MessageStats()
+    files = _skip_digests(files) if events_json is None and files else files
     width = _terminal_columns()
     matched = 0
     docs: list[dict] = []
     try:
-        _check_readable([events_json] if events_json is not None else names)
-        events = _json_events(events_json, stats) if events_json is not None else _line_events(names, stats)
-        for number, result in enumerate(explain_many(pattern, events), start=1):
+        numbered = _event_messages(files, events_json, fmt, stats)
+        messages = (message for _, message in numbered)  # numbered 1, 2, ...: no event is skipped
+        for number, result in enumerate(explain_many(pattern, messages), start=1):
             matched += result.matched
             if output is ExplainOutput.json:
                 docs.append(result.to_json(number))
@@ -1149,7 +854,7 @@ def explain_command(
             doc = {"pattern": pattern, "kind": kind, "events": docs}
             sys.stdout.write(json.dumps(doc, indent=4, ensure_ascii=False) + "\n")
         sys.stdout.flush()
-    except InputError as exc:
+    except MessageInputError as exc:
         _input_failed(exc)
     except BrokenPipeError:
         _silence_stdout()
@@ -1224,6 +929,7 @@ def _print_pictures(picture: Any, stream: Any) -> None:
     from rich.text import Text
 
     from .engine.report.picture import default_statistic, metric_grid, sparkline, terminal_chart
+    from .engine.report.text import number
 
     console = Console(file=stream, highlight=False)
     width = max(40, min(console.width, 160))
@@ -1252,14 +958,14 @@ def _print_pictures(picture: Any, stream: Any) -> None:
             statistic = default_statistic(metric)
         values = metric_grid(metric, statistic, picture.start_ms, picture.end_ms)
         present = [v for v in values if v is not None]
-        table.add_row(Text(metric.label), statistic, "", _fmt(min(present) if present else None),
-                      _fmt(max(present) if present else None), Text(sparkline(values, 40), style="blue"))
+        table.add_row(Text(metric.label), statistic, "", number(min(present) if present else None),
+                      number(max(present) if present else None), Text(sparkline(values, 40), style="blue"))
     for alarm in picture.alarms:
         values = [v for _, v in alarm.points]
         present = [v for v in values if v is not None]
         state = Text(alarm.state, style={"ALARM": "red", "OK": "green"}.get(alarm.state, "yellow"))
         table.add_row(Text(f"alarm {alarm.name}"), alarm.statistic or "-", state,
-                      _fmt(min(present) if present else None), _fmt(max(present) if present else None),
+                      number(min(present) if present else None), number(max(present) if present else None),
                       Text(sparkline(values, 40), style="blue"))
     console.print(table)
 
@@ -1328,9 +1034,10 @@ def _run_pictures(renderer: Any, summary: dict, cfg: Any, config_name: str, plot
     """`run --plot` / `run --report`: pictures of the run just made, exact from its samples."""
     from .engine.alarms.evaluate import history_item
     from .engine.report.picture import build_picture
+    from .engine.report.text import group_metrics
 
     doc = {
-        "metrics": _group_metrics(renderer.kept, renderer.statistics),
+        "metrics": group_metrics(renderer.kept, renderer.statistics),
         "summary": summary,
         "alarmHistory": [history_item(c.transition) for c in renderer.transitions],
     }
@@ -1362,8 +1069,8 @@ class ImportOutput(str, enum.Enum):
 
 @app.command("import")
 def import_command(
-    sources: Annotated[list[str], typer.Argument(metavar="SOURCE", help=_SOURCES_HELP)],
-    parameter: Annotated[Optional[list[str]], typer.Option("--parameter", "-p", metavar="KEY=VALUE", help=_PARAMETER_HELP)] = None,
+    sources: SourcesArg,
+    parameter: ParameterOpt = None,
     output: Annotated[ImportOutput, typer.Option("--output", "-o", help="yaml (with a comment naming each item's origin) or json.")] = ImportOutput.yaml,
     var_file: _VarFileOption = None,
     module_path: _ModulePathOption = None,
@@ -1553,7 +1260,7 @@ def rules_cis_command(
     namespace: Annotated[Optional[str], typer.Option("--namespace", help="Metric namespace (default CISBenchmark).")] = None,
     sns_topic: Annotated[Optional[str], typer.Option("--sns-topic", metavar="ARN", help="SNS topic ARN for the alarms' AlarmActions.")] = None,
     output: Annotated[Optional[RulesOutput], typer.Option("--output", "-o", help="yaml or json for the pack (default yaml); text or json with --check (default text).")] = None,
-    parameter: Annotated[list[str] | None, typer.Option("--parameter", "-p", metavar="KEY=VALUE", help=_PARAMETER_HELP + " With --check.")] = None,
+    parameter: Annotated[list[str] | None, typer.Option("--parameter", "-p", metavar="KEY=VALUE", help="A template parameter, Terraform variable, pseudo parameter (AWS::Region) or agent placeholder (instance_id); repeatable. With --check.")] = None,
     var_file: _VarFileOption = None,
     module_path: _ModulePathOption = None,
 ) -> None:

@@ -6,7 +6,7 @@ Stdlib only, so that any layer (and the CLI) can catch these without importing p
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Iterable, Mapping, Sequence
 
 ERROR = "error"
@@ -84,6 +84,7 @@ class ConfigIssue:
         line: 1-based line of the offending key in that file, when known.
         severity: ``"error"`` or ``"warning"``.
         column: 1-based column, for syntax errors of the file itself.
+        code: the wiring code (``CWF205`` ...) of a check that has one; not compared.
     """
 
     path: str
@@ -92,6 +93,7 @@ class ConfigIssue:
     line: int | None = None
     severity: str = ERROR
     column: int | None = None
+    code: str | None = field(default=None, compare=False)
 
     @property
     def is_error(self) -> bool:

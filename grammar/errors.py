@@ -15,7 +15,10 @@ class TextError(ValueError):
         text: the whole text (a pattern, an alarm rule).
         start: 0-based code-point offset of the first offending character.
         end: offset just past the offending text (always > start for rendering).
+        hint: one line naming what the writer most likely meant, or None.
     """
+
+    hint: str | None = None
 
     def __init__(self, message: str, text: str, start: int, end: int | None = None) -> None:
         super().__init__(message)
@@ -38,7 +41,8 @@ class TextError(ValueError):
 
     def __str__(self) -> str:
         shown, marks = self.caret_lines()
-        return f"{self.message} (column {self.column})\n  {shown}\n  {marks}"
+        rendered = f"{self.message} (column {self.column})\n  {shown}\n  {marks}"
+        return rendered + (f"\nhint: {self.hint}" if self.hint else "")
 
     def __reduce__(self):  # keep pickling (multiprocessing) working with the extra arguments
         return (type(self), (self.message, self.text, self.start, self.end))

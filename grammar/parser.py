@@ -21,6 +21,7 @@ from .errors import (
     PatternSyntaxError,
     PatternUnsupportedError,
 )
+from .hints import hint_for
 from .loader import load_grammar
 from .nodes import Span
 
@@ -54,7 +55,12 @@ def parse(text: str) -> nodes.Pattern:
     """
     if not isinstance(text, str):
         raise TypeError(f"a filter pattern is a str, not {type(text).__name__}")
-    return _parse_cached(text)
+    try:
+        return _parse_cached(text)
+    except PatternError as exc:
+        if exc.hint is None:
+            exc.hint = hint_for(exc)
+        raise
 
 
 # The trees are immutable, so a pattern seen again (a config checked, linted and wired; many

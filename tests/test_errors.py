@@ -64,7 +64,8 @@ def test_regex_error_full_text():
     assert str(err) == (
         "Invalid character(s) in term '%status(5..)%' (column 8)\n"
         "  %status(5..)%\n"
-        "         ^"
+        "         ^\n"
+        "hint: a regex cannot hold parentheses: write \\x28 and \\x29 for literal ones"
     )
 
 

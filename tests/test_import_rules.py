@@ -1,4 +1,9 @@
-"""Import direction (cli -> engine -> grammar -> lark/stdlib) and what `pip install .` ships.
+"""Import direction (cli -> engine -> grammar -> lark/stdlib, and between the engine's stages)
+and what `pip install .` ships.
+
+Inside `engine`, imports follow the data's way through the stages: inputs -> matching -> metrics
+-> alarms; a stage never imports a later one, and none of them imports the stages on the side
+(config, authoring, testing, report), which may import any of them.
 
 The package `cwfilter` is mapped onto the repository's top-level folders: the root's ``*.py``
 files are `cwfilter`, ``grammar/`` is `cwfilter.grammar`, ``engine/`` is `cwfilter.engine`. The
@@ -29,6 +34,12 @@ GRAMMAR_ALLOWED_THIRD_PARTY = {"lark"}
 ENGINE_FORBIDDEN_THIRD_PARTY = {"typer", "rich", "click"}
 INTERPRET = f"{PACKAGE}.engine.matching.interpret"
 CLI = f"{PACKAGE}.cli"
+# The engine's stages in the data's order, and the ones on the side of it.
+STAGES = ("inputs", "matching", "metrics", "alarms")
+SIDE_STAGES = ("config", "authoring", "testing", "report")
+# The Engine feeds the datapoints it makes to the alarm evaluators it holds: the one module where
+# the metrics stage drives the next one.
+DRIVES_ALARMS = {f"{PACKAGE}.engine.metrics.pipeline": f"{PACKAGE}.engine.alarms"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +114,28 @@ def top_level(name: str) -> str:
     return name.partition(".")[0]
 
 
+def stage_of(name: str) -> str | None:
+    """The engine stage (`inputs` ... `report`) a dotted name belongs to, or None."""
+    parts = name.split(".")
+    if len(parts) >= 3 and parts[:2] == [PACKAGE, "engine"] and parts[2] in (*STAGES, *SIDE_STAGES):
+        return parts[2]
+    return None
+
+
+def stage_violation(module: str, imported: str) -> str | None:
+    """Why `module` may not import `imported` under the stage order, or None."""
+    here, there = stage_of(module), stage_of(imported)
+    if here not in STAGES or there is None or there == here:
+        return None
+    if within(imported, DRIVES_ALARMS.get(module, "-")):
+        return None
+    if there in SIDE_STAGES:
+        return f"the {here} stage imports {imported}, of the {there} stage on the side"
+    if STAGES.index(there) > STAGES.index(here):
+        return f"the {here} stage imports {imported}, of the later {there} stage"
+    return None
+
+
 def violations(module: Module, imports: list[Import]) -> list[str]:
     """Every way `imports` of `module` break the layering rules."""
     bad = []
@@ -121,6 +154,8 @@ def violations(module: Module, imports: list[Import]) -> list[str]:
                 bad.append(f"{where}:{imp.line} engine imports {imp.name}")
             if top in ENGINE_FORBIDDEN_THIRD_PARTY:
                 bad.append(f"{where}:{imp.line} engine imports {top}")
+        if (why := stage_violation(module.name, imp.name)) is not None:
+            bad.append(f"{where}:{imp.line} {why}")
         if within(imp.name, INTERPRET) and module.name != INTERPRET:
             bad.append(f"{where}:{imp.line} imports {imp.name} (only tests may)")
         if within(imp.name, CLI) and module.name not in {CLI, f"{PACKAGE}.__main__"}:
@@ -169,6 +204,19 @@ def test_imports_are_resolved(source, module, is_package, expected):
         ("from .engine import compile_pattern", "cwfilter.cli", False),
         ("from .cli import main", "cwfilter.__main__", False),
         ("from .cli import main", "cwfilter", True),
+        ("from ..metrics.transform import RuntimeFilter", "cwfilter.engine.matching.routing", True),
+        ("from ..alarms.evaluate import history_item", "cwfilter.engine.matching.compiler", True),
+        ("from ..config.native import Config", "cwfilter.engine.metrics.transform", True),
+        ("from ..report.text import plural", "cwfilter.engine.inputs.messages", True),
+        ("from ..matching.compiler import compile_pattern", "cwfilter.engine.inputs.messages", True),
+        ("from ..inputs.readers import read_events", "cwfilter.engine.metrics.runner", False),
+        ("from ..matching.compiler import compile_pattern", "cwfilter.engine.metrics.transform", False),
+        ("from ..metrics.series import parse_statistic", "cwfilter.engine.alarms.evaluate", False),
+        ("from ..alarms.evaluate import AlarmEvaluator", "cwfilter.engine.metrics.pipeline", False),
+        ("from ..alarms.evaluate import AlarmEvaluator", "cwfilter.engine.metrics.runner", True),
+        ("from ..metrics.pipeline import Engine", "cwfilter.engine.testing.scenario", False),
+        ("from ..inputs.readers import MAX_EVENT_BYTES", "cwfilter.engine.report.text", False),
+        ("from ...cli import app", "cwfilter.engine.report.text", True),
     ],
 )
 def test_checker_flags_forbidden_imports(source, module, flagged):

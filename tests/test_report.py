@@ -332,3 +332,174 @@ def test_screenshot_shows_the_charts(rendered):
     # The translucent red over white where the alarms were in ALARM.
     assert count_near(top, (248, 224, 225), tolerance=8) > 5_000
     assert count_near(rows, (255, 255, 255)) < width * height * 0.9  # not a blank page
+
+
+# --------------------------------------------------------------------------- a real day's volume
+#
+# 3.5 days of transfer logs: thirteen 3-minute bursts of 200,000,000 bytes spread over the days, and
+# one hour with a burst every 4 minutes, whose transitions crowd together on a 3.5-day axis. The
+# alarm goes to ALARM on each burst minute and back to OK when the burst ends (missing data is
+# not breaching), so its history has 13 + 15 ALARM spells, each 3 minutes long.
+
+MULTIDAY_CONFIG = """\
+metricFilters:
+  - filterName: transfer-bytes
+    logGroupName: /app/transfer
+    filterPattern: '{ $.bytes > 0 }'
+    metricTransformations:
+      - {metricName: Bytes, metricNamespace: App, metricValue: $.bytes, unit: Bytes}
+MetricAlarms:
+  - AlarmName: transfer-burst
+    Namespace: App
+    MetricName: Bytes
+    Statistic: Sum
+    Period: 60
+    EvaluationPeriods: 1
+    Threshold: 150000000
+    ComparisonOperator: GreaterThanOrEqualToThreshold
+    TreatMissingData: notBreaching
+"""
+
+BURST_STARTS = [dt.datetime(2024, 5, 1, 1, 0) + dt.timedelta(minutes=397 * k) for k in range(13)]
+CROWDED_HOUR = [dt.datetime(2024, 5, 3, 20, 0) + dt.timedelta(minutes=4 * k) for k in range(15)]
+MULTIDAY_END = dt.datetime(2024, 5, 4, 13, 0)
+
+
+def multiday_lines() -> list[str]:
+    lines = []
+    for start in [*BURST_STARTS, *CROWDED_HOUR]:
+        for minute in range(3 if start in BURST_STARTS else 1):
+            t = start + dt.timedelta(minutes=minute, seconds=20)
+            lines.append(json.dumps({"timestamp": t.strftime("%Y-%m-%dT%H:%M:%SZ"), "bytes": 200_000_000}))
+    # Quiet traffic every 30 minutes, so that the run covers the whole range.
+    t = dt.datetime(2024, 5, 1, 0, 0)
+    while t < MULTIDAY_END:
+        lines.append(json.dumps({"timestamp": t.strftime("%Y-%m-%dT%H:%M:%SZ"), "bytes": 1_500}))
+        t += dt.timedelta(minutes=30)
+    return sorted(lines, key=lambda line: json.loads(line)["timestamp"])
+
+
+MULTIDAY_PROBE = """<script>
+const box = e => e.getBoundingClientRect();
+const inside = (a, b) => a.left >= b.left - 0.5 && a.right <= b.right + 0.5 && a.top >= b.top - 0.5 && a.bottom <= b.bottom + 0.5;
+const overlap = (a, b) => a.left < b.right - 0.01 && b.left < a.right - 0.01 && a.top < b.bottom - 0.01 && b.top < a.bottom - 0.01;
+const pre = document.body.appendChild(document.createElement('pre'));
+pre.id = 'layout';
+document.querySelectorAll('details').forEach(d => d.open = true);
+pre.textContent = JSON.stringify({
+  viewport: window.innerWidth, scrollWidth: document.documentElement.scrollWidth,
+  charts: [...document.querySelectorAll('svg.chart')].map(s => {
+    const frame = box(s);
+    const labels = [...s.querySelectorAll('text')];
+    const marks = [...s.querySelectorAll('g.transition-mark')].map(box);
+    let overlapping = 0;
+    for (let i = 0; i < marks.length; i++) for (let j = i + 1; j < marks.length; j++) if (overlap(marks[i], marks[j])) overlapping++;
+    return {
+      alarm: s.closest('article').dataset.alarm || null,
+      clipped: labels.filter(t => !inside(box(t), frame)).map(t => t.textContent),
+      labels: labels.filter(t => t.classList.contains('value-label')).map(t => t.firstChild.textContent),
+      marks: marks.length, overlapping,
+      spells: [...s.querySelectorAll('rect[data-spell], rect.strip-ALARM, rect.strip-INSUFFICIENT_DATA')].map(r => box(r).width),
+    };
+  }),
+});
+</script>"""
+
+
+@pytest.fixture(scope="module")
+def multiday(browser, tmp_path_factory):
+    """A real run over 3.5 days, its report rendered at 1400 and 760 px, and screenshots of both."""
+    work = tmp_path_factory.mktemp("multiday")
+    (work / "config.yaml").write_text(MULTIDAY_CONFIG, encoding="utf-8")
+    log = work / "transfer.jsonl"
+    log.write_text("\n".join(multiday_lines()) + "\n", encoding="utf-8")
+    report = work / "report.html"
+    done = subprocess.run(
+        [str(CWFILTER), "run", str(work / "config.yaml"), str(log), "-o", "json", "--quiet", "--report", str(report),
+         "--until", MULTIDAY_END.strftime("%Y-%m-%dT%H:%M:%SZ")],
+        capture_output=True, env={**os.environ, "NO_COLOR": "1"},
+    )
+    assert done.returncode == 0, done.stderr.decode()
+    probed = work / "probed.html"
+    text = report.read_text(encoding="utf-8")
+    probed.write_text(text.replace("</body>", MULTIDAY_PROBE + "</body>"), encoding="utf-8")
+    layouts, shots = {}, {}
+    for width in (1400, 760):
+        dumped = headless(browser, work / f"profile-{width}", f"--window-size={width},3000", "--dump-dom", probed.as_uri())
+        assert dumped.returncode == 0, dumped.stderr.decode(errors="replace")[-2000:]
+        layouts[width] = layout_of(dumped.stdout.decode("utf-8"))
+        png = work / f"report-{width}.png"
+        shot = headless(browser, work / f"profile-shot-{width}", f"--window-size={width},1600",
+                        "--force-device-scale-factor=0.5", f"--screenshot={png}", report.as_uri())
+        assert shot.returncode == 0 and png.is_file(), shot.stderr.decode(errors="replace")[-2000:]
+        shots[width] = png
+    return text, json.loads(done.stdout), layouts, shots
+
+
+def test_multiday_axis_labels_are_compact_and_inside_the_chart(multiday):
+    _, _, layouts, _ = multiday
+    for width, layout in layouts.items():
+        assert layout["scrollWidth"] <= layout["viewport"], width
+        for chart in layout["charts"]:
+            assert chart["clipped"] == [], (width, chart)
+            assert all(len(label) <= 5 for label in chart["labels"]), chart["labels"]
+    labels = {label for chart in layouts[1400]["charts"] for label in chart["labels"]}
+    assert "200M" in labels  # 200,000,000 bytes, as the Bytes axis shows it
+
+
+def test_multiday_markers_never_overlap_and_share_the_lists_numbers(multiday):
+    text, results, layouts, _ = multiday
+    history = [i for i in results["alarmHistory"] if i["AlarmName"] == "transfer-burst"]
+    # INSUFFICIENT_DATA -> OK at the first evaluation, then into and out of ALARM at each burst.
+    assert len(history) == 1 + 2 * (len(BURST_STARTS) + len(CROWDED_HOUR))
+    for layout in layouts.values():
+        for chart in layout["charts"]:
+            assert chart["overlapping"] == 0, chart
+    card = re.search(r'<article class="card alarm"[^>]*data-alarm="transfer-burst".*?</article>', text, re.DOTALL).group(0)
+    listed = [int(n) for n in re.findall(r'<li id="alarm-0-t(\d+)" data-mark="\1">', card)]
+    assert listed == list(range(1, len(history) + 1))
+    overview = card.split("</svg>")[0]
+    marks = [(int(a), int(b), int(h)) for h, a, b in
+             re.findall(r'<a href="#alarm-0-t(\d+)"><g class="transition-mark" data-first="(\d+)" data-last="(\d+)"', overview)]
+    # Every transition has exactly one marker, clusters of neighbours share one, in order; each links to its row.
+    covered = [n for first, last, _ in marks for n in range(first, last + 1)]
+    assert covered == listed
+    assert all(first == href for first, _, href in marks)
+    assert any(last > first for first, last, _ in marks)  # the crowded hour is clustered
+
+
+def test_multiday_every_alarm_spell_is_visible(multiday):
+    text, results, layouts, _ = multiday
+    card = re.search(r'data-alarm="transfer-burst".*?</article>', text, re.DOTALL).group(0)
+    overview = card.split("</svg>")[0]
+    widths = [float(w) for w in re.findall(r'<rect class="state-ALARM" data-spell="ALARM" x="[^"]+" y="[^"]+" width="([^"]+)"',
+                                           overview)]
+    assert len(widths) == len(BURST_STARTS) + len(CROWDED_HOUR)
+    assert min(widths) >= 4.0  # the minimum drawn width, in viewBox units
+    for width, layout in layouts.items():
+        overview_chart = next(c for c in layout["charts"] if c["alarm"] == "transfer-burst")
+        assert min(overview_chart["spells"]) >= 2.0, width  # on screen, even at 760 px
+    # The summary line, against the time in ALARM summed from the run's own history.
+    changes = sorted((i["Timestamp"], json.loads(i["HistoryData"])["newState"]["stateValue"])
+                     for i in results["alarmHistory"] if i["AlarmName"] == "transfer-burst")
+    stamps = [dt.datetime.fromisoformat(ts) for ts, _ in changes]
+    minutes = sum((stamps[k + 1] - stamps[k]).total_seconds() // 60
+                  for k, (_, state) in enumerate(changes) if state == "ALARM")
+    hours, rest = divmod(int(minutes), 60)
+    assert f'data-alarm-summary="transfer-burst">in ALARM 28 times, {hours} h {rest} min in all · 57 transitions · ' \
+           "final state OK</p>" in card
+
+
+def test_multiday_has_one_chart_per_day_and_exact_hover_values(multiday):
+    text, _, _, shots = multiday
+    card = re.search(r'data-alarm="transfer-burst".*?</article>', text, re.DOTALL).group(0)
+    days = re.findall(r"<h4>(\d{4}-\d\d-\d\d)</h4>", card)
+    assert days == ["2024-05-01", "2024-05-02", "2024-05-03", "2024-05-04"]
+    assert "Sum 600,000,000" not in card  # a bar is one minute, never the 3-minute burst
+    assert "Sum 200,000,000</title>" in card
+    assert "threshold 150M" in card
+    for png in shots.values():
+        width, height, rows = read_png(png)
+        reddish = sum(1 for row in rows for r, g, b in zip(row[0::3], row[1::3], row[2::3]) if r - max(g, b) > 60)
+        assert reddish > 300, png  # the ALARM spells in the strip, breaching bars and the threshold, on screen
+        assert count_near(rows, (255, 255, 255)) < width * height * 0.95  # not a blank page

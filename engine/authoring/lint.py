@@ -448,29 +448,19 @@ def check_config_with_lint(paths: Sequence[str | Path], ignore: Iterable[str] = 
     Raises:
         ValueError: `ignore` names a code that does not exist.
     """
-    from ..config import native as config
-    from ..errors import ConfigIssue
+    from ..config.native import check_config_sites
 
     skip = set(ignore)
     if skip - set(RULES):
         raise ValueError(f"unknown lint code {', '.join(sorted(skip - set(RULES)))}; the codes are {', '.join(RULES)}")
-    # The config module reads and checks the files; its document model gives each filter's
-    # path and line, so that the warnings point where the errors would.
-    docs, problems = config._load_documents(paths)
-    entries = config._Entries()
-    issues: list[ConfigIssue] = [*problems, *config._issues(docs, entries)]
-    for entry in entries.filters:
-        if entry.facts is None:
-            continue  # not checked (past the per-log-group quota, or not a mapping)
-        raw = entry.raw
-        key = config._key(raw, "filterPattern")
-        pattern = raw.get(key)
-        if not isinstance(pattern, str):
-            continue
+    # The config checks read the files; each filter's site places the warnings where the
+    # errors would be.
+    issues, sites = check_config_sites(paths)
+    for site in sites:
         try:
-            findings = lint_pattern(pattern, skip)
+            findings = lint_pattern(site.pattern, skip)
         except (ValueError, TypeError):
             continue  # an invalid pattern is already an error of check_config
         for finding in findings:
-            issues.append(entry.issue(config._Found((key,), str(finding), WARNING)))
+            issues.append(site.issue(str(finding), WARNING, finding.code))
     return issues

@@ -42,7 +42,9 @@ __all__ = [
     "MetricFilter",
     "MetricTransformation",
     "STANDARD_UNITS",
+    "FilterPatternSite",
     "check_config",
+    "check_config_sites",
     "iter_config_issues",
     "load_config",
     "pattern_has_regex",
@@ -334,6 +336,7 @@ class _Found:
     path: PathT
     message: str
     severity: str = ERROR
+    code: str | None = None  # the wiring code of the checks that have one (CWF205-CWF208)
 
 
 def _sort_key(found: _Found) -> tuple:
@@ -537,7 +540,7 @@ def _check_filter(raw: Mapping) -> tuple[list[_Found], _FilterFacts]:
                 dims = _get(item, "dimensions")
                 has_dimensions = has_dimensions or (isinstance(dims, Mapping) and bool(dims))
                 for f in _check_transformation(item, i, tree, system_dims):
-                    found.append(_Found((transformations_key, i, *f.path), f.message, f.severity))
+                    found.append(_Found((transformations_key, i, *f.path), f.message, f.severity, f.code))
     if system_dims > DIMENSIONS_MAX and not has_dimensions:
         found.append(_Found((emit_key,), _dimension_count_message(system_dims)))
 
@@ -605,7 +608,7 @@ def _check_transformation(raw: Mapping, index: int, tree: nodes.Pattern | None,
             # A bare word such as `length` is rejected by the service (cfn-lint#1525).
             yield _Found((value_key,), f"Invalid metricValue '{value}': use a number, or a field "
                                        "of the event ($.field for a JSON pattern, $name for a "
-                                       "space-delimited one)")
+                                       "space-delimited one)", code="CWF207")
         else:
             problem = _reference_problem(value, tree, "metricValue")
             if problem is not None:
@@ -640,14 +643,14 @@ def _check_dimensions(dims: Mapping, dims_key: str, member: str, tree: nodes.Pat
     if has_default:
         # DECISIONS M5: rejected, with the service's 2026 text.
         yield _Found(here, "Invalid metric transformation: dimensions and default value are "
-                           "mutually exclusive properties")
+                           "mutually exclusive properties", code="CWF206")
     total = len(dims) + system_dims
     if total > DIMENSIONS_MAX:
         yield _Found(here, _dimension_count_message(total))
     supported = not isinstance(tree, (nodes.TermPattern, nodes.RegexPattern))
     if not supported:
         # DECISIONS M5: only JSON and space-delimited patterns take dimensions.
-        yield _Found(here, "The specified filter pattern does not support dimensions")
+        yield _Found(here, "The specified filter pattern does not support dimensions", code="CWF205")
     shown = _java_text(dims)
     for name, value in dims.items():
         if not isinstance(name, str):
@@ -764,7 +767,7 @@ class _Document:
 
     def issue(self, found: _Found) -> ConfigIssue:
         return ConfigIssue(render_path(found.path), found.message, self.source,
-                           self.line(found.path), found.severity)
+                           self.line(found.path), found.severity, code=found.code)
 
 
 @dataclass(slots=True)
@@ -777,7 +780,7 @@ class _Entry:
     facts: _FilterFacts | None = None
 
     def issue(self, found: _Found) -> ConfigIssue:
-        return self.doc.issue(_Found((*self.path, *found.path), found.message, found.severity))
+        return self.doc.issue(_Found((*self.path, *found.path), found.message, found.severity, found.code))
 
     def where(self) -> str:
         line = self.doc.line(self.path)
@@ -937,7 +940,7 @@ def _filter_set_issues(filters: Sequence[_Entry]) -> Iterator[ConfigIssue]:
             yield entry.issue(_Found((_key(entry.raw, "filterPattern"),),
                                      f"Too many metric filters with a regex for "
                                      f"{_group_label(group)}: {len(regex)} (at most "
-                                     f"{REGEX_FILTERS_PER_LOG_GROUP} per log group)"))
+                                     f"{REGEX_FILTERS_PER_LOG_GROUP} per log group)", code="CWF208"))
 
 
 def _alarm_set_issues(entries: _Entries) -> Iterator[ConfigIssue]:
@@ -1164,6 +1167,39 @@ def check_config(paths: Sequence[str | Path]) -> list[ConfigIssue]:
     """
     docs, problems = _load_documents(paths)
     return [*problems, *_issues(docs)]
+
+
+@dataclass(frozen=True, slots=True)
+class FilterPatternSite:
+    """A metric filter's ``filterPattern`` text in a config file, able to place an issue on it."""
+
+    pattern: str
+    _entry: _Entry
+    _key: str
+
+    def issue(self, message: str, severity: str = WARNING, code: str | None = None) -> ConfigIssue:
+        """An issue at this filter's ``filterPattern``, with its file, path and line."""
+        return self._entry.issue(_Found((self._key,), message, severity, code))
+
+
+def check_config_sites(paths: Sequence[str | Path]) -> tuple[list[ConfigIssue], list[FilterPatternSite]]:
+    """`check_config`, and every metric filter whose ``filterPattern`` is a string, with its place.
+
+    Every file is read once (standard input included), so that further checks of the patterns
+    (lint) point where the service's errors would.
+    """
+    docs, problems = _load_documents(paths)
+    entries = _Entries()
+    issues = [*problems, *_issues(docs, entries)]
+    sites = []
+    for entry in entries.filters:
+        if entry.facts is None:
+            continue  # not checked (past the per-log-group quota, or not a mapping)
+        key = _key(entry.raw, "filterPattern")
+        pattern = entry.raw.get(key)
+        if isinstance(pattern, str):
+            sites.append(FilterPatternSite(pattern, entry, key))
+    return issues, sites
 
 
 def load_config(paths: Sequence[str | Path], *,

@@ -33,6 +33,7 @@ import io
 import json
 import os
 import re
+import stat
 import sys
 import time
 import zlib
@@ -491,6 +492,40 @@ class OpenedInput:
     compressed: bool = False
     _gunzip: _Gunzip | None = field(default=None, repr=False)
     _owned: Any = field(default=None, repr=False)
+    _base: Any = field(default=None, repr=False)  # the _Prefixed under `stream` (not gzip)
+
+    def read_blocks(self, size: int) -> Iterator[bytes]:
+        """The input's bytes in reads of up to `size`, each yielded as soon as it is available.
+
+        Plain input is read without the buffering layer; from a pipe, bytes already waiting are
+        gathered into one block (a writer that stops for a while still gets each line through).
+        """
+        stream, base = self.stream, self._base
+        if base is None:
+            yield from iter(lambda: stream.read1(size), b"")
+            return
+        data = stream.read1(size)  # what the buffer holds (or the bytes read to sniff)
+        if data:
+            yield data
+        if base._offset < len(base._prefix):
+            rest, base._offset = base._prefix[base._offset:], len(base._prefix)
+            yield rest
+        read = base._read
+        waiting = _waiting(getattr(read, "__self__", None))
+        while True:
+            data = read(size)
+            if not data:
+                return
+            if waiting is not None and len(data) < size and waiting():
+                parts, n = [data], len(data)
+                while n < size and waiting():
+                    more = read(size - n)
+                    if not more:
+                        break
+                    parts.append(more)
+                    n += len(more)
+                data = b"".join(parts)
+            yield data
 
     @property
     def decompress_error(self) -> tuple[str, str] | None:
@@ -565,7 +600,21 @@ def open_input(spec: str | os.PathLike[str] | BinaryIO, *, source: str | None = 
     if prefix.startswith(GZIP_MAGIC):
         gunzip = _Gunzip(base.read)
         return OpenedInput(name, io.BufferedReader(gunzip, CHUNK), group, True, gunzip, owned)
-    return OpenedInput(name, io.BufferedReader(base, CHUNK), group, False, None, owned)
+    return OpenedInput(name, io.BufferedReader(base, CHUNK), group, False, None, owned, base)
+
+
+def _waiting(stream: Any) -> Callable[[], bool] | None:
+    """For a pipe or terminal, a test for bytes ready to read at once; None for a regular file."""
+    try:
+        fd = stream.fileno()
+        if stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        import select
+
+        select.select([fd], [], [], 0)
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        return None
+    return lambda: bool(select.select([fd], [], [], 0)[0])
 
 
 # --------------------------------------------------------------------------- timestamps
@@ -867,6 +916,9 @@ def _sniff(head: bytes) -> tuple[str, bool]:
                 # a pretty-printed document (whose first line is a lone bracket), so that every
                 # line is read and accounted for instead of the file being one broken document.
                 return "jsonl", False
+            if not _json_prefix(first):
+                # `[ERROR 400] ...`: text that starts with a bracket, not the start of a document.
+                return _sniff_text(first)
             obj = None
         else:
             if is_digest_document(obj):
@@ -885,6 +937,26 @@ def _sniff(head: bytes) -> tuple[str, bool]:
         if body[0] == "{" and _CLOUDTRAIL_HINT_RE.search(body):
             return "cloudtrail", True
         return "jsonl", True
+    return _sniff_text(first)
+
+
+def _json_prefix(line: str) -> bool:
+    """Whether a first line that is no whole JSON value can begin one spread over lines: the
+    decoder then fails only at its end (``{``, ``{"Records": [``), not inside it (``[ERROR]``)."""
+    try:
+        _STRICT_DECODER.decode(line)
+    except json.JSONDecodeError as exc:
+        # A line cut inside a string fails where the string starts, or at an escape near the end.
+        end = len(line.rstrip())
+        return exc.pos >= end or exc.msg.startswith("Unterminated string") or (
+            "escape" in exc.msg and exc.pos >= end - 6)
+    except (ValueError, RecursionError):
+        return True
+    return True
+
+
+def _sniff_text(first: str) -> tuple[str, bool]:
+    """``(format, False)`` for a first line that is not JSON, or ``("subscription", True)``."""
     if _B64_GZIP_RE.fullmatch(first.strip()):
         return "subscription", True
     if first.startswith(("#Version:", "#Fields:")) or _CLOUDFRONT_ROW_RE.match(first):
@@ -926,7 +998,7 @@ def _head_need(head: bytes) -> str:
     try:
         orjson.loads(body[:nl])
     except orjson.JSONDecodeError:
-        return "more"
+        return "more" if _json_prefix(body[:nl].decode("utf-8", "replace").rstrip("\r")) else "none"
     return "none"
 
 

@@ -18,14 +18,21 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Protocol, Sequence
 
 from sortedcontainers import SortedDict
 
-from .compiler import Atom, getter
+from .compiler import Atom, CompiledPattern, getter
 from ..events import LogEvent
-from ..metrics.transform import RuntimeFilter
 from ...grammar import nodes
+
+
+class RuntimeFilter(Protocol):
+    """What routing needs of a metric filter (`engine.metrics.transform.RuntimeFilter` is one):
+    its compiled pattern, and whether it publishes a default value when it does not match."""
+
+    compiled: CompiledPattern
+    default_value: float | None
 
 #: Index a route once this many of its filters can be filed in it; below, plain prefilters win.
 INDEX_FROM = 3

@@ -1,1 +1,1 @@
-"""Report: pictures of a run, as terminal charts and a self-contained HTML report."""
+"""Report: what a run or a test read and produced, as text lines, terminal charts and a self-contained HTML report."""

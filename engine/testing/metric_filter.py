@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
-from ..matching.compiler import compile_pattern
 from ..events import LogEvent
+from ..matching.compiler import CompiledPattern, compile_pattern
 
 
 def test_metric_filter(pattern: str, messages: Iterable[str]) -> dict:
@@ -34,3 +34,18 @@ def test_metric_filter(pattern: str, messages: Iterable[str]) -> dict:
 
 
 test_metric_filter.__test__ = False  # not a pytest test, despite its name
+
+
+def metric_filter_matches(compiled: CompiledPattern, numbered: Iterable[tuple[int, str]]) -> list[dict]:
+    """The ``matches`` of a TestMetricFilter response for ``(event number, message)`` pairs.
+
+    `numbered` may skip numbers (events ruled out without being decoded); each match keeps the
+    number it was given.
+    """
+    extract = compiled.extract
+    matches = []
+    for number, message in numbered:
+        values = extract(message)
+        if values is not None:
+            matches.append({"eventNumber": number, "eventMessage": message, "extractedValues": values})
+    return matches

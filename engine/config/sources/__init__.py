@@ -46,7 +46,6 @@ from .model import (
     Origin,
     SourceItem,
     Unresolved,
-    code_for_config_message,
 )
 from .wiring import check_wiring
 
@@ -269,7 +268,7 @@ def _stdin(text: str | None) -> Iterator[None]:
 
 
 def _from_issue(issue: ConfigIssue) -> Finding:
-    return Finding(issue.message, issue.severity, code_for_config_message(issue.message), issue.source,
+    return Finding(issue.message, issue.severity, issue.code, issue.source,
                    issue.line, issue.path, None, issue.column)
 
 
@@ -320,12 +319,12 @@ def _validate(items: Sequence[SourceItem]) -> tuple[list[SourceItem], list[Findi
     for issue in iter_config_issues(doc):
         parts = _split_path(issue.path)
         if len(parts) < 2 or parts[0] not in groups or not isinstance(parts[1], int):
-            findings.append(Finding(issue.message, issue.severity, code_for_config_message(issue.message)))
+            findings.append(Finding(issue.message, issue.severity, issue.code))
             continue
         item = groups[parts[0]][parts[1]]
         message = _ITEM_REF_RE.sub(rename, issue.message)
         path, line = item.origin.field(parts[2:])
-        findings.append(Finding(message, issue.severity, code_for_config_message(issue.message),
+        findings.append(Finding(message, issue.severity, issue.code,
                                 item.origin.file, line, path, item.origin.resource))
         if issue.is_error:
             failed.add(id(item))
@@ -375,8 +374,9 @@ def _native_issues(paths: Sequence[str], ignore: Sequence[str]) -> list[Finding]
     out = []
     for issue in check_config_with_lint(paths, ignore):
         finding = _from_issue(issue)
+        # A lint warning carries its code; its message starts with it too, for check_config's readers.
         m = _LINT_CODE_RE.match(issue.message) if not issue.is_error else None
-        if m is not None and finding.code is None:
+        if m is not None and finding.code in (None, m.group(1)):
             finding = Finding(issue.message[m.end():], issue.severity, m.group(1), issue.source, issue.line,
                               issue.path, None, issue.column)
         out.append(finding)

@@ -24,26 +24,8 @@ NOTE = "note"
 # checks"), from `engine.codes`. Each: (default severity, short name, description).
 CODES: dict[str, tuple[str, str, str]] = {k: (c.severity, c.name, c.full) for k, c in codes(CHECK).items()}
 
-# Issues of the service's own validation (engine.config) that have a wiring code: the message
-# start identifies them (the texts are the service's, see engine/config/native.py).
-CONFIG_MESSAGE_CODES: tuple[tuple[str, str], ...] = (
-    ("The specified filter pattern does not support dimensions", "CWF205"),
-    ("Invalid metric transformation: dimensions and default value are mutually exclusive", "CWF206"),
-    ("Invalid metricValue '", "CWF207"),
-    ("Too many metric filters with a regex for ", "CWF208"),
-)
 # The rule id, in SARIF, of the service's own validation errors (which carry no CWF code).
 SERVICE_VALIDATION_RULE = SERVICE_VALIDATION
-
-
-def code_for_config_message(message: str) -> str | None:
-    """The wiring code of an `engine.config` issue, from the start of its message."""
-    for start, code in CONFIG_MESSAGE_CODES:
-        if message.startswith(start):
-            if code == "CWF207" and "use a number, or a field" not in message:
-                return None  # other metricValue problems ($field references) have no code
-            return code
-    return None
 
 
 @dataclass(frozen=True, slots=True)

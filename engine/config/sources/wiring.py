@@ -2,8 +2,8 @@
 
 These checks look across items, which the service never does: a deploy succeeds, and the alarm
 simply never fires (peers.md §3, asks 2 and 3). Each finding names every item involved and
-where it is. The service's own per-item checks (CWF205-CWF208) live in `engine.config`; their
-codes are attached in `engine.sources`.
+where it is. The service's own per-item checks (CWF205-CWF208) live in `engine.config.native`,
+which gives each of their issues its code (`ConfigIssue.code`).
 """
 
 from __future__ import annotations

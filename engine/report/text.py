@@ -1,0 +1,125 @@
+"""Plain-text renderings for the terminal: input notes, run summaries, metric groups, number formats.
+
+The command line prints these lines; colour and tables (rich) are added there, on a terminal only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..inputs.readers import MAX_EVENT_BYTES
+
+
+def plural(count: int, noun: str) -> str:
+    """``1 event``, ``2 events``."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def input_notes(stats: Any) -> list[str]:
+    """What reading the input of `cwfilter test` / `explain` saw besides the events (`MessageStats`)."""
+    notes = []
+    if stats.skipped_empty:
+        notes.append(
+            f"skipped {plural(stats.skipped_empty, 'empty line')} "
+            "(TestMetricFilter needs messages of at least 1 character)"
+        )
+    if stats.skipped_other:
+        notes.append(f"skipped {plural(stats.skipped_other, 'line')} that hold no event (headers, field lists)")
+    if stats.invalid_utf8:
+        notes.append(
+            f"{plural(stats.invalid_utf8, 'event')} with invalid UTF-8, "
+            "decoded with U+FFFD replacement characters"
+        )
+    if stats.oversize:
+        more = ", ..." if stats.oversize > len(stats.oversize_at) else ""
+        notes.append(
+            f"rejected {plural(stats.oversize, 'event')} over {MAX_EVENT_BYTES:,} bytes "
+            f"({', '.join(stats.oversize_at)}{more})"
+        )
+    notes.extend(stats.problems_shown)
+    if stats.problems > len(stats.problems_shown):
+        notes.append(f"... and {stats.problems - len(stats.problems_shown):,} more problems")
+    return notes
+
+
+def group_metrics(datapoints: list[Any], statistics: list[str]) -> list[dict]:
+    """GetMetricStatistics-shaped results, one entry per metric and dimension set."""
+    groups: dict[Any, list[Any]] = {}
+    for dp in datapoints:
+        groups.setdefault(dp.key, []).append(dp)
+    out = []
+    for key in sorted(groups, key=lambda k: (k.namespace, k.name, k.dimensions, k.unit or "")):
+        points = []
+        for dp in sorted(groups[key], key=lambda d: d.timestamp_ms):
+            item = dp.to_json(statistics)
+            for drop in ("Namespace", "MetricName", "Dimensions"):
+                item.pop(drop)
+            points.append(item)
+        out.append(
+            {
+                "Namespace": key.namespace,
+                "MetricName": key.name,
+                "Dimensions": key.dimensions_json(),
+                "Label": key.name,
+                "Datapoints": points,
+            }
+        )
+    return out
+
+
+def number(value: Any) -> str:
+    """A statistic for a table cell: ``-`` for none, whole floats without ``.0``, else 6 digits."""
+    if value is None:
+        return "-"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return f"{value:.6g}" if isinstance(value, float) else str(value)
+
+
+def digests_skipped(count: int) -> str:
+    """The note for CloudTrail digest files among the inputs, which hold no log events."""
+    return f"{plural(count, 'CloudTrail digest file')} skipped; `cwfilter validate-logs` checks them"
+
+
+def summary_lines(summary: dict) -> list[str]:
+    """The stderr summary of `cwfilter run`: input accounting, each filter's counts, alarm states."""
+    inputs = summary["inputs"]
+    total = inputs["total"]
+    lines = [
+        f"read {total['read']:,} events from {plural(len(inputs['sources']), 'input')}: "
+        f"{total['delivered']:,} delivered, {total['rejected']:,} rejected"
+        + (f", {total['skipped']:,} lines skipped" if total["skipped"] else "")
+        + (f", {total['control_messages']:,} control messages (not log events)" if total.get("control_messages") else "")
+    ]
+    if inputs.get("cloudtrail_digest_files"):
+        lines.append(digests_skipped(inputs["cloudtrail_digest_files"]))
+    archive = summary.get("archive")
+    if archive is not None:
+        lines.append(f"CloudTrail archive: {archive['status']}: " + "; ".join(archive["summary"]))
+        lines.extend(f"  {line}" for line in archive["invalidLines"][:10])
+        if len(archive["invalidLines"]) > 10:
+            lines.append(f"  ... and {len(archive['invalidLines']) - 10:,} more (see cwfilter validate-logs)")
+    for kind, count in sorted(total["problems"].items()):
+        lines.append(f"  {kind}: {count:,}")
+    for problem in inputs["problems"][:10]:
+        lines.append(f"  {problem['source']}: {problem['position']}: {problem['kind']}: {problem['detail']}")
+    if len(inputs["problems"]) > 10:
+        lines.append(f"  ... and {len(inputs['problems']) - 10:,} more (see --output json)")
+    for f in summary["filters"]:
+        extra = [
+            f"{f[k]:,} {label}"
+            for k, label in (
+                ("valueNotNumeric", "value not numeric"),
+                ("dimensionMissing", "dimension missing"),
+                ("late", "late"),
+                ("defaultSamples", "default samples"),
+            )
+            if f[k]
+        ]
+        lines.append(
+            f"{f['filterName']} ({f['logGroupName'] or 'any log group'}): read {f['read']:,} = "
+            f"matched {f['matched']:,} + unmatched {f['unmatched']:,} + rejected {f['rejected']:,}; "
+            f"{f['samples']:,} samples" + ("; " + ", ".join(extra) if extra else "")
+        )
+    lines.extend(f"alarm {a['alarmName']}: {a['stateValue']} ({a['stateReason']})" for a in summary.get("alarms", []))
+    return lines
