@@ -42,8 +42,31 @@ def _strict_object(schema: dict, extra: tuple[str, ...] = (), extra_doc: str = "
     schema["additionalProperties"] = False
 
 
+def _alarm_types() -> dict[str, dict]:
+    """Types of the alarm keys an editor can check without the alarm validator's context."""
+    text, integer, number, flag = {"type": "string"}, {"type": "integer"}, {"type": "number"}, {"type": "boolean"}
+    texts = {"type": "array", "items": text}
+    pair = {"type": "object", "properties": {"Name": text, "Value": text}, "required": ["Name", "Value"],
+            "additionalProperties": False}
+    return {
+        "AlarmName": text, "AlarmDescription": text, "AlarmRule": text, "ActionsEnabled": flag,
+        "OKActions": texts, "AlarmActions": texts, "InsufficientDataActions": texts,
+        "MetricName": text, "Namespace": text, "Period": integer, "EvaluationPeriods": integer,
+        "DatapointsToAlarm": integer, "Threshold": number, "ThresholdMetricId": text,
+        "Statistic": {"enum": list(evaluate.STATISTICS)},
+        "ExtendedStatistic": text,
+        "ComparisonOperator": {"enum": list(evaluate.COMPARISON_OPERATORS) + list(evaluate.ANOMALY_OPERATORS)},
+        "TreatMissingData": {"enum": list(evaluate.TREAT_MISSING_DATA)},
+        "Unit": {"enum": list(native.STANDARD_UNITS)},
+        "Dimensions": {"type": "array", "items": pair},
+        "Metrics": {"type": "array", "items": {"type": "object"}},
+        "Tags": {"type": "array", "items": {"type": "object"}},
+    }
+
+
 def _alarm_schema(keys: tuple[str, ...], title: str, description: str, required: tuple[str, ...]) -> dict:
-    props: dict[str, Any] = {key: {} for key in keys}
+    types = _alarm_types()
+    props: dict[str, Any] = {key: dict(types.get(key, {})) for key in keys}
     for key in sorted(native.DESCRIBE_ONLY_ALARM_KEYS):
         props[key] = {"description": "Printed by describe-alarms; accepted and ignored."}
     return {"type": "object", "title": title, "description": description, "properties": props,

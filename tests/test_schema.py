@@ -152,6 +152,18 @@ def test_config_schema_rejects_wrong_types(config_validator):
     assert errors(config_validator, {"nextToken": "x"})  # no collection at all
 
 
+@pytest.mark.parametrize(("key", "value"), [("Threshold", "5"), ("Period", "60"), ("ActionsEnabled", "true"),
+                                            ("TreatMissingData", "notbreaching"), ("Statistic", "sum")])
+def test_config_schema_rejects_wrong_alarm_values_as_check_does(config_validator, tmp_path, key, value):
+    data = read(REPO / "examples/errors.yaml")
+    data["MetricAlarms"][0][key] = value
+    assert errors(config_validator, data)
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    done = subprocess.run([str(CWFILTER), "check", str(path)], capture_output=True, text=True, check=False)
+    assert done.returncode == 2 and f"MetricAlarms[0].{key}" in done.stdout
+
+
 def test_config_schema_accepts_describe_output_and_bare_requests(config_validator):
     request = read(REPO / "examples/errors.yaml")["metricFilters"][0]
     assert errors(config_validator, request) == []
