@@ -588,7 +588,7 @@ def run_command(
     log_group: Annotated[Optional[str], typer.Option("--log-group", "-g", help="Log group of inputs that name none.")] = None,
     output: Annotated[Optional[RunOutput], typer.Option("--output", "-o", help="table, json, jsonl or emf (default: table on a terminal, json otherwise).")] = None,
     period: Annotated[int, typer.Option("--period", min=1, help="Output period in seconds.")] = 60,
-    lateness: Annotated[int, typer.Option("--lateness", min=0, help="Seconds after a period's end during which late events still count.")] = 300,
+    lateness: Annotated[int, typer.Option("--lateness", min=0, help="With --follow: seconds after a period's end before its datapoint is first emitted (a later sample re-emits it with a Revision). Batch runs count every event whatever its lateness.")] = 300,
     statistic: Annotated[Optional[list[str]], typer.Option("--statistic", "-s", help="Extended statistic to report as well (p99, tm90, IQM, PR(0:100) ...); repeatable.")] = None,
     timestamps: Annotated[str, typer.Option("--timestamps", help="event: the time in each event; now: the time of reading.")] = "event",
     start: Annotated[Optional[str], typer.Option("--start", help="Time of the first event that carries none (ISO-8601 or epoch ms).")] = None,
@@ -597,7 +597,9 @@ def run_command(
     region: Annotated[Optional[str], typer.Option("--region", help="Value of the @aws.region system dimension.")] = None,
     default_value_mode: Annotated[str, typer.Option("--default-value-mode", help="minute: one defaultValue per quiet minute (M2); event: one per non-matching event.")] = "minute",
     cardinality_guard: Annotated[str, typer.Option("--cardinality-guard", help="A filter that makes more than 1,000 distinct dimension name/value pairs in an hour, which the service may disable: warn (default), disable (drop its metrics from then on, as the service may) or off.")] = "warn",
-    follow: Annotated[bool, typer.Option("--follow", help="Keep reading a growing file or a pipe; emit each period as it closes.")] = False,
+    follow: Annotated[bool, typer.Option("--follow", help="Live: keep reading a growing file or a pipe; emit each period as the clock passes it, alarms evaluated on the clock.")] = False,
+    multi_line_start: Annotated[Optional[str], typer.Option("--multi-line-start", metavar="REGEX", help="A line matching REGEX begins an event; the lines after it join that event (the agent's multi_line_start_pattern).")] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Exit 1 when anything read was not counted (values not numeric, missing dimensions, refused or rejected events).")] = False,
     until: Annotated[Optional[str], typer.Option("--until", help="Keep evaluating alarms up to this time (ISO-8601 or epoch ms); empty periods count as missing data.")] = None,
     fail_on_alarm: Annotated[Optional[str], typer.Option("--fail-on-alarm", metavar="[end|ever]", help="Exit 1 if an alarm is in ALARM at the end (--fail-on-alarm) or was at any time (--fail-on-alarm=ever).")] = None,
     on_transition: Annotated[Optional[str], typer.Option("--on-transition", metavar="CMD", help="Run CMD for each alarm transition that has actions, with the SNS message on its stdin.")] = None,
@@ -613,9 +615,15 @@ def run_command(
 ) -> None:
     """Run metric filters over log events and report the metrics they publish.
 
-    Exit status: 0 when the run completed, 2 for a bad config, option or unreadable input; with
-    --validate, 1 when the CloudTrail archive read is incomplete or modified.
-    Bad events (invalid UTF-8, oversize, malformed JSON) are counted in the summary, not fatal.
+    Batch (files, or stdin without --follow): every event counts in its period whatever the
+    order of events or files, and alarms are evaluated afterwards over the whole timeline. Live
+    (--follow): periods are emitted as the clock passes them and re-emitted with a Revision when
+    late events change them; alarms are evaluated every minute on the data present.
+
+    Exit status: 0 when the run completed, 1 with --strict when something read was not counted
+    (or with --fail-on-alarm, or with --validate when the CloudTrail
+    archive read is incomplete or modified), 2 for a bad config, option or unreadable input. Bad events (invalid
+    UTF-8, oversize, malformed JSON) are counted in the summary, not fatal.
     """
     from .engine.config.native import ConfigError
     from .engine.inputs.readers import FORMATS
@@ -642,8 +650,9 @@ def run_command(
 
     try:
         params = parse_parameters(parameter)
-        cfg = load_sources([config], params, on_warning=lambda w: _note(str(w)),
-                           **_terraform_options(var_file, module_path)).config
+        loaded = load_sources([config], params, on_warning=lambda w: _note(str(w)),
+                              **_terraform_options(var_file, module_path))
+        cfg = loaded.config
     except ConfigError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(EXIT_ERROR) from None
@@ -661,15 +670,32 @@ def run_command(
     if cardinality_guard not in ("warn", "disable", "off"):
         _error("--cardinality-guard takes warn, disable or off")
         raise typer.Exit(EXIT_ERROR)
+    if multi_line_start is not None:
+        import re2
+
+        try:
+            re2.compile(multi_line_start)
+        except re2.error as exc:
+            _error(f"--multi-line-start: invalid regular expression: {exc}")
+            raise typer.Exit(EXIT_ERROR) from None
+    from .engine.config.sources.wiring import run_wiring
+
+    for finding in run_wiring(cfg, loaded.origins, config):
+        _note(f"warning: {finding}")
+    # Value maps only where a statistic needs the values; compact aggregates otherwise.
+    keep_values = bool(statistics) or output is RunOutput.emf or plot or report is not None or any(
+        a.get("ExtendedStatistic") for a in cfg.metric_alarms)
     engine = Engine(
         cfg, period=period, lateness=lateness, account=account, region=region,
         default_value_mode=default_value_mode,
         until_ms=_parse_time(until, "--until") if until else None,
         cardinality_guard=cardinality_guard,
+        live=follow, keep_values=keep_values,
     )
     options = RunOptions(
         fmt=fmt, timestamps=timestamps, step_ms=int(step * 1000), log_group=log_group,
         start_ms=_parse_time(start, "--start") if start else None, validate=validate,
+        multi_line_start=multi_line_start, live=follow,
     )
     if validate and follow:
         _error("--validate checks whole files: not with --follow")
@@ -708,6 +734,7 @@ def run_command(
         _flush_quietly()
         if not quiet:
             _render_summary(summary)
+        _warn_losses(summary, timestamps)
         raise typer.Exit(130) from None
     progress.clear()
     summary = _summary(engine, result)
@@ -724,11 +751,12 @@ def run_command(
     if not quiet:
         _render_summary(summary)
         _shape_hints(specs, summary, {mf.filter_name: mf.filter_pattern for mf in cfg.metric_filters})
+    _warn_losses(summary, timestamps)
     unreadable = {"missing", "is-a-directory", "unreadable"}
     failed = any(k in unreadable for k in result.stats.problem_counts)
     if failed:
         raise typer.Exit(EXIT_ERROR)
-    if result.validation is not None and not result.validation.ok:
+    if (result.validation is not None and not result.validation.ok) or (strict and summary["losses"]):
         raise typer.Exit(EXIT_NO_MATCH)
     if fail_on_alarm and engine.alarms is not None:
         if fail_on_alarm == "ever":
@@ -761,8 +789,9 @@ def _shape_hints(specs: list, summary: dict, patterns: dict[str, str]) -> None:
 
 
 def _summary(engine: Any, result: Any) -> dict:
-    summary = engine.summary()
-    summary["inputs"] = result.stats.as_dict()
+    from .engine.metrics.runner import run_summary
+
+    summary = run_summary(engine, result)
     summary["inputs"]["cloudtrail_digest_files"] = sum(
         s["format"] == "cloudtrail-digest" for s in summary["inputs"]["sources"]
     )
@@ -771,11 +800,23 @@ def _summary(engine: Any, result: Any) -> dict:
     return summary
 
 
+def _warn_losses(summary: dict, timestamps: str) -> None:
+    """On stderr, even with --quiet: what was not counted (count, reason, fix), and unstamped inputs."""
+    for loss in summary["losses"]:
+        _note(f"warning: {loss['count']:,} not counted: {loss['reason']}; fix: {loss['fix']}")
+    if timestamps == "event":
+        unstamped = [s["source"] for s in summary["inputs"]["sources"] if s.get("timestamp_origins", {}).get("read")]
+        if unstamped:
+            _note(f"warning: {', '.join(unstamped[:3])}{' ...' if len(unstamped) > 3 else ''}: events without a "
+                  "timestamp were stamped with the time of reading; give --start TIME (and --step SECONDS) "
+                  "to place them in time")
+
+
 def _follow_stream(spec: str, engine: Any, renderer: _Renderer) -> Any:
     """A `--follow` input: a stream that waits for more data instead of ending at end of file.
 
-    While it waits, the wall clock advances the engine too (DECISIONS A1), so periods close on
-    time even when no new events arrive.
+    While it waits, the wall clock advances the engine (DECISIONS A1), so periods are emitted and
+    alarms evaluated on time even when no new events arrive.
     """
     from .engine.inputs.follow import FollowStream
     from .engine.inputs.readers import parse_input_spec
@@ -783,9 +824,8 @@ def _follow_stream(spec: str, engine: Any, renderer: _Renderer) -> Any:
     path, group = parse_input_spec(spec)
 
     def idle(now_ms: int) -> None:
-        if engine.watermark is not None and now_ms > engine.watermark:
-            for item in engine.advance(now_ms):
-                renderer.item(item)
+        for item in engine.tick(now_ms):
+            renderer.item(item)
 
     return FollowStream(path, on_idle=idle, log_group=group)
 

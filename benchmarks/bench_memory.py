@@ -1,7 +1,8 @@
-"""Memory of the streaming engine stays flat: 10x the events, the same peak.
+"""Memory of a run grows with series x periods, never with events: 10x the events, the same peak.
 
-Events are synthetic JSON log lines spread evenly over time, ten series (one per `svc`), so periods
-keep closing and only the open ones (the lateness window) are held. Peak memory is measured with
+Events are synthetic JSON log lines spread evenly over the same span of time, ten series (one per
+`svc`): ten times the events put ten times the samples into the same periods, each held as one
+compact aggregate (count, minimum, maximum, exact sum). Peak memory is measured with
 `tracemalloc` from just before the first event to just after the last datapoint, once for N events
 and once for 10 N; the larger run may use at most 1.5 times the smaller one's peak.
 
@@ -44,20 +45,24 @@ CONFIG = {
 }
 
 
-def _events(n: int):
-    """n events, generated lazily so the input itself takes no memory."""
+def _stamp(i: int, n: int, span_ms: int) -> int:
+    return T0 + i * span_ms // n
+
+
+def _events(n: int, span_ms: int):
+    """n events over span_ms, generated lazily so the input itself takes no memory."""
     for i in range(n):
-        yield f'{{"svc":"s{i % SERIES}","latency":{(i * 7919) % 1000}}}', T0 + i * SPACING_MS
+        yield f'{{"svc":"s{i % SERIES}","latency":{(i * 7919) % 1000}}}', _stamp(i, n, span_ms)
 
 
-def _peak_bytes(config, n: int) -> tuple[int, int, int]:
+def _peak_bytes(config, n: int, span_ms: int) -> tuple[int, int, int]:
     """(peak traced bytes, datapoints, samples) for n events through a fresh Engine."""
-    engine = Engine(config)
+    engine = Engine(config, keep_values=False)
     gc.collect()
     tracemalloc.start()
     try:
         datapoints = samples = 0
-        for dp in engine.feed_many(_events(n)):
+        for dp in engine.feed_many(_events(n, span_ms)):
             datapoints += 1
             samples += dp.aggregate.sample_count
         for dp in engine.close():
@@ -75,9 +80,10 @@ def test_memory_does_not_grow_with_the_number_of_events(benchmark, request, tmp_
     config = load_config([path])
     small, large = (2_000, 20_000) if request.config.getoption("benchmark_disable") else (100_000, 1_000_000)
 
-    small_peak, small_points, small_samples = _peak_bytes(config, small)
+    span_ms = small * SPACING_MS
+    small_peak, small_points, small_samples = _peak_bytes(config, small, span_ms)
     large_peak, large_points, large_samples = benchmark.pedantic(
-        _peak_bytes, args=(config, large), rounds=1, iterations=1
+        _peak_bytes, args=(config, large, span_ms), rounds=1, iterations=1
     )
 
     ratio = large_peak / small_peak
@@ -92,5 +98,5 @@ def test_memory_does_not_grow_with_the_number_of_events(benchmark, request, tmp_
     # Every event matched and became one sample; every (series, minute) with events was published.
     assert (small_samples, large_samples) == (small, large)
     for n, points in ((small, small_points), (large, large_points)):
-        assert points == len({(i % SERIES, i * SPACING_MS // 60_000) for i in range(n)})
+        assert points == len({(i % SERIES, _stamp(i, n, span_ms) // 60_000) for i in range(n)})
     assert ratio <= MAX_RATIO

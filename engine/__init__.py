@@ -35,7 +35,7 @@ _EXPORTS = {
     "Datapoint": "metrics.pipeline",
     "Engine": "metrics.pipeline",
     "test_metric_filter": "testing.metric_filter",
-    "Simulation": "testing.scenario",
+    "Simulation": "testing.simulation",
     "load_scenario": "testing.scenario",
     "run_scenario": "testing.scenario",
     "load_sources": "config.sources",
@@ -68,6 +68,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from .authoring.explain import Explanation
     from .authoring.lint import Finding, lint_pattern
     from .metrics.pipeline import AlarmChange, Datapoint, Engine
-    from .testing.scenario import Simulation, load_scenario, run_scenario
+    from .testing.scenario import load_scenario, run_scenario
+    from .testing.simulation import Simulation
     from .config.sources import check_sources, load_sources
     from .testing.metric_filter import test_metric_filter

@@ -131,34 +131,28 @@ def test_datapoint_json_and_emf(tmp_path):
         ]
 
 
-# --------------------------------------------------------------------------- periods, watermark, lateness
+# --------------------------------------------------------------------------- batch and live periods
 
 
-def test_periods_close_when_the_watermark_passes_their_end_plus_lateness(tmp_path):
-    engine = value_engine(tmp_path, lateness=120)
-    assert feed_values(engine, [(T0 + 10 * SECOND, 1)]) == []
-    assert feed_values(engine, [(T0 + 2 * MINUTE + 50 * SECOND, 2)]) == []  # minute 0 closes at 3:00
-    [dp] = feed_values(engine, [(T0 + 3 * MINUTE, 4)])
-    assert (dp.timestamp_ms, dp.statistic("Sum")) == (T0, 1.0)
-    assert [(d.timestamp_ms, d.statistic("Sum")) for d in engine.close()] == [(T0 + 2 * MINUTE, 2.0), (T0 + 3 * MINUTE, 4.0)]
-
-
-def test_out_of_order_within_lateness_counts_and_older_is_late(tmp_path):
-    engine = value_engine(tmp_path)  # 60 s periods, 300 s lateness
+def test_batch_counts_every_sample_in_its_period_whatever_the_order(tmp_path):
+    # Batch mode: nothing is emitted while feeding, and no sample is ever too late (CloudWatch
+    # keeps every event in its period however late it arrives).
+    engine = value_engine(tmp_path)
     closed = feed_values(engine, [
         (T0 + 30 * SECOND, 1),
         (T0 + 4 * MINUTE, 2),
-        (T0 + 10 * SECOND, 4),  # minute 0 is open until the watermark reaches 6:00
-        (T0 + 6 * MINUTE, 8),  # closes minute 0
-        (T0 + 50 * SECOND, 16),  # late
+        (T0 + 10 * SECOND, 4),
+        (T0 + 60 * MINUTE, 8),
+        (T0 + 50 * SECOND, 16),  # an hour behind the newest event: still minute 0
     ])
-    closed += engine.close()
-    assert [(d.timestamp_ms, d.statistic("Sum"), d.statistic("SampleCount")) for d in closed] == [
-        (T0, 5.0, 2.0), (T0 + 4 * MINUTE, 2.0, 1.0), (T0 + 6 * MINUTE, 8.0, 1.0),
+    assert closed == []
+    closed = engine.close()
+    assert [(d.timestamp_ms, d.statistic("Sum"), d.statistic("SampleCount"), d.revision) for d in closed] == [
+        (T0, 21.0, 3.0, 0), (T0 + 4 * MINUTE, 2.0, 1.0, 0), (T0 + 60 * MINUTE, 8.0, 1.0, 0),
     ]
     f = summary_of(engine, "Values")
-    assert (f["matched"], f["samples"], f["late"]) == (5, 4, 1)
-    assert engine.summary()["lateSamples"] == 1
+    assert (f["matched"], f["samples"]) == (5, 5)
+    assert "late" not in f
 
 
 def test_periods_longer_than_a_minute(tmp_path):
@@ -172,28 +166,66 @@ def test_periods_longer_than_a_minute(tmp_path):
     ]
 
 
-def test_lateness_is_exact_to_the_second(tmp_path):
-    engine = value_engine(tmp_path, lateness=5)
-    feed_values(engine, [(T0 + 61 * SECOND, 1), (T0 + 66 * SECOND, 2)])  # minute 0 closed at 65 s
-    feed_values(engine, [(T0 + 30 * SECOND, 4)])  # 36 s after minute 0 ended: late
-    assert summary_of(engine, "Values")["late"] == 1
+class Clock:
+    """A settable clock for live-mode engines (epoch ms)."""
+
+    def __init__(self, now: int) -> None:
+        self.now = now
+
+    def __call__(self) -> int:
+        return self.now
 
 
-def test_only_open_periods_stay_in_memory(tmp_path):
-    engine = engine_for(tmp_path, [{
-        "filterName": "Lat", "filterPattern": "{ $.v >= 0 }",
-        "metricTransformations": transformation("Lat", "$.v", dimensions={"Host": "$.h"}),
-    }])
-    most_open = 0
-    closed = 0
+def test_live_emits_after_lateness_and_re_emits_a_corrected_period(tmp_path):
+    clock = Clock(T0 + 61 * SECOND)
+    engine = value_engine(tmp_path, lateness=5, live=True, clock=clock)
+    assert feed_values(engine, [(T0 + 10 * SECOND, 1)]) == []  # 1:01: minute 0 is due at 1:05
+    clock.now = T0 + 65 * SECOND
+    [dp] = engine.tick()
+    assert (dp.timestamp_ms, dp.statistic("Sum"), dp.revision) == (T0, 1.0, 1)
+    clock.now = T0 + 10 * MINUTE
+    # Nine minutes late: merged into minute 0, which is emitted again with every sample so far.
+    [again] = feed_values(engine, [(T0 + 30 * SECOND, 4)])
+    assert (again.timestamp_ms, again.statistic("Sum"), again.statistic("SampleCount"), again.revision) == (
+        T0, 5.0, 2.0, 2)
+    assert dp.statistic("Sum") == 1.0  # what was emitted before does not change
+    assert again.to_json()["Revision"] == 2
+    assert summary_of(engine, "Values")["samples"] == 2
+
+
+def test_live_refuses_events_outside_the_put_log_events_window(tmp_path):
+    clock = Clock(T0 + 30 * 86_400_000)
+    engine = value_engine(tmp_path, live=True, clock=clock)
+    feed_values(engine, [
+        (clock.now - 15 * 86_400_000, 1),  # more than 14 days old
+        (clock.now + 3 * 3_600_000, 2),  # more than 2 hours ahead
+        (clock.now - 13 * 86_400_000, 4),  # within 14 days: counted
+    ])
+    summary = engine.summary()
+    assert summary["refused"] == {"tooOld": 1, "tooNew": 1}
+    f = summary_of(engine, "Values")
+    assert (f["read"], f["rejected"], f["matched"], f["samples"]) == (3, 2, 1, 1)
+
+
+def test_batch_memory_is_series_times_periods_and_live_memory_is_bounded(tmp_path):
+    transformation_ = transformation("Lat", "$.v", dimensions={"Host": "$.h"})
+    config = [{"filterName": "Lat", "filterPattern": "{ $.v >= 0 }", "metricTransformations": transformation_}]
+    engine = engine_for(tmp_path, config, keep_values=False)
     for i in range(6000):  # one event every 2 s over 200 minutes, 4 hosts
-        closed += len(engine.feed(json.dumps({"v": i % 13, "h": f"h{i % 4}"}), T0 + i * 2 * SECOND))
-        most_open = max(most_open, engine.store.open_periods())
-    # 300 s of lateness keeps at most 6 or 7 minutes open per host.
-    assert most_open <= 4 * 7
-    closed += len(engine.close())
-    assert closed == 4 * 200
-    assert engine.store.open_periods() == 0
+        engine.feed(json.dumps({"v": i % 13, "h": f"h{i % 4}"}), T0 + i * 2 * SECOND)
+    assert len(engine.table) == 4 * 200  # one compact aggregate per series and period
+    assert engine.table.value_entries() == 4 * 200
+    assert len(engine.close()) == 4 * 200
+
+    # Live, over 30 days of one event a minute: periods older than 14 days (+ a period) go.
+    clock = Clock(T0)
+    engine = engine_for(tmp_path, config, live=True, clock=clock, keep_values=False)
+    most = 0
+    for m in range(0, 30 * 1440, 7):
+        clock.now = T0 + m * MINUTE + 1
+        engine.feed(json.dumps({"v": 1, "h": "h"}), T0 + m * MINUTE)
+        most = max(most, len(engine.table))
+    assert most <= 14 * 1440 // 7 + 3
 
 
 # --------------------------------------------------------------------------- defaultValue (M2)
@@ -243,7 +275,6 @@ def test_default_value_with_periods_shorter_than_a_minute(tmp_path):
     closed += engine.close()
     # DECISIONS M2: one default per minute that saw events and no match: minutes 0 and 1.
     assert sum(d.statistic("SampleCount") for d in closed) == 2
-    assert summary_of(engine, "Errors")["late"] == 0
 
 
 # --------------------------------------------------------------------------- metric values and dimensions

@@ -377,8 +377,7 @@ def test_security_hub_filters_over_the_cloudtrail_corpus(cloudtrail_inputs):
         f = filter_summary(doc, control)
         assert f["read"] == len(records)
         assert f["matched"] == sum(1 for r in records if condition(r)), control
-        assert f["late"] == 0
-    assert summary["lateSamples"] == 0
+    assert summary["losses"] == []
     assert_accounting(doc)
 
 
@@ -468,7 +467,7 @@ def test_apache_4xx_5xx_bytes_with_status_dimension(tmp_path):
     assert error_bytes["samples"] == matched - not_numeric
     assert filter_summary(doc, "ServerErrors")["matched"] == server_errors > 0
     assert filter_summary(doc, "CommonFormatOnly")["matched"] == 0
-    assert doc["summary"]["lateSamples"] == 0
+    assert [loss["count"] for loss in doc["summary"]["losses"]] == [not_numeric]
     assert_accounting(doc)
 
 
@@ -580,35 +579,30 @@ def test_every_statistic_through_the_cli(tmp_path):
     }
 
 
-def test_out_of_order_events_within_lateness_count_and_older_ones_are_late(tmp_path):
+def test_out_of_order_events_all_count_in_their_periods_in_a_batch_run(tmp_path):
+    # Batch runs count every event in its period however late it comes (CloudWatch keeps late
+    # events); --lateness only applies to --follow, so it changes nothing here.
     minute = lambda m, s=0: T0 + m * MINUTE + s * 1000  # noqa: E731
     events = [
         {"timestamp": minute(0, 10), "value": 1},
         {"timestamp": minute(3), "value": 10},
-        {"timestamp": minute(0, 20), "value": 2},  # 2m40s behind the watermark: minute 0 still open
-        {"timestamp": minute(7), "value": 100},  # watermark 7:00 >= 1:00 + 5 min: minute 0 closes
-        {"timestamp": minute(0, 30), "value": 4},  # late: its period has closed
-        {"timestamp": minute(3, 30), "value": 20},  # minute 3 stays open until 9:00
+        {"timestamp": minute(0, 20), "value": 2},
+        {"timestamp": minute(70), "value": 100},
+        {"timestamp": minute(0, 30), "value": 4},  # 70 minutes behind the newest event
+        {"timestamp": minute(3, 30), "value": 20},
     ]
-    doc = run_json(_value_config(tmp_path), "-", stdin=_jsonl(events))
-    assert per_period(doc) == {
-        (("Stats", "Values", ()), "2024-01-01T00:00:00Z"): (3.0, 2),
+    expected = {
+        (("Stats", "Values", ()), "2024-01-01T00:00:00Z"): (7.0, 3),
         (("Stats", "Values", ()), "2024-01-01T00:03:00Z"): (30.0, 2),
-        (("Stats", "Values", ()), "2024-01-01T00:07:00Z"): (100.0, 1),
+        (("Stats", "Values", ()), "2024-01-01T01:10:00Z"): (100.0, 1),
     }
-    f = filter_summary(doc, "Values")
-    assert (f["matched"], f["samples"], f["late"]) == (6, 5, 1)
-    assert doc["summary"]["lateSamples"] == 1
-
-    # A shorter window: with --lateness 60, the event at 0:20 arrives after minute 0 closed
-    # (3:00 >= 1:00 + 1 min), and so do 0:30 and 3:30 (7:00 >= 4:00 + 1 min).
-    doc = run_json(_value_config(tmp_path), "-", "--lateness", "60", stdin=_jsonl(events))
-    assert per_period(doc) == {
-        (("Stats", "Values", ()), "2024-01-01T00:00:00Z"): (1.0, 1),
-        (("Stats", "Values", ()), "2024-01-01T00:03:00Z"): (10.0, 1),
-        (("Stats", "Values", ()), "2024-01-01T00:07:00Z"): (100.0, 1),
-    }
-    assert filter_summary(doc, "Values")["late"] == 3
+    for extra in ([], ["--lateness", "0"]):
+        doc = run_json(_value_config(tmp_path), "-", *extra, stdin=_jsonl(events))
+        assert per_period(doc) == expected
+        f = filter_summary(doc, "Values")
+        assert (f["matched"], f["samples"]) == (6, 6)
+        assert doc["summary"]["losses"] == []
+        assert doc["summary"]["mode"] == "batch"
 
 
 # --------------------------------------------------------------------------- bad input
@@ -796,23 +790,88 @@ def processes():
         p.kill()
 
 
-def test_streaming_stdin_emits_a_closed_minute_before_the_input_ends(tmp_path, processes):
+def _stamp(ms: int) -> bytes:
+    return iso_minute(ms - ms % 1000, 1000).encode()
+
+
+def test_follow_with_a_writer_ten_minutes_behind_counts_every_sample_and_re_emits(tmp_path, processes):
+    # The writer's events are stamped ten minutes in the past (a lagging shipper). CloudWatch
+    # keeps each in its period; cwfilter --follow emits the period, emits it again with the next
+    # Revision when more late samples arrive, and the alarm sees them in its next evaluation.
+    alarm = {
+        "AlarmName": "errors-in-the-last-13-minutes", "Namespace": "App", "MetricName": "Errors",
+        "Statistic": "Sum", "Period": 10, "EvaluationPeriods": 60, "DatapointsToAlarm": 1,
+        "Threshold": 4, "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+        "TreatMissingData": "notBreaching",
+    }
+    config = tmp_path / "live.json"
+    config.write_text(json.dumps({"metricFilters": [metric_filter("Errors", "ERROR", "Errors", namespace="App")],
+                                  "MetricAlarms": [alarm]}), encoding="utf-8")
+    p = Process("run", str(config), "-", "--follow", "--output", "jsonl", "--lateness", "0")
+    processes.append(p)
+    now = int(time.time() * 1000)
+    lagging = now - 10 * MINUTE
+    minute = lagging - lagging % MINUTE
+    p.write(b"".join(_stamp(minute + i * 1000) + b" ERROR lagging %d\n" % i for i in range(3)))
+    # The period ended long ago: it is emitted at once, and again as each late line arrives
+    # (the three lines may be read together or one by one).
+    seen = [_next_record(p, lambda r: "MetricName" in r)]
+    while seen[-1]["SampleCount"] < 3:
+        seen.append(_next_record(p, lambda r: "MetricName" in r))
+    assert {r["Timestamp"] for r in seen} == {iso_minute(minute)}
+    assert [r["Revision"] for r in seen] == list(range(1, len(seen) + 1))
+    p.write(_stamp(minute + 3_000) + b" ERROR one more for the same minute\n")
+    again = _next_record(p, lambda r: "MetricName" in r)
+    assert (again["Timestamp"], again["SampleCount"], again["Sum"], again["Revision"]) == (
+        iso_minute(minute), 4, 4.0, len(seen) + 1)
+    # That 10-second period now sums to 4: the next evaluation (every 10 s) moves the alarm to ALARM.
+    change = _next_record(p, lambda r: r.get("state", {}).get("value") == "ALARM", timeout=40)
+    assert "4.0" in change["state"]["reason"]
+    p.proc.stdin.close()
+    status, _, stderr = p.finish()
+    assert status == 0, stderr
+    assert "Errors (any log group): read 4 = matched 4 + unmatched 0 + rejected 0; 4 samples" in stderr
+    assert "CWF201" not in stderr and "not counted" not in stderr
+
+
+def test_run_warns_about_an_alarm_on_a_metric_no_filter_publishes(tmp_path):
+    alarm = {
+        "AlarmName": "errors", "Namespace": "App", "MetricName": "Errors", "Statistic": "Sum",
+        "Period": 60, "EvaluationPeriods": 1, "Threshold": 1, "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+    }
+    config = tmp_path / "c.json"
+    config.write_text(json.dumps({"metricFilters": [metric_filter("Errors", "ERROR", "Errors", namespace="Test")],
+                                  "MetricAlarms": [alarm]}), encoding="utf-8")
+    done = cli("run", config, "-", "--output", "json", stdin=b"2024-01-01T00:00:00Z ERROR\n")
+    assert done.returncode == 0, done.stderr
+    warning = [line for line in done.stderr.splitlines() if "CWF201" in line]
+    assert len(warning) == 1
+    assert "App/Errors" in warning[0] and "Test/Errors" in warning[0]
+    doc = json.loads(done.stdout)
+    assert [a["stateValue"] for a in doc["summary"]["alarms"]] == ["INSUFFICIENT_DATA"]
+
+
+def _next_record(p: Process, wanted, timeout: float = 20) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        record = json.loads(p.next_line(timeout=max(0.1, deadline - time.monotonic())))
+        if wanted(record):
+            return record
+
+
+def test_stdin_without_follow_is_a_batch_input(tmp_path, processes):
     config = write_config(tmp_path / "s.json", [metric_filter("Errors", "ERROR", "Errors")])
     p = Process("run", config, "--output", "jsonl")
     processes.append(p)
-    p.write(b"2024-01-01T00:00:05Z ERROR first\n2024-01-01T00:00:35Z INFO quiet\n2024-01-01T00:00:50Z ERROR second\n")
-    # Ten minutes later: minute 0 is past the default 5-minute lateness and closes now.
-    p.write(b"2024-01-01T00:10:00Z ERROR third\n")
-    first = json.loads(p.next_line())
-    assert p.proc.poll() is None, "the datapoint must come while the input is still open"
-    assert (first["MetricName"], first["Timestamp"], first["SampleCount"], first["Sum"]) == (
-        "Errors", "2024-01-01T00:00:00Z", 2, 2.0)
-
+    p.write(b"2024-01-01T00:10:00Z ERROR third\n2024-01-01T00:00:05Z ERROR first\n2024-01-01T00:00:35Z INFO quiet\n")
+    time.sleep(1.0)
+    assert p.lines.empty(), "a batch run writes its periods at the end of input"
+    p.write(b"2024-01-01T00:00:50Z ERROR second, ten minutes behind\n")
     p.proc.stdin.close()
     status, rest, stderr = p.finish()
     assert status == 0, stderr
-    [last] = [json.loads(line) for line in rest]
-    assert (last["Timestamp"], last["SampleCount"]) == ("2024-01-01T00:10:00Z", 1)
+    assert [(d["Timestamp"], d["SampleCount"]) for d in map(json.loads, rest)] == [
+        ("2024-01-01T00:00:00Z", 2), ("2024-01-01T00:10:00Z", 1)]
     assert "read 4 events" in stderr
     assert "matched 3 + unmatched 1 + rejected 0" in stderr
 

@@ -134,8 +134,10 @@ class InputEvent:
         source: the input's name (its path, or ``<stdin>``).
         position: where the event sits in the input: ``line 12``, ``Records[3]``,
             ``line 2: logEvents[4]``.
-        timestamp_origin: ``event`` (the event's own stamp, DECISIONS M1), ``start`` (``start_ms +
-            i * step_ms``) or ``read`` (the time of reading).
+        timestamp_origin: ``event`` (the event's own stamp, DECISIONS M1), ``previous`` (the stamp
+            of the event before it in the input: a stack-trace or wrapped line), ``next`` (a line
+            before the input's first stamped event takes that event's stamp), ``start``
+            (``start_ms + i * step_ms``) or ``read`` (the time of reading).
     """
 
     message: str
@@ -1040,7 +1042,7 @@ class _Sink:
     """Counts, rejects and builds the events of one input."""
 
     __slots__ = ("stats", "st", "source", "bound_group", "default_group", "now_mode", "start_ms", "step_ms",
-                 "ordinal")
+                 "ordinal", "last_stamp")
 
     def __init__(self, stats: InputStats, source: str, bound_group: str | None, default_group: str | None,
                  timestamps: str, start_ms: int | None, step_ms: int) -> None:
@@ -1053,6 +1055,7 @@ class _Sink:
         self.start_ms = start_ms
         self.step_ms = step_ms
         self.ordinal = 0  # events read so far from this input: `i` in `start_ms + i * step_ms`
+        self.last_stamp: int | None = None  # the stamp of the last event that carried one
 
     def problem(self, position: str, kind: str, detail: str) -> None:
         self.stats.add_problem(Problem(self.source, position, kind, detail))
@@ -1081,17 +1084,52 @@ class _Sink:
             timestamp, origin = _now_ms(), "read"
         elif timestamp is not None:
             origin = "event"
+            self.last_stamp = timestamp
         elif self.start_ms is not None:
             timestamp, origin = self.start_ms + i * self.step_ms, "start"
+        elif self.last_stamp is not None:
+            # A line without a stamp (a stack trace, a wrapped message) belongs with the event
+            # before it: it takes that event's time, as the CloudWatch agent gives it.
+            timestamp, origin = self.last_stamp, "previous"
         else:
-            timestamp, origin = _now_ms(), "read"
-        st.timestamp_origins[origin] += 1
+            timestamp, origin = None, "none"  # settled by `_settle_stamps`
+        if timestamp is not None:
+            st.timestamp_origins[origin] += 1
         log_group = self.bound_group or group or self.default_group
         return InputEvent(message, timestamp, log_group, self.source, position, origin, doc)
 
 
 def _now_ms() -> int:
     return time.time_ns() // 1_000_000
+
+
+def _settle_stamps(events: Iterator[InputEvent], sink: _Sink, lookahead: int) -> Iterator[InputEvent]:
+    """Give a time to the events read before the input's first stamped event.
+
+    Up to `lookahead` of them wait for the first stamp and take it (a header or a message cut
+    from the first event, in a file whose events carry times); when no stamp comes within that
+    many events, or before the end, they and later unstamped events take the time of reading.
+    """
+    pending: list[InputEvent] = []
+    origins = sink.st.timestamp_origins
+
+    def release(stamp: int | None, origin: str) -> Iterator[InputEvent]:
+        for ev in pending:
+            ts = _now_ms() if stamp is None else stamp
+            origins[origin] += 1
+            yield InputEvent(ev.message, ts, ev.log_group, ev.source, ev.position, origin, ev.doc)
+        pending.clear()
+
+    for ev in events:
+        if ev.timestamp_origin != "none":
+            if pending:
+                yield from release(ev.timestamp, "next") if ev.timestamp_origin == "event" else release(None, "read")
+            yield ev
+            continue
+        pending.append(ev)
+        if len(pending) > lookahead:
+            yield from release(None, "read")
+    yield from release(None, "read")
 
 
 # --------------------------------------------------------------------------- line formats
@@ -1257,11 +1295,41 @@ def _split_lines(chunks: Iterable[bytes]) -> Iterator[tuple[int, bytes | None, b
         yield lineno + 1, bytes(pending), False, len(pending)
 
 
-def _read_lines(chunks: Iterable[bytes], handler: Any, sink: _Sink, inp: OpenedInput) -> Iterator[InputEvent]:
+def _join_lines(lines: Iterable[tuple[int, bytes | None, bool, int]], start: Any
+                ) -> Iterator[tuple[int, bytes | None, bool, int]]:
+    """The CloudWatch agent's multi-line grouping of `_split_lines` output: a line in which
+    `start` finds a match begins an event, every other line joins the event before it with a
+    ``\\n`` (a first line that does not match begins one too). An event is yielded when the next
+    one begins, or at the end of input, numbered by its first line."""
+    group: list[Any] | None = None  # [first line number, parts (None: too long), terminated, size]
+    for lineno, raw, terminated, size in lines:
+        line = None if raw is None else raw.removesuffix(b"\r")
+        begins = line is not None and start.search(line.decode("utf-8", "replace")) is not None
+        if group is not None and not begins:
+            group[3] += 1 + size
+            if group[1] is not None:
+                if line is None or group[3] > MAX_EVENT_BYTES:
+                    group[1] = None
+                else:
+                    group[1].append(line)
+            group[2] = terminated
+            continue
+        if group is not None:
+            yield group[0], None if group[1] is None else b"\n".join(group[1]), group[2], group[3]
+        group = [lineno, None if line is None else [line], terminated, size]
+    if group is not None:
+        yield group[0], None if group[1] is None else b"\n".join(group[1]), group[2], group[3]
+
+
+def _read_lines(chunks: Iterable[bytes], handler: Any, sink: _Sink, inp: OpenedInput,
+                multi_line_start: Any = None) -> Iterator[InputEvent]:
     st = sink.st
     last = 0
     cut_reported = False
-    for lineno, raw, terminated, size in _split_lines(chunks):
+    lines = _split_lines(chunks)
+    if multi_line_start is not None:
+        lines = _join_lines(lines, multi_line_start)
+    for lineno, raw, terminated, size in lines:
         last = lineno
         position = f"line {lineno}"
         if not terminated and (cut := inp.decompress_error) is not None:
@@ -1586,6 +1654,8 @@ def read_events(
     step_ms: int = 1000,
     *,
     source: str | None = None,
+    multi_line_start: Any = None,
+    lookahead: int = 0,
 ) -> Iterator[InputEvent]:
     """The events of one input, yielded as they are read; problems are counted in `stats`.
 
@@ -1599,8 +1669,10 @@ def read_events(
 
     Timestamp of an event, with ``timestamps="event"``: its own (DECISIONS M1); for an event that
     has none, ``start_ms + i * step_ms`` when `start_ms` is given (``i`` counts the events read from
-    this input, from 0), else the time of reading. With ``timestamps="now"`` every event gets the
-    time of reading.
+    this input, from 0), else the stamp of the event before it in the input; events before the
+    first stamped one wait for it (up to `lookahead` of them) and take its stamp; in an input where
+    none carries a stamp, the time of reading. With ``timestamps="now"`` every event gets the time
+    of reading.
 
     Args:
         spec_or_stream: ``-`` (stdin), a path, ``path@group``, an open binary stream or an
@@ -1612,6 +1684,12 @@ def read_events(
         start_ms: epoch ms of the first event without a stamp (synthetic input).
         step_ms: spacing of such events.
         source: the name to report for a stream.
+        multi_line_start: line formats: a regex (a pattern text, or compiled, with ``search``); a
+            line it matches begins an event and the lines after it that it does not match join
+            that event with ``\\n``, as the CloudWatch agent's ``multi_line_start_pattern``.
+        lookahead: how many unstamped events may wait for the input's first stamp (a batch
+            run's choice; 0, the default, keeps reading a stream event by event: they take the
+            time of reading at once).
 
     Returns:
         An iterator of `InputEvent`.
@@ -1626,12 +1704,17 @@ def read_events(
                          f"expected one of {', '.join(TIMESTAMP_MODES)}")
     if start_ms is not None and timestamps == "now":
         raise ValueError("start_ms applies to timestamps='event' only (events without a stamp)")
+    if isinstance(multi_line_start, str):
+        import re2  # the agent's patterns are Go (RE2) regular expressions
+
+        multi_line_start = re2.compile(multi_line_start)
     return _events(spec_or_stream, fmt, log_group, stats if stats is not None else InputStats(),
-                   timestamps, start_ms, step_ms, source)
+                   timestamps, start_ms, step_ms, source, multi_line_start, lookahead)
 
 
 def _events(spec: Any, fmt: str, log_group: str | None, stats: InputStats, timestamps: str,
-            start_ms: int | None, step_ms: int, source: str | None) -> Iterator[InputEvent]:
+            start_ms: int | None, step_ms: int, source: str | None, multi_line_start: Any = None,
+            lookahead: int = 0) -> Iterator[InputEvent]:
     if isinstance(spec, OpenedInput):
         inp, owned = spec, False
     else:
@@ -1643,7 +1726,7 @@ def _events(spec: Any, fmt: str, log_group: str | None, stats: InputStats, times
         owned = True
     sink = _Sink(stats, inp.source, inp.log_group, log_group, timestamps, start_ms, step_ms)
     try:
-        yield from _read_input(inp, fmt, sink)
+        yield from _settle_stamps(_read_input(inp, fmt, sink, multi_line_start), sink, lookahead)
     except OSError as exc:
         sink.problem(f"after {sink.ordinal} events", "unreadable", exc.strerror or str(exc))
     finally:
@@ -1651,7 +1734,7 @@ def _events(spec: Any, fmt: str, log_group: str | None, stats: InputStats, times
             inp.close()
 
 
-def _read_input(inp: OpenedInput, fmt: str, sink: _Sink) -> Iterator[InputEvent]:
+def _read_input(inp: OpenedInput, fmt: str, sink: _Sink, multi_line_start: Any = None) -> Iterator[InputEvent]:
     stream = inp.stream
     more = iter(lambda: stream.read1(CHUNK), b"")
     document = fmt in DOCUMENT_FORMATS
@@ -1685,7 +1768,7 @@ def _read_input(inp: OpenedInput, fmt: str, sink: _Sink) -> Iterator[InputEvent]
         # Streamed, one document or record at a time (engine.inputs.payloads).
         yield from payloads.read_documents(chain((head,), more), None if auto else fmt, sink, inp)
     else:
-        yield from _read_lines(chain((head,), more), LINE_HANDLERS[fmt](), sink, inp)
+        yield from _read_lines(chain((head,), more), LINE_HANDLERS[fmt](), sink, inp, multi_line_start)
 
 
 from . import payloads  # payloads builds on the helpers above

@@ -1,24 +1,28 @@
-"""The streaming evaluator: log events in, closed metric datapoints out.
+"""The evaluator: log events in, metric datapoints and alarm transitions out.
 
-`Engine` is fed events one at a time or in batches (message, event time in epoch milliseconds,
-log group). Each event is decoded at most once (`LogEvent`) and offered to the metric filters of
-its log group; matches become samples, bucketed by event time into periods (DECISIONS M1). A
-period closes once the watermark (the newest event time seen) is past its end by the lateness
-window; closed periods are returned as `Datapoint`s, oldest first. Memory holds only open periods.
+`Engine` is fed events one at a time (message, event time in epoch milliseconds, log group). Each
+event is decoded at most once (`LogEvent`) and offered to the metric filters of its log group;
+matches become samples in per-series, per-period partial aggregates (`PartialAggregates`), by
+event time (DECISIONS M1), whatever the order of events. A batch run reports every period at the
+end and evaluates the alarms over the merged history (`AlarmBank`); a live run (`--follow`)
+emits periods as the wall clock passes them, and again with a revision when late samples change
+them. Memory grows with series x periods, never with events.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import math
+import time
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from sortedcontainers import SortedDict
 
 from .cardinality import CardinalityGuard
 from .transform import NO_VALUE, MetricKey, RuntimeFilter, build_filter
 from ..matching.routing import Route
-from .series import STANDARD_STATISTICS, Aggregate, SeriesStore
+from .series import STANDARD_STATISTICS, Aggregate, PartialAggregates
 
 MINUTE_MS = 60_000
 MAX_EVENT_BYTES = 1_048_576  # DECISIONS M6
@@ -39,6 +43,9 @@ class Datapoint:
     timestamp_ms: int  # period start
     period: int  # seconds
     aggregate: Aggregate = field(repr=False)
+    #: Live mode: 1 the first time the period is emitted, 2 and up when late samples changed it
+    #: (each revision holds every sample so far). 0 in batch mode, where each period comes once.
+    revision: int = 0
 
     def statistic(self, name: str) -> float | None:
         return self.aggregate.statistic(name)
@@ -59,6 +66,8 @@ class Datapoint:
         ext = {name: agg.statistic(name) for name in extended}
         if ext:
             out["ExtendedStatistics"] = ext
+        if self.revision:
+            out["Revision"] = self.revision
         return out
 
     def to_emf(self) -> Iterator[dict]:
@@ -67,7 +76,11 @@ class Datapoint:
         EMF carries values, not counts, and at most 100 values a document, so repeated values
         are expanded and long lists split over several documents.
         """
-        values, counts = self.aggregate.values_counts()
+        agg = self.aggregate
+        if agg.is_compact and agg.minimum == agg.maximum:
+            values, counts = [agg.minimum], [agg.sample_count]  # every sample is the same value
+        else:
+            values, counts = agg.values_counts()
         flat: list[float] = []
         for v, c in zip(values, counts):
             flat.extend([v] * c)
@@ -91,14 +104,34 @@ class Datapoint:
 
 
 class Engine:
-    """Metric filters over a stream of log events.
+    """Metric filters over log events, in one of two modes.
+
+    Batch (the default, for finite inputs): every sample joins its period whatever the order in
+    which events arrive; nothing is emitted while feeding. `close` returns every datapoint (the
+    same for any permutation of the events) and evaluates the alarms afterwards over the whole
+    timeline, minute by minute from the earliest event to the last (or `until_ms`), as CloudWatch
+    would have had every event arrived on time (DECISIONS A1).
+
+    Live (``live=True``, `cwfilter run --follow`): the wall clock (`clock`) drives the run. A
+    period's datapoint is emitted once the clock is `lateness` seconds past its end; a sample
+    that arrives later for an emitted period is merged into it and the corrected datapoint is
+    emitted again with the next `Datapoint.revision`. Alarms are evaluated on the clock every
+    minute on the data present then. Events more than 14 days old or more than 2 hours ahead of
+    the clock are refused, as PutLogEvents refuses them, and counted. Periods older than the
+    longest alarm range plus those 14 days are forgotten, so memory stays bounded.
 
     Args:
         config: a loaded `engine.config.Config`.
         period: output period in seconds (default 60).
-        lateness: seconds after a period's end during which late events still count (default 300).
+        lateness: live mode only: seconds after a period's end before its datapoint is first
+            emitted (default 300).
         account, region: values of the ``@aws.account`` / ``@aws.region`` system dimensions.
         default_value_mode: ``"minute"`` (DECISIONS M2) or ``"event"``.
+        until_ms: batch mode: evaluate alarms up to this time even past the last event.
+        live: follow the wall clock (see above).
+        clock: epoch milliseconds now, for live mode (default: the system clock).
+        keep_values: keep each period's value map, which extended statistics and EMF output
+            need; without it aggregates are compact (count, minimum, maximum, exact sum).
     """
 
     def __init__(
@@ -112,6 +145,9 @@ class Engine:
         default_value_mode: str = "minute",
         until_ms: int | None = None,
         cardinality_guard: str = "warn",
+        live: bool = False,
+        clock: Callable[[], int] | None = None,
+        keep_values: bool = True,
     ) -> None:
         if default_value_mode not in ("minute", "event"):
             raise ValueError("default_value_mode is 'minute' or 'event'")
@@ -126,15 +162,17 @@ class Engine:
         self._by_group: dict[str, list[RuntimeFilter]] = {}
         for group in self.log_groups:
             self._by_group[group] = [f for f in self.filters if f.log_group == group] + self._anywhere
-        self.store = SeriesStore(period, lateness)
+        self.table = PartialAggregates(period, keep_values=keep_values)
+        self.live = live
+        self._clock = clock or _wall_clock_ms
         # The service may disable a filter with 1,000 distinct dimension pairs in an hour.
         self.guard = CardinalityGuard(cardinality_guard) if cardinality_guard != "off" else None
-        self.watermark: int | None = None
+        self.watermark: int | None = None  # the newest event time seen
         self.first_event_ms: int | None = None
         self.events = 0
         self.unrouted = 0
+        self.refused = {"tooOld": 0, "tooNew": 0}
         self._closed_minutes_end: int | None = None
-        self._next_due: int | None = None
         # DECISIONS M2: per filter with a defaultValue, the minutes in which it matched; the
         # minutes with events are kept per route.
         self._matched_minutes: dict[int, set[int]] = {
@@ -144,16 +182,19 @@ class Engine:
         self.until_ms = until_ms
         metric_alarms = list(getattr(config, "metric_alarms", None) or [])
         composite_alarms = list(getattr(config, "composite_alarms", None) or [])
-        self._grid_ms = 0
         self.alarms: AlarmBank | None = (
-            AlarmBank(metric_alarms, composite_alarms, lateness=lateness, account=account, region=region)
+            AlarmBank(metric_alarms, composite_alarms, account=account, region=region)
             if metric_alarms or composite_alarms
             else None
         )
         # Period ends, default-value minutes and alarm evaluation boundaries all fall on this grid.
-        import math
-
         self._grid_ms = math.gcd(period * 1000, MINUTE_MS, (self.alarms.base_seconds * 1000) if self.alarms else MINUTE_MS)
+        # Live mode: cells changed since they were last emitted, and how often each was emitted.
+        self._dirty: dict[tuple, None] = {}
+        self._revisions: dict[tuple, int] = {}
+        self._next_tick: int | None = None
+        self._retention_ms = MAX_EVENT_AGE_MS + (self.alarms.range_ms() if self.alarms else 0) + period * 1000
+        self.started_ms: int | None = self._clock() if live else None
 
     # ------------------------------------------------------------------ routing
 
@@ -181,7 +222,7 @@ class Engine:
 
     def feed(
         self, message: str, timestamp_ms: int, log_group: str | None = None, decoded: dict | None = None
-    ) -> list[Datapoint]:
+    ) -> list[Datapoint | AlarmChange]:
         """Offer one event to the filters of its log group.
 
         The event is decoded at most once however many filters look at it (`LogEvent`), and the
@@ -194,8 +235,17 @@ class Engine:
             decoded: the message already decoded by orjson into a dict, if the reader had to.
 
         Returns:
-            The datapoints of periods that closed because this event moved the watermark.
+            Batch mode: nothing (everything comes from `close`). Live mode: the datapoints and
+            alarm transitions that fell due on the clock.
         """
+        now = None
+        if self.live:
+            now = self._clock()
+            # PutLogEvents refuses events over 14 days old or over 2 hours in the future.
+            if timestamp_ms < now - MAX_EVENT_AGE_MS or timestamp_ms > now + MAX_EVENT_AHEAD_MS:
+                self.refused["tooOld" if timestamp_ms < now else "tooNew"] += 1
+                self.reject(log_group)
+                return self.tick(now)
         self.events += 1
         route = self._routes.get(log_group) or self.route(log_group)
         route.events += 1
@@ -236,14 +286,12 @@ class Engine:
             self.first_event_ms = timestamp_ms
         if self.watermark is None or timestamp_ms > self.watermark:
             self.watermark = timestamp_ms
-            # Something can close only when the watermark reaches `k * grid + lateness`: advance
-            # exactly then, not on every event.
-            if self._next_due is None or timestamp_ms >= self._next_due:
-                return self.advance(timestamp_ms)
+        if now is not None:
+            return self.tick(now)
         return []
 
     def feed_many(self, events: Iterable[tuple[str, int] | tuple[str, int, str | None]]) -> Iterator[Datapoint]:
-        """Feed (message, timestamp_ms[, log_group]) tuples; yield datapoints as periods close."""
+        """Feed (message, timestamp_ms[, log_group]) tuples; yield what falls due (live mode)."""
         for item in events:
             yield from self.feed(*item)
 
@@ -257,37 +305,89 @@ class Engine:
         alarms = self.alarms
         if alarms is not None and alarms.watches(key):
             alarms.add(key, ts, value)
-        if self.store.add(key, ts, value):
-            if default:
-                f.counters.default_samples += 1
-            else:
-                f.counters.samples += 1
+        cell = self.table.add(key, ts, value)
+        if self.live:
+            self._dirty[cell] = None
+        if default:
+            f.counters.default_samples += 1
         else:
-            f.counters.late += 1
+            f.counters.samples += 1
+
+    # ------------------------------------------------------------------ live clock
+
+    def tick(self, now_ms: int | None = None) -> list[Datapoint | AlarmChange]:
+        """Live mode: advance to the clock when it has crossed a period or evaluation boundary."""
+        if not self.live:
+            return []
+        now = self._clock() if now_ms is None else now_ms
+        if self._next_tick is not None and now < self._next_tick:
+            return []
+        # Next: a boundary (alarm evaluations) or a boundary plus lateness (datapoints due).
+        g = self._grid_ms
+        shift = self.lateness * 1000 % g
+        self._next_tick = min((now // g + 1) * g, ((now - shift) // g + 1) * g + shift)
+        return self.advance(now)
+
+    def advance(self, now_ms: int) -> list[Datapoint | AlarmChange]:
+        """Live mode: emit every changed period that ended `lateness` or more before `now_ms`
+        (again, with the next revision, when late samples changed it), evaluate the alarms at
+        every boundary up to `now_ms`, and forget what is older than the retention.
+
+        Returns:
+            Datapoints, oldest period first, then alarm transitions in time order.
+        """
+        limit = now_ms - self.lateness * 1000
+        self._settle_minutes(limit)
+        period_ms = self.period * 1000
+        due = [c for c in self._dirty if c[1] + period_ms <= limit]
+        out: list = self._emit(sorted(due, key=_cell_order))
+        if self.alarms is not None:
+            start = self.started_ms if self.started_ms is not None else now_ms
+            out.extend(self.alarms.evaluate_until(now_ms, start))
+        self._forget(now_ms - self._retention_ms)
+        return out
+
+    def _emit(self, cells: list[tuple]) -> list[Datapoint]:
+        out = []
+        for cell in cells:
+            self._dirty.pop(cell, None)
+            agg = self.table.get(*cell)
+            if agg is None:
+                continue
+            revision = self._revisions[cell] = self._revisions.get(cell, 0) + 1
+            out.append(Datapoint(cell[0], cell[1], self.period, agg.copy(), revision))
+        return out
+
+    def _forget(self, horizon_ms: int) -> None:
+        if self.table.drop_before(horizon_ms):
+            period_ms = self.period * 1000
+            for cell in [c for c in self._revisions if c[1] + period_ms <= horizon_ms]:
+                del self._revisions[cell]
+            for cell in [c for c in self._dirty if c[1] + period_ms <= horizon_ms]:
+                del self._dirty[cell]
+        for minutes in self._matched_minutes.values():
+            for m in [m for m in minutes if m < horizon_ms]:
+                minutes.discard(m)
 
     # ------------------------------------------------------------------ closing
 
-    def advance(self, watermark_ms: int) -> list[Datapoint | AlarmChange]:
-        """Close every period (and default-value minute) that ends at least `lateness` before the
-        watermark, and evaluate the alarms up to that time.
-
-        Returns:
-            Closed datapoints, oldest first, then alarm transitions in time order.
-        """
-        limit = watermark_ms - self.lateness * 1000
-        grid = self._grid_ms
-        self._next_due = (limit // grid + 1) * grid + self.lateness * 1000
-        self._settle_minutes(limit)
-        out: list = [self._datapoint(p) for p in self.store.advance(watermark_ms)]
-        if self.alarms is not None and self.first_event_ms is not None:
-            out.extend(self.alarms.advance(watermark_ms, self.first_event_ms))
-        return out
-
     def close(self) -> list[Datapoint | AlarmChange]:
-        """End of input: settle every minute, close every open period, and evaluate the alarms
-        through the first boundary after the last event (or `until_ms`, DECISIONS A1)."""
+        """End of input.
+
+        Batch mode: every datapoint, by period start then series, then the alarm transitions of
+        an evaluation at every boundary from the earliest event through the first boundary after
+        the newest one, or `until_ms` (DECISIONS A1). Live mode: the periods not yet emitted or
+        changed since, and the alarms evaluated up to the clock.
+        """
         self._settle_minutes(None)
-        out: list = [self._datapoint(p) for p in self.store.flush()]
+        if self.live:
+            now = self._clock()
+            out: list = self._emit(sorted(self._dirty, key=_cell_order))
+            if self.alarms is not None:
+                out.extend(self.alarms.evaluate_until(now, self.started_ms if self.started_ms is not None else now))
+            return out
+        out = [Datapoint(p.key, p.start_ms, p.period_seconds, p.aggregate)
+               for p in self.table.periods(order=_key_order)]
         if self.alarms is not None:
             first = self.first_event_ms if self.first_event_ms is not None else self.until_ms
             if first is not None:
@@ -318,21 +418,18 @@ class Engine:
                 if minute in matched:
                     matched.discard(minute)
                 else:
-                    # Stamped in the minute's last millisecond: the period holding that instant
-                    # closes no earlier than the minute is settled, whatever the period.
+                    # Stamped in the minute's last millisecond: inside the minute's own period
+                    # whatever the period length.
                     self._add(f, f.key(), minute + MINUTE_MS - 1, f.default_value, default=True)
-
-    def _datapoint(self, p) -> Datapoint:
-        return Datapoint(p.key, p.start_ms, p.period_seconds, p.aggregate)
 
     # ------------------------------------------------------------------ reporting
 
     def summary(self) -> dict:
         """Per-filter accounting: read = matched + unmatched + rejected."""
-        return {
+        out = {
+            "mode": "live" if self.live else "batch",
             "events": self.events,
             "unrouted": self.unrouted,
-            "lateSamples": self.store.late_samples,
             "alarms": self.alarms.summary() if self.alarms is not None else [],
             **({"cardinalityGuard": self.guard.summary()} if self.guard is not None and self.guard.trips else {}),
             "filters": [
@@ -341,6 +438,9 @@ class Engine:
                 for f in self.filters
             ],
         }
+        if self.live:
+            out["refused"] = dict(self.refused)
+        return out
 
     def _routed_events(self) -> dict[int, int]:
         """Events offered to each filter (by id): the sum over the routes it is on."""
@@ -357,6 +457,25 @@ class Engine:
         c.read = events + c.rejected
         c.unmatched = events - c.matched
         return c
+
+
+MAX_EVENT_AGE_MS = 14 * 24 * 3600 * 1000  # PutLogEvents: "more than 14 days old" is refused
+MAX_EVENT_AHEAD_MS = 2 * 3600 * 1000  # ... and "more than 2 hours in the future"
+
+
+def _wall_clock_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def _key_order(key) -> tuple:
+    """A sort key for series keys: the output order never depends on the order of events."""
+    if isinstance(key, MetricKey):
+        return (key.namespace, key.name, key.dimensions, key.unit or "")
+    return (repr(key),)
+
+
+def _cell_order(cell: tuple) -> tuple:
+    return (cell[1], _key_order(cell[0]))
 
 
 # --------------------------------------------------------------------------- alarms
@@ -394,15 +513,20 @@ class AlarmChange:
 
 
 class AlarmBank:
-    """The metric and composite alarms of a config, on the simulated clock of the event stream.
+    """The metric and composite alarms of a config, evaluated over the merged metric history.
 
-    Samples of every series an alarm watches are kept as mergeable per-minute aggregates (per 10
-    seconds when an alarm has a 10, 20 or 30 second period). At each evaluation time the alarm's
-    periods (DECISIONS A2, A3) are built by merging those aggregates, so periods longer than the
-    cadence slide with it as they do in CloudWatch.
+    Samples of every series an alarm watches are merged, as they arrive and in any order, into
+    per-minute aggregates (per 10 seconds when an alarm has a 10, 20 or 30 second period). At each
+    evaluation time the alarm's periods (DECISIONS A2, A3) are built by merging those aggregates,
+    so periods longer than the cadence slide with it as they do in CloudWatch, and late data counts
+    in every later evaluation whose range covers its period.
+
+    `evaluate_until` runs the evaluations at each cadence boundary up to a time: once at the end
+    over the whole history (batch), or every minute on the wall clock (live).
     """
 
-    def __init__(self, metric_alarms, composite_alarms, *, lateness: int, account: str | None, region: str | None) -> None:
+    def __init__(self, metric_alarms, composite_alarms, *, account: str | None = None,
+                 region: str | None = None) -> None:
         from ..alarms.evaluate import AlarmEvaluator, CompositeAlarmEvaluator, composite_evaluation_order
 
         kw = {}
@@ -423,35 +547,48 @@ class AlarmBank:
         self.composites = [CompositeAlarmEvaluator(by_name[n], **kw) for n in order]
         self.high_res = any(ev.period < 60 for ev in self.evaluators)
         self.base_seconds = 10 if self.high_res else 60
-        self.store = SeriesStore(self.base_seconds, lateness)
-        self.lateness_ms = lateness * 1000
+        self._base_ms = self.base_seconds * 1000
         # (namespace, name, dims) -> evaluators watching it; alarm Unit narrows the match.
         self._watch: dict[tuple, list] = {}
+        self._needs_values: set[tuple] = set()
         for ev in self.evaluators:
             a = ev.alarm
             dims = tuple(sorted((d["Name"], d["Value"]) for d in a.get("Dimensions") or ()))
-            self._watch.setdefault((a["Namespace"], a["MetricName"], dims), []).append(ev)
+            watched = (a["Namespace"], a["MetricName"], dims)
+            self._watch.setdefault(watched, []).append(ev)
+            if a.get("ExtendedStatistic"):
+                self._needs_values.add(watched)
+        # (namespace, name, dims) -> SortedDict (base period start, unit) -> Aggregate
         self._history: dict[tuple, SortedDict] = {}
         self._keep_ms = max(
             [ev.period * 1000 * (ev.alarm["EvaluationPeriods"] + max(ev.alarm["EvaluationPeriods"] // 3, 2) + 1)
              for ev in self.evaluators] or [0]
         )
+        self._horizon: int | None = None  # history before this instant is no longer evaluated
         self._next_t: int | None = None
         self.ever_alarm: set[str] = set()
+
+    def range_ms(self) -> int:
+        """The longest stretch of history an evaluation looks at (range plus a period)."""
+        return self._keep_ms + self._base_ms
 
     def watches(self, key: MetricKey) -> bool:
         return (key.namespace, key.name, key.dimensions) in self._watch
 
     def add(self, key: MetricKey, ts: int, value: float) -> None:
-        self.store.add(key, ts, value)
-
-    def _collect(self, closed) -> None:
-        for p in closed:
-            k = p.key
-            hist = self._history.setdefault((k.namespace, k.name, k.dimensions), SortedDict())
-            slot = (p.start_ms, k.unit or "None")
-            prev = hist.get(slot)
-            hist[slot] = p.aggregate if prev is None else prev.merge(p.aggregate)
+        """Merge one sample into the history, whenever it arrives."""
+        start = ts - ts % self._base_ms
+        if self._horizon is not None and start < self._horizon:
+            return  # no evaluation will look at it any more
+        watched = (key.namespace, key.name, key.dimensions)
+        hist = self._history.get(watched)
+        if hist is None:
+            hist = self._history[watched] = SortedDict()
+        slot = (start, key.unit or "None")
+        agg = hist.get(slot)
+        if agg is None:
+            agg = hist[slot] = Aggregate() if watched in self._needs_values else Aggregate.compact()
+        agg.add(value)
 
     def _datapoints(self, ev, t: int) -> list[dict]:
         a = ev.alarm
@@ -473,20 +610,21 @@ class AlarmBank:
         return out
 
     def _step(self) -> int:
-        return self.base_seconds * 1000
+        return self._base_ms
 
-    def evaluate_until(self, limit_ms: int, first_event_ms: int) -> list[AlarmChange]:
-        """Evaluate every cadence boundary from the first event up to `limit_ms` (DECISIONS A1)."""
+    def evaluate_until(self, limit_ms: int, first_ms: int) -> list[AlarmChange]:
+        """Evaluate at every cadence boundary not yet evaluated, from the first boundary at or
+        after `first_ms` (the alarms' creation, A7) up to `limit_ms` (DECISIONS A1)."""
         if not self.evaluators and not self.composites:
             return []
         step = self._step()
         if self._next_t is None:
-            self._next_t = -(-first_event_ms // step) * step
+            self._next_t = -(-first_ms // step) * step
             for ev in self.evaluators:
-                ev.state_timestamp = first_event_ms  # created with the first event (A7)
+                ev.state_timestamp = first_ms  # created with the first event (A7)
         changes: list[AlarmChange] = []
         t = self._next_t
-        first_round = t == -(-first_event_ms // step) * step
+        first_round = t == -(-first_ms // step) * step
         while t <= limit_ms:
             changed: list[str] = []
             for ev in self.evaluators:
@@ -523,26 +661,19 @@ class AlarmBank:
 
     def _prune(self, now: int) -> None:
         horizon = now - self._keep_ms - self._step()
+        self._horizon = horizon
         for hist in self._history.values():
             while hist and hist.peekitem(0)[0][0] < horizon:
                 hist.popitem(0)
 
-    def advance(self, watermark_ms: int, first_event_ms: int) -> list[AlarmChange]:
-        self._collect(self.store.advance(watermark_ms))
-        return self.evaluate_until(watermark_ms - self.lateness_ms, first_event_ms)
-
     def close(self, last_event_ms: int, first_event_ms: int, until_ms: int | None) -> list[AlarmChange]:
-        """End of input: evaluate through the first boundary after the last event, or `until_ms`."""
-        self._collect(self.store.flush())
+        """Batch: evaluate from the first event through the first boundary after the last event,
+        or through `until_ms` (DECISIONS A1)."""
         step = self._step()
         last = (last_event_ms // step + 1) * step
         if until_ms is not None:
             last = max(last, until_ms - until_ms % step)
         return self.evaluate_until(last, first_event_ms)
-
-    def advance_wall_clock(self, now_ms: int, first_event_ms: int) -> list[AlarmChange]:
-        """--follow: the wall clock moves the simulated clock too (DECISIONS A1)."""
-        return self.advance(now_ms, first_event_ms)
 
     def summary(self) -> list[dict]:
         out = []

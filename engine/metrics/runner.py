@@ -21,6 +21,10 @@ class RunOptions:
     log_group: str | None = None
     #: Validate the CloudTrail log files read against the digest files among the inputs.
     validate: bool = False
+    #: A line this regex matches begins an event; other lines join it (the agent's grouping).
+    multi_line_start: str | None = None
+    #: Following live streams: unstamped lines take the time of reading at once.
+    live: bool = False
 
 
 @dataclass(slots=True)
@@ -89,6 +93,8 @@ def run(
             timestamps=options.timestamps,
             start_ms=options.start_ms,
             step_ms=options.step_ms,
+            multi_line_start=options.multi_line_start,
+            lookahead=0 if options.live else 1000,
         ):
             if ev.log_group is None and len(engine.log_groups) > 1:
                 raise UnboundInputError(label, engine.log_groups)
@@ -122,6 +128,54 @@ def run(
     for dp in engine.close():
         result.datapoints += 1
         yield dp
+
+
+def run_summary(engine: Engine, result: RunResult) -> dict:
+    """The run's summary: the engine's accounting, the inputs', and every loss (see `losses`)."""
+    summary = engine.summary()
+    summary["inputs"] = result.stats.as_dict()
+    summary["losses"] = losses(summary)
+    return summary
+
+
+def losses(summary: dict) -> list[dict]:
+    """Everything read that did not become a sample, by reason, with the count and the fix.
+
+    Args:
+        summary: a run summary (`run_summary`) without its ``losses``.
+
+    Returns:
+        ``{"reason", "count", "fix", "filters"}`` items; empty when nothing was lost.
+    """
+    out: list[dict] = []
+
+    def per_filter(field: str, reason: str, fix: str) -> None:
+        hit = {f["filterName"]: f[field] for f in summary.get("filters", []) if f.get(field)}
+        if hit:
+            out.append({"reason": reason, "count": sum(hit.values()), "fix": fix, "filters": hit})
+
+    per_filter("valueNotNumeric", "value not numeric: the metricValue field is missing, null or not a "
+               "number in matched events (DECISIONS M3)",
+               "make the pattern match only events where the field is a number (`{ $.latency >= 0 }`), "
+               "or correct metricValue")
+    per_filter("dimensionMissing", "dimension missing: a dimension's field is absent from matched events "
+               "(DECISIONS M4)", "make the pattern require every dimension field, or drop the dimension")
+    refused = summary.get("refused") or {}
+    if refused.get("tooOld"):
+        out.append({"reason": "refused: events more than 14 days older than the clock, as PutLogEvents "
+                    "refuses them", "count": refused["tooOld"],
+                    "fix": "run without --follow to count old events"})
+    if refused.get("tooNew"):
+        out.append({"reason": "refused: events more than 2 hours ahead of the clock, as PutLogEvents "
+                    "refuses them", "count": refused["tooNew"],
+                    "fix": "check the clock or time zone of the writer, or run without --follow"})
+    inputs = summary.get("inputs") or {}
+    rejected = (inputs.get("total") or {}).get("rejected", 0)
+    if rejected:
+        out.append({"reason": "events rejected while reading (oversize, malformed, cut short)",
+                    "count": rejected, "fix": "see the input problems listed above (--output json "
+                    "lists them all) and repair or exclude those inputs"})
+    return out
 
 
 class UnboundInputError(ValueError):

@@ -27,7 +27,7 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
-from typing import Callable, Hashable, Iterator
+from typing import Any, Callable, Hashable, Iterator
 
 from sortedcontainers import SortedDict
 
@@ -37,6 +37,7 @@ __all__ = [
     "STATISTICS",
     "Aggregate",
     "ClosedPeriod",
+    "PartialAggregates",
     "SeriesStore",
     "Statistic",
     "format_statistic",
@@ -311,11 +312,29 @@ class Aggregate:
     sample_count: int = 0
     minimum: float = math.inf
     maximum: float = -math.inf
-    _counts: dict[float, int] = field(default_factory=dict, repr=False)
+    # None in a compact aggregate (see `compact`): then the exact sum is `_total / 2**_shift`.
+    _counts: dict[float, int] | None = field(default_factory=dict, repr=False)
+    _total: int = field(default=0, repr=False)
+    _shift: int = field(default=0, repr=False)
     # Caches, dropped on every change.
     _sorted: tuple[list[float], list[int], list[int]] | None = field(
         default=None, repr=False, compare=False)
     _exact: Fraction | None = field(default=None, repr=False, compare=False)
+
+    @classmethod
+    def compact(cls) -> Aggregate:
+        """An empty aggregate that keeps count, minimum, maximum and the exact sum only.
+
+        It answers the five standard statistics exactly and merges exactly, in a few dozen bytes
+        whatever the number of distinct values; extended statistics (percentiles, trimmed
+        means ...) need the value map of a full aggregate and raise `ValueError` here.
+        """
+        return cls(_counts=None)
+
+    @property
+    def is_compact(self) -> bool:
+        """True when only count, minimum, maximum and the exact sum are kept."""
+        return self._counts is None
 
     @classmethod
     def of(cls, values: list[float] | tuple[float, ...],
@@ -357,7 +376,10 @@ class Aggregate:
             raise ValueError(f"count must be a positive integer, got {count!r}")
         value += 0.0  # -0.0 -> 0.0, so one zero key and a non-negative Minimum
         counts = self._counts
-        counts[value] = counts.get(value, 0) + count
+        if counts is None:
+            self._add_exact(value, count)
+        else:
+            counts[value] = counts.get(value, 0) + count
         self.sample_count += count
         if value < self.minimum:
             self.minimum = value
@@ -378,12 +400,55 @@ class Aggregate:
         Returns:
             A new aggregate.
         """
+        if self._counts is None or other._counts is None:
+            # A compact side keeps no values: the result is compact, its sum still exact.
+            out = Aggregate(self.sample_count + other.sample_count,
+                            min(self.minimum, other.minimum), max(self.maximum, other.maximum), None)
+            out._set_exact(self._exact_sum() + other._exact_sum())
+            return out
         counts = dict(self._counts)
         for value, count in other._counts.items():
             counts[value] = counts.get(value, 0) + count
         return Aggregate(self.sample_count + other.sample_count,
                          min(self.minimum, other.minimum), max(self.maximum, other.maximum),
                          counts)
+
+    def merge_in(self, other: Aggregate) -> None:
+        """Add `other`'s samples to this aggregate in place (exact, as `merge`)."""
+        if other.sample_count == 0:
+            return
+        if self._counts is None or other._counts is None:
+            total = self._exact_sum() + other._exact_sum()
+            self._counts = None
+            self._set_exact(total)
+        else:
+            counts = self._counts
+            for value, count in other._counts.items():
+                counts[value] = counts.get(value, 0) + count
+        self.sample_count += other.sample_count
+        self.minimum = min(self.minimum, other.minimum)
+        self.maximum = max(self.maximum, other.maximum)
+        self._sorted = None
+        self._exact = None
+
+    def copy(self) -> Aggregate:
+        """An independent copy (later changes to either do not show in the other)."""
+        out = Aggregate(self.sample_count, self.minimum, self.maximum,
+                        None if self._counts is None else dict(self._counts), self._total, self._shift)
+        return out
+
+    def _add_exact(self, value: float, count: int) -> None:
+        numerator, denominator = value.as_integer_ratio()
+        k = denominator.bit_length() - 1
+        if k > self._shift:
+            self._total <<= k - self._shift
+            self._shift = k
+        self._total += (numerator * count) << (self._shift - k)
+
+    def _set_exact(self, value: Fraction) -> None:
+        # Sums of doubles have a power-of-two denominator.
+        self._shift = value.denominator.bit_length() - 1
+        self._total = value.numerator
 
     @property
     def sum(self) -> float:
@@ -393,7 +458,7 @@ class Aggregate:
     @property
     def distinct_values(self) -> int:
         """Number of entries in the value -> count map (what memory grows with)."""
-        return len(self._counts)
+        return 1 if self._counts is None else len(self._counts)
 
     def values_counts(self) -> tuple[list[float], list[int]]:
         """Sorted distinct values and their counts (copies; safe to modify).
@@ -424,12 +489,18 @@ class Aggregate:
 
     def _exact_sum(self) -> Fraction:
         if self._exact is None:
-            self._exact = _exact_sum(iter(self._counts.items()))
+            if self._counts is None:
+                self._exact = Fraction(self._total, 1 << self._shift)
+            else:
+                self._exact = _exact_sum(iter(self._counts.items()))
         return self._exact
 
     def _cumulative(self) -> tuple[list[float], list[int], list[int]]:
         """Sorted values, their counts, and the rank of the last copy of each value (cached)."""
         if self._sorted is None:
+            if self._counts is None:
+                raise ValueError("a compact aggregate keeps no values: extended statistics and "
+                                 "value lists need a full aggregate")
             values = sorted(self._counts)
             counts = [self._counts[v] for v in values]
             ends: list[int] = []
@@ -782,3 +853,94 @@ class SeriesStore:
         """Total value -> count entries held by open periods (the store's memory, in entries)."""
         return sum(agg.distinct_values for series in self._series.values()
                    for agg in series.values())
+
+
+# --------------------------------------------------------------------------------------------
+# Partial aggregates: order-free, mergeable
+# --------------------------------------------------------------------------------------------
+
+class PartialAggregates:
+    """Samples bucketed by series and epoch-aligned period, with nothing ever closed or dropped.
+
+    The building block of order-independent runs: feed samples in any order (or build several
+    tables from parts of the input and `merge` them in any order) and the result is the same,
+    exactly, because every statistic is computed from the merged samples (`Aggregate`). Memory
+    grows with series x periods: one compact aggregate (count, minimum, maximum, exact sum) per
+    pair, or a value map where an extended statistic needs the values (``keep_values``).
+
+    Attributes:
+        period_seconds: period length.
+        keep_values: whether aggregates keep their value -> count maps.
+    """
+
+    def __init__(self, period_seconds: int = 60, keep_values: bool = True) -> None:
+        self.period_seconds = _positive_int(period_seconds, "period_seconds")
+        self._period_ms = period_seconds * 1000
+        self.keep_values = keep_values
+        self._cells: dict[tuple[Hashable, int], Aggregate] = {}
+
+    def period_start(self, timestamp_ms: int) -> int:
+        """Start of the period holding ``timestamp_ms`` (epoch-aligned)."""
+        return timestamp_ms - timestamp_ms % self._period_ms
+
+    def add(self, key: Hashable, timestamp_ms: int, value: float, count: int = 1) -> tuple[Hashable, int]:
+        """Add ``count`` samples of ``value`` at ``timestamp_ms`` to series ``key``.
+
+        Returns:
+            The cell ``(key, period start)`` the samples went to.
+
+        Raises:
+            ValueError: invalid value or count (see :meth:`Aggregate.add`); nothing is added.
+        """
+        cell = (key, timestamp_ms - timestamp_ms % self._period_ms)
+        agg = self._cells.get(cell)
+        if agg is None:
+            agg = Aggregate() if self.keep_values else Aggregate.compact()
+            agg.add(value, count)  # validate before anything is registered
+            self._cells[cell] = agg
+        else:
+            agg.add(value, count)
+        return cell
+
+    def merge(self, other: PartialAggregates) -> None:
+        """Add every sample of `other` (same period) to this table; exact and order-free."""
+        if other.period_seconds != self.period_seconds:
+            raise ValueError(f"cannot merge {other.period_seconds} s periods into {self.period_seconds} s ones")
+        for cell, agg in other._cells.items():
+            mine = self._cells.get(cell)
+            if mine is None:
+                mine = self._cells[cell] = Aggregate() if self.keep_values else Aggregate.compact()
+            mine.merge_in(agg)
+
+    def get(self, key: Hashable, start_ms: int) -> Aggregate | None:
+        """The aggregate of one series in the period starting at ``start_ms``, if any sample."""
+        return self._cells.get((key, start_ms))
+
+    def periods(self, order: Callable[[Hashable], Any] | None = None) -> list[ClosedPeriod]:
+        """Every (series, period) with samples, by period start then series.
+
+        Args:
+            order: sort key for series keys (default: the keys themselves), so that the output
+                does not depend on the order samples arrived in.
+        """
+        sort_key = order or (lambda k: k)
+        cells = sorted(self._cells, key=lambda c: (c[1], sort_key(c[0])))
+        return [ClosedPeriod(k, start, self.period_seconds, self._cells[(k, start)]) for k, start in cells]
+
+    def pop(self, key: Hashable, start_ms: int) -> Aggregate | None:
+        """Forget one cell and return its aggregate."""
+        return self._cells.pop((key, start_ms), None)
+
+    def drop_before(self, end_ms: int) -> int:
+        """Forget every period that ends at or before ``end_ms``; returns how many cells went."""
+        old = [c for c in self._cells if c[1] + self._period_ms <= end_ms]
+        for c in old:
+            del self._cells[c]
+        return len(old)
+
+    def __len__(self) -> int:
+        return len(self._cells)
+
+    def value_entries(self) -> int:
+        """Total value entries held (one per compact aggregate)."""
+        return sum(agg.distinct_values for agg in self._cells.values())

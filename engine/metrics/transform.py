@@ -45,7 +45,6 @@ class FilterCounters:
     default_samples: int = 0
     value_not_numeric: int = 0
     dimension_missing: int = 0
-    late: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return {
@@ -57,7 +56,6 @@ class FilterCounters:
             "defaultSamples": self.default_samples,
             "valueNotNumeric": self.value_not_numeric,
             "dimensionMissing": self.dimension_missing,
-            "late": self.late,
         }
 
 

@@ -43,9 +43,17 @@ def input_notes(stats: Any) -> list[str]:
 
 
 def group_metrics(datapoints: list[Any], statistics: list[str]) -> list[dict]:
-    """GetMetricStatistics-shaped results, one entry per metric and dimension set."""
+    """GetMetricStatistics-shaped results, one entry per metric and dimension set.
+
+    A live run emits a period again when late samples change it: only its newest revision counts.
+    """
     groups: dict[Any, list[Any]] = {}
+    latest: dict[tuple, Any] = {}
     for dp in datapoints:
+        seen = latest.get((dp.key, dp.timestamp_ms))
+        if seen is None or dp.revision > seen.revision:
+            latest[(dp.key, dp.timestamp_ms)] = dp
+    for dp in latest.values():
         groups.setdefault(dp.key, []).append(dp)
     out = []
     for key in sorted(groups, key=lambda k: (k.namespace, k.name, k.dimensions, k.unit or "")):
@@ -111,7 +119,6 @@ def summary_lines(summary: dict) -> list[str]:
             for k, label in (
                 ("valueNotNumeric", "value not numeric"),
                 ("dimensionMissing", "dimension missing"),
-                ("late", "late"),
                 ("defaultSamples", "default samples"),
             )
             if f[k]

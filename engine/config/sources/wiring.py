@@ -394,3 +394,28 @@ def _check_cis(filters: list[SourceItem]) -> Iterator[Finding]:
         yield item_finding(f, ("filterPattern",),
                            f"{describe(f)} has a pattern close to {name}, but not the benchmark's text: "
                            f"{detail}. The benchmark's text is: {best.text}", WARNING, "CWF210")
+
+
+def run_wiring(config: Any, origins: Mapping[tuple[str, int], Any] | None = None,
+               file: str = "config") -> list[Finding]:
+    """CWF201 for the configuration a run uses: alarms watching a metric no filter publishes.
+
+    Such an alarm can only ever be INSUFFICIENT_DATA in the run (or its missing-data state), so
+    `cwfilter run` says so before it starts.
+
+    Args:
+        config: a loaded `engine.config.Config`.
+        origins: ``(collection, index)`` -> `Origin`, as `LoadedSources.origins` holds them.
+        file: the file named for items without an origin.
+    """
+    from .model import Origin
+
+    origins = origins or {}
+    items: list[SourceItem] = []
+    for key, kind, collection in (("metricFilters", FILTER, config.metric_filters),
+                                  ("MetricAlarms", METRIC_ALARM, config.metric_alarms)):
+        for i, entry in enumerate(collection):
+            data = entry.model_dump(by_alias=True, exclude_none=True) if kind == FILTER else dict(entry)
+            origin = origins.get((key, i)) or Origin(file, None, f"{key}[{i}]", "native")
+            items.append(SourceItem(kind, data, origin))
+    return [f for f in check_wiring(items) if f.code == "CWF201"]

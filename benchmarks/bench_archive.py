@@ -1,0 +1,60 @@
+"""Real archives: a month of CIS metrics in memory.
+
+* Memory of a batch run is bounded by series x periods, not by events: a month of one-minute
+  data for the 14 Security Hub CIS filters (and their 14 alarms) is measured with `tracemalloc`
+  after the last event, and reported as bytes per (series, minute) and for the month. With
+  ``--benchmark-disable`` (the normal suite) it feeds two days and checks the per-cell bound;
+  ``pytest benchmarks/bench_archive.py --benchmark-only -s`` feeds the whole month.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import tracemalloc
+from pathlib import Path
+
+from cwfilter.engine.config.native import load_config
+from cwfilter.engine.metrics.pipeline import Engine
+from cwfilter.engine.testing.cis import build_config, samples
+
+T0 = 1_704_067_200_000  # 2024-01-01T00:00:00Z
+MINUTE = 60_000
+MAX_BYTES_PER_CELL = 700  # table + alarm history, per (series, minute); measured about 570
+
+
+def _cis_engine(tmp_path: Path) -> Engine:
+    path = tmp_path / "cis.json"
+    path.write_text(json.dumps(build_config("securityhub")), encoding="utf-8")
+    return Engine(load_config([path]), keep_values=False)
+
+
+def _month(tmp_path: Path, minutes: int) -> tuple[int, int]:
+    """(traced bytes held after feeding, series x minutes with data)."""
+    messages = [s.message for s in samples() if s.match]
+    engine = _cis_engine(tmp_path)
+    gc.collect()
+    tracemalloc.start()
+    try:
+        for m in range(minutes):
+            ts = T0 + m * MINUTE
+            for i, message in enumerate(messages):
+                engine.feed(message, ts + i, "CloudTrail/DefaultLogGroup")
+        gc.collect()
+        held = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    return held, len(engine.table)
+
+
+def test_a_month_of_cis_metrics_in_memory(benchmark, request, tmp_path: Path):
+    minutes = 2 * 1440 if request.config.getoption("benchmark_disable") else 30 * 1440
+    held, cells = benchmark.pedantic(_month, args=(tmp_path, minutes), rounds=1, iterations=1)
+    assert cells == 14 * minutes, "every CIS filter publishes every minute"
+    per_cell = held / cells
+    month = per_cell * 14 * 30 * 1440
+    benchmark.extra_info.update({"minutes": minutes, "held_bytes": held, "bytes_per_cell": per_cell,
+                                 "month_bytes": month})
+    print(f"\n{minutes:,} minutes x 14 CIS series: {held:,} bytes held, {per_cell:.0f} bytes per "
+          f"(series, minute); a month: {month / 1e6:.0f} MB")
+    assert per_cell <= MAX_BYTES_PER_CELL
