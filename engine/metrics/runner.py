@@ -7,6 +7,7 @@ from typing import Callable, Iterator, Sequence
 
 from ..inputs.cloudtrail_validate import ArchiveReport, Hashed, HashingStream, is_archive_log, validate_archive
 from ..inputs.readers import InputError, InputStats, Problem, open_input, parse_input_spec, read_events
+from ..links import cite
 from .pipeline import Datapoint, Engine
 
 
@@ -155,11 +156,11 @@ def losses(summary: dict) -> list[dict]:
             out.append({"reason": reason, "count": sum(hit.values()), "fix": fix, "filters": hit})
 
     per_filter("valueNotNumeric", "value not numeric: the metricValue field is missing, null or not a "
-               "number in matched events (DECISIONS M3)",
+               f"number in matched events ({cite('M3')})",
                "make the pattern match only events where the field is a number (`{ $.latency >= 0 }`), "
                "or correct metricValue")
     per_filter("dimensionMissing", "dimension missing: a dimension's field is absent from matched events "
-               "(DECISIONS M4)", "make the pattern require every dimension field, or drop the dimension")
+               f"({cite('M4')})", "make the pattern require every dimension field, or drop the dimension")
     refused = summary.get("refused") or {}
     if refused.get("tooOld"):
         out.append({"reason": "refused: events more than 14 days older than the clock, as PutLogEvents "
