@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .alarms import evaluate
+from .alarms import evaluate, validation
 from .config import native
 from .links import DOCS_URL
 from .testing import scenario as _scenario
@@ -90,7 +90,7 @@ def config_schema() -> dict:
     flt["properties"]["filterName"]["maxLength"] = native.FILTER_NAME_MAX
     flt["properties"]["filterPattern"]["maxLength"] = 1024
     defs["MetricAlarm"] = _alarm_schema(
-        evaluate._METRIC_ALARM_KEYS, "MetricAlarm",
+        validation._METRIC_ALARM_KEYS, "MetricAlarm",
         "A PutMetricAlarm request, or an alarm as describe-alarms prints it.", ("AlarmName",))
     defs["CompositeAlarm"] = _alarm_schema(
         native.PUT_COMPOSITE_ALARM_KEYS, "CompositeAlarm",
