@@ -1593,6 +1593,27 @@ def validate_logs_command(
     raise typer.Exit(EXIT_MATCH if report.ok else EXIT_NO_MATCH)
 
 
+class SchemaKind(str, enum.Enum):
+    """The file formats `cwfilter schema` describes."""
+
+    config = "config"
+    scenario = "scenario"
+
+
+@app.command("schema")
+def schema_command(
+    kind: Annotated[SchemaKind, typer.Argument(help="config (the files of check, run, lint) or scenario (the files of unit).")],
+) -> None:
+    """Print the JSON Schema (Draft 2020-12) of the config or the scenario file format.
+
+    Editors validate and complete a file as it is typed when its first line names the schema:
+    `# yaml-language-server: $schema=<URL>` (the URL is the schema's `$id`). Exit status 0.
+    """
+    from .engine.schema import schema
+
+    typer.echo(json.dumps(schema(kind.value), indent=2, ensure_ascii=False))
+
+
 def main() -> None:
     """Console-script entry point (`cwfilter`)."""
     # `--fail-on-alarm` alone means `--fail-on-alarm=end` (typer options take no optional value).

@@ -15,6 +15,7 @@ from ..inputs.readers import (
     parse_input_spec,
     read_events,
 )
+from ..links import cite
 from .pipeline import Datapoint, Engine
 
 
@@ -176,11 +177,11 @@ def losses(summary: dict) -> list[dict]:
             out.append({"reason": reason, "count": sum(hit.values()), "fix": fix, "filters": hit})
 
     per_filter("valueNotNumeric", "value not numeric: the metricValue field is missing, null or not a "
-               "number in matched events (DECISIONS M3)",
+               f"number in matched events ({cite('M3')})",
                "make the pattern match only events where the field is a number (`{ $.latency >= 0 }`), "
                "or correct metricValue")
     per_filter("dimensionMissing", "dimension missing: a dimension's field is absent from matched events "
-               "(DECISIONS M4)", "make the pattern require every dimension field, or drop the dimension")
+               f"({cite('M4')})", "make the pattern require every dimension field, or drop the dimension")
     refused = summary.get("refused") or {}
     if refused.get("tooOld"):
         out.append({"reason": "refused: events more than 14 days older than the clock, as PutLogEvents "
