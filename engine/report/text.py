@@ -10,9 +10,9 @@ from typing import Any
 from ..inputs.readers import MAX_EVENT_BYTES
 
 
-def plural(count: int, noun: str) -> str:
-    """``1 event``, ``2 events``."""
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+def plural(count: int, noun: str, many: str | None = None) -> str:
+    """``1 event``, ``2 events``, ``1,000 events``; `many` for plurals that are not noun + s."""
+    return f"{count:,} {noun}" if count == 1 else f"{count:,} {many or noun + 's'}"
 
 
 def input_notes(stats: Any) -> list[str]:
@@ -84,6 +84,20 @@ def number(value: Any) -> str:
     return f"{value:.6g}" if isinstance(value, float) else str(value)
 
 
+def short_number(value: float | None) -> str:
+    """A total for a narrow table cell: every digit below 100,000 (``12,345``, ``0.25``), else
+    three significant digits and a unit prefix (``2.75G``, ``692k``); ``-`` for none."""
+    if value is None:
+        return "-"
+    size = abs(value)
+    if size < 100_000:
+        return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.6g}"
+    for limit, suffix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if size >= limit:
+            return f"{value / limit:.3g}{suffix}"
+    return f"{value:.3g}"  # pragma: no cover -- every size >= 100,000 has a prefix above
+
+
 def digests_skipped(count: int) -> str:
     """The note for CloudTrail digest files among the inputs, which hold no log events."""
     return f"{plural(count, 'CloudTrail digest file')} skipped; `cwfilter validate-logs` checks them"
@@ -94,10 +108,11 @@ def summary_lines(summary: dict) -> list[str]:
     inputs = summary["inputs"]
     total = inputs["total"]
     lines = [
-        f"read {total['read']:,} events from {plural(len(inputs['sources']), 'input')}: "
+        f"read {plural(total['read'], 'event')} from {plural(len(inputs['sources']), 'input')}: "
         f"{total['delivered']:,} delivered, {total['rejected']:,} rejected"
-        + (f", {total['skipped']:,} lines skipped" if total["skipped"] else "")
-        + (f", {total['control_messages']:,} control messages (not log events)" if total.get("control_messages") else "")
+        + (f", {plural(total['skipped'], 'line')} skipped" if total["skipped"] else "")
+        + (f", {plural(total['control_messages'], 'control message')} (not log events)"
+           if total.get("control_messages") else "")
     ]
     if inputs.get("cloudtrail_digest_files"):
         lines.append(digests_skipped(inputs["cloudtrail_digest_files"]))
@@ -115,18 +130,56 @@ def summary_lines(summary: dict) -> list[str]:
         lines.append(f"  ... and {len(inputs['problems']) - 10:,} more (see --output json)")
     for f in summary["filters"]:
         extra = [
-            f"{f[k]:,} {label}"
+            f"{f[k]:,} {label}" if k != "defaultSamples" else plural(f[k], label)
             for k, label in (
                 ("valueNotNumeric", "value not numeric"),
                 ("dimensionMissing", "dimension missing"),
-                ("defaultSamples", "default samples"),
+                ("defaultSamples", "default sample"),
             )
             if f[k]
         ]
         lines.append(
             f"{f['filterName']} ({f['logGroupName'] or 'any log group'}): read {f['read']:,} = "
             f"matched {f['matched']:,} + unmatched {f['unmatched']:,} + rejected {f['rejected']:,}; "
-            f"{f['samples']:,} samples" + ("; " + ", ".join(extra) if extra else "")
+            f"{plural(f['samples'], 'sample')}" + ("; " + ", ".join(extra) if extra else "")
         )
     lines.extend(f"alarm {a['alarmName']}: {a['stateValue']} ({a['stateReason']})" for a in summary.get("alarms", []))
     return lines
+
+
+def metric_totals(datapoints: list[Any]) -> list[dict]:
+    """One row per metric and dimension set over the whole run, for the compact terminal table.
+
+    Each row holds the totals (periods with data, samples, sum, minimum, maximum) and `trend`:
+    the per-period Sum (Average for metrics whose unit is not a count; `trendOf` says which), None for the periods
+    without data between the run's first and last period, for a sparkline.
+    """
+    groups: dict[Any, list[Any]] = {}
+    for dp in datapoints:
+        groups.setdefault(dp.key, []).append(dp)
+    if not groups:
+        return []
+    period_ms = min(dp.period for dp in datapoints) * 1000
+    first = min(dp.timestamp_ms for dp in datapoints)
+    last = max(dp.timestamp_ms for dp in datapoints)
+    rows = []
+    for key in sorted(groups, key=lambda k: (k.namespace, k.name, k.dimensions, k.unit or "")):
+        points = groups[key]
+        trend_of = "Sum" if (key.unit or "None") in ("Count", "None") else "Average"
+        by_start = {dp.timestamp_ms: dp.statistic(trend_of) for dp in points}
+        minima = [v for v in (dp.statistic("Minimum") for dp in points) if v is not None]
+        maxima = [v for v in (dp.statistic("Maximum") for dp in points) if v is not None]
+        rows.append({
+            "namespace": key.namespace,
+            "metric": key.name,
+            "dimensions": dict(key.dimensions),
+            "unit": key.unit or "None",
+            "periods": len(points),
+            "samples": sum(dp.statistic("SampleCount") or 0 for dp in points),
+            "sum": sum(dp.statistic("Sum") or 0 for dp in points),
+            "minimum": min(minima) if minima else None,
+            "maximum": max(maxima) if maxima else None,
+            "trendOf": trend_of,
+            "trend": [by_start.get(t) for t in range(first, last + 1, period_ms)],
+        })
+    return rows
