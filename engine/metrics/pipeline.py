@@ -26,6 +26,7 @@ from .series import STANDARD_STATISTICS, Aggregate, PartialAggregates
 
 MINUTE_MS = 60_000
 MAX_EVENT_BYTES = 1_048_576  # DECISIONS M6
+_NEVER = 1 << 62  # an evaluation time later than any event
 
 
 def iso(ms: int) -> str:
@@ -612,6 +613,19 @@ class AlarmBank:
     def _step(self) -> int:
         return self._base_ms
 
+    def _next_data(self, ev, t: int, ev_step: int) -> int:
+        """The first evaluation time after `t` whose range may hold a sample not yet seen (no
+        sample in range at `t`: the samples before `t` stay out of range from then on)."""
+        a = ev.alarm
+        hist = self._history.get((a["Namespace"], a["MetricName"], tuple(sorted((d["Name"], d["Value"]) for d in a.get("Dimensions") or ()))))
+        if not hist:
+            return _NEVER
+        i = hist.bisect_left((t, ""))
+        if i == len(hist):
+            return _NEVER
+        start = hist.peekitem(i)[0][0]
+        return max(t + ev_step, start - start % ev_step - ev.period * 1000 - ev_step)
+
     def evaluate_until(self, limit_ms: int, first_ms: int) -> list[AlarmChange]:
         """Evaluate at every cadence boundary not yet evaluated, from the first boundary at or
         after `first_ms` (the alarms' creation, A7) up to `limit_ms` (DECISIONS A1)."""
@@ -625,18 +639,25 @@ class AlarmBank:
         changes: list[AlarmChange] = []
         t = self._next_t
         first_round = t == -(-first_ms // step) * step
+        # An evaluation that sees no datapoint and changes nothing is a fixed point: the next
+        # ones give the same until a datapoint comes into range, so those minutes are skipped
+        # (a timeline of years with a few events is evaluated in time bounded by its data).
+        wake = [t] * len(self.evaluators)
         while t <= limit_ms:
             changed: list[str] = []
-            for ev in self.evaluators:
+            for i, ev in enumerate(self.evaluators):
                 ev_step = 10_000 if ev.period < 60 else 60_000
-                if t % ev_step:
+                if t % ev_step or wake[i] > t:
                     continue
-                tr = ev.evaluate(t, self._datapoints(ev, t))
+                points = self._datapoints(ev, t)
+                tr = ev.evaluate(t, points)
                 if tr is not None:
                     changed.append(ev.name)
                     changes.append(AlarmChange(ev.alarm, tr, ev))
                     if tr.new_state == "ALARM":
                         self.ever_alarm.add(ev.name)
+                elif not points:
+                    wake[i] = self._next_data(ev, t, ev_step)
             if self.composites and (changed or first_round):
                 states = {ev.name: (ev.state, ev.state_timestamp or t) for ev in self.evaluators}
                 for comp in self.composites:
@@ -654,7 +675,11 @@ class AlarmBank:
             for comp in self.composites:
                 comp.advance(t)
             first_round = False
-            t += step
+            nxt = min(wake, default=t + step)
+            for comp in self.composites:
+                if comp.waiting_until is not None:
+                    nxt = min(nxt, comp.waiting_until)
+            t = max(t + step, -(-min(nxt, limit_ms + 1) // step) * step)
         self._next_t = t
         self._prune(t)
         return changes
