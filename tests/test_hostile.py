@@ -270,7 +270,7 @@ def test_unit_every_output_and_strict_junit_xml(scenario):
 
 
 def test_junit_xml_escapes_every_illegal_character():
-    from cwfilter.engine.testing.scenario import xml_text
+    from cwfilter.engine.testing.junit import xml_text
 
     illegal = "".join(map(chr, [*range(9), 11, 12, *range(14, 32), 0xD800, 0xDFFF, 0xFFFE, 0xFFFF]))
     escaped = xml_text("a" + illegal + "\t\n\r\u00e9\U0001F600")

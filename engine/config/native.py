@@ -32,7 +32,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from ...grammar import PatternError, nodes, parse, parse_selector
 from ...grammar.alarm_rule import parse_alarm_rule
-from ..alarms.evaluate import STANDARD_UNITS, validate_alarm
+from ..alarms.evaluate import STANDARD_UNITS
+from ..alarms.validation import validate_alarm
 from ..errors import ERROR, WARNING, ConfigError, ConfigIssue, unknown_keys, unknown_parameter
 from ..events import number_text
 from . import reading
