@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
+from array import array
+from bisect import bisect_left
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator
@@ -189,6 +191,11 @@ class Engine:
             else None
         )
         # Period ends, default-value minutes and alarm evaluation boundaries all fall on this grid.
+        # Batch runs whose table has the alarms' cadence: the alarms read the run's own per-period
+        # aggregates at the end instead of keeping a second copy.
+        self._alarms_share_table = bool(
+            self.alarms is not None and not live and period * 1000 == self.alarms.base_seconds * 1000
+            and (keep_values or not self.alarms.needs_values))
         self._grid_ms = math.gcd(period * 1000, MINUTE_MS, (self.alarms.base_seconds * 1000) if self.alarms else MINUTE_MS)
         # Live mode: cells changed since they were last emitted, and how often each was emitted.
         self._dirty: dict[tuple, None] = {}
@@ -305,7 +312,10 @@ class Engine:
     def _add(self, f: RuntimeFilter, key: MetricKey, ts: int, value: float, default: bool = False) -> None:
         alarms = self.alarms
         if alarms is not None and alarms.watches(key):
-            alarms.add(key, ts, value)
+            if self._alarms_share_table:
+                alarms.note(key)
+            else:
+                alarms.add(key, ts, value)
         cell = self.table.add(key, ts, value)
         if self.live:
             self._dirty[cell] = None
@@ -390,6 +400,8 @@ class Engine:
         out = [Datapoint(p.key, p.start_ms, p.period_seconds, p.aggregate)
                for p in self.table.periods(order=_key_order)]
         if self.alarms is not None:
+            if self._alarms_share_table:
+                self.alarms.read_table(self.table, out)
             first = self.first_event_ms if self.first_event_ms is not None else self.until_ms
             if first is not None:
                 last = self.watermark if self.watermark is not None else first
@@ -562,6 +574,11 @@ class AlarmBank:
                 self._needs_values.add(watched)
         # (namespace, name, dims) -> SortedDict (base period start, unit) -> Aggregate
         self._history: dict[tuple, SortedDict] = {}
+        # Or (batch, see `read_table`): the run's table, the series seen per watched metric and
+        # the sorted period starts with samples.
+        self._table: PartialAggregates | None = None
+        self._keys: dict[tuple, set[MetricKey]] = {}
+        self._starts: dict[tuple, array] = {}
         self._keep_ms = max(
             [ev.period * 1000 * (ev.alarm["EvaluationPeriods"] + max(ev.alarm["EvaluationPeriods"] // 3, 2) + 1)
              for ev in self.evaluators] or [0]
@@ -576,6 +593,32 @@ class AlarmBank:
 
     def watches(self, key: MetricKey) -> bool:
         return (key.namespace, key.name, key.dimensions) in self._watch
+
+    @property
+    def needs_values(self) -> bool:
+        """Whether an alarm's statistic needs the value maps (percentiles, trimmed means ...)."""
+        return bool(self._needs_values)
+
+    def note(self, key: MetricKey) -> None:
+        """A sample of a watched series went to the run's table (see `read_table`)."""
+        keys = self._keys.get((key.namespace, key.name, key.dimensions))
+        if keys is None:
+            keys = self._keys[(key.namespace, key.name, key.dimensions)] = set()
+        keys.add(key)
+
+    def read_table(self, table: PartialAggregates, datapoints: list[Datapoint]) -> None:
+        """Batch: evaluate on `table` (periods of the alarms' cadence) in place of a history of
+        our own; `datapoints` are the table's, by period start."""
+        self._table = table
+        starts: dict[tuple, list[int]] = {}
+        for dp in datapoints:
+            k = dp.key
+            watched = (k.namespace, k.name, k.dimensions)
+            if watched in self._keys:
+                seen = starts.setdefault(watched, [])
+                if not seen or seen[-1] != dp.timestamp_ms:
+                    seen.append(dp.timestamp_ms)
+        self._starts = {w: array("q", v) for w, v in starts.items()}
 
     def add(self, key: MetricKey, ts: int, value: float) -> None:
         """Merge one sample into the history, whenever it arrives."""
@@ -594,7 +637,10 @@ class AlarmBank:
 
     def _datapoints(self, ev, t: int) -> list[dict]:
         a = ev.alarm
-        hist = self._history.get((a["Namespace"], a["MetricName"], tuple(sorted((d["Name"], d["Value"]) for d in a.get("Dimensions") or ()))))
+        watched = (a["Namespace"], a["MetricName"], tuple(sorted((d["Name"], d["Value"]) for d in a.get("Dimensions") or ())))
+        if self._table is not None:
+            return self._table_datapoints(ev, t, watched)
+        hist = self._history.get(watched)
         if not hist:
             return []
         unit = a.get("Unit")
@@ -611,6 +657,28 @@ class AlarmBank:
                 out.append({"timestamp": start, "value": agg.statistic(stat), "sampleCount": agg.sample_count})
         return out
 
+    def _table_datapoints(self, ev, t: int, watched: tuple) -> list[dict]:
+        starts = self._starts.get(watched)
+        if not starts:
+            return []
+        a = ev.alarm
+        unit = a.get("Unit")
+        keys = sorted((k for k in self._keys[watched] if not unit or (k.unit or "None") == unit),
+                      key=lambda k: k.unit or "None")
+        stat = a.get("Statistic") or a.get("ExtendedStatistic")
+        table = self._table
+        out = []
+        for start, end in ev.periods(t):
+            agg = None
+            for i in range(bisect_left(starts, start), bisect_left(starts, end)):
+                for k in keys:
+                    part = table.get(k, starts[i])
+                    if part is not None:
+                        agg = part if agg is None else agg.merge(part)
+            if agg is not None and agg.sample_count:
+                out.append({"timestamp": start, "value": agg.statistic(stat), "sampleCount": agg.sample_count})
+        return out
+
     def _step(self) -> int:
         return self._base_ms
 
@@ -618,7 +686,15 @@ class AlarmBank:
         """The first evaluation time after `t` whose range may hold a sample not yet seen (no
         sample in range at `t`: the samples before `t` stay out of range from then on)."""
         a = ev.alarm
-        hist = self._history.get((a["Namespace"], a["MetricName"], tuple(sorted((d["Name"], d["Value"]) for d in a.get("Dimensions") or ()))))
+        watched = (a["Namespace"], a["MetricName"], tuple(sorted((d["Name"], d["Value"]) for d in a.get("Dimensions") or ())))
+        if self._table is not None:
+            starts = self._starts.get(watched)
+            i = bisect_left(starts, t) if starts else 0
+            if not starts or i == len(starts):
+                return _NEVER
+            start = starts[i]
+            return max(t + ev_step, start - start % ev_step - ev.period * 1000 - ev_step)
+        hist = self._history.get(watched)
         if not hist:
             return _NEVER
         i = hist.bisect_left((t, ""))

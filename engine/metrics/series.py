@@ -374,7 +374,10 @@ class Aggregate:
             raise ValueError(f"metric value must be finite, got {value!r}")
         if not isinstance(count, int) or isinstance(count, bool) or count < 1:
             raise ValueError(f"count must be a positive integer, got {count!r}")
-        value += 0.0  # -0.0 -> 0.0, so one zero key and a non-negative Minimum
+        if value == 0.0:
+            value = 0.0  # -0.0 -> 0.0, so one zero key and a non-negative Minimum
+        # (other values keep the caller's float object: minimum and maximum of a period share
+        # it with every period fed the same constant, as count metrics are)
         counts = self._counts
         if counts is None:
             self._add_exact(value, count)
@@ -878,6 +881,7 @@ class PartialAggregates:
         self._period_ms = period_seconds * 1000
         self.keep_values = keep_values
         self._cells: dict[tuple[Hashable, int], Aggregate] = {}
+        self._last_start = -1
 
     def period_start(self, timestamp_ms: int) -> int:
         """Start of the period holding ``timestamp_ms`` (epoch-aligned)."""
@@ -892,7 +896,12 @@ class PartialAggregates:
         Raises:
             ValueError: invalid value or count (see :meth:`Aggregate.add`); nothing is added.
         """
-        cell = (key, timestamp_ms - timestamp_ms % self._period_ms)
+        start = timestamp_ms - timestamp_ms % self._period_ms
+        if start == self._last_start:
+            start = self._last_start  # one int object for the cells of a period, not one per cell
+        else:
+            self._last_start = start
+        cell = (key, start)
         agg = self._cells.get(cell)
         if agg is None:
             agg = Aggregate() if self.keep_values else Aggregate.compact()
