@@ -583,12 +583,22 @@ def _sample_count(agg: Aggregate, stat: Statistic) -> float | None:
 
 
 def _sum(agg: Aggregate, stat: Statistic) -> float | None:
+    if agg._counts is None:
+        try:  # int / int is rounded once, as the exact Fraction would be
+            return agg._total / (1 << agg._shift)
+        except OverflowError:
+            pass
     return agg.sum
 
 
 def _average(agg: Aggregate, stat: Statistic) -> float | None:
     if agg.sample_count == 0:
         return None
+    if agg._counts is None:
+        try:
+            return agg._total / (agg.sample_count << agg._shift)
+        except OverflowError:
+            pass
     return _to_float(agg._exact_sum() / agg.sample_count)
 
 
