@@ -12,6 +12,7 @@ them. Memory grows with series x periods, never with events.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import math
 from array import array
 from bisect import bisect_left
@@ -24,13 +25,16 @@ from sortedcontainers import SortedDict
 from .cardinality import CardinalityGuard
 from .transform import NO_VALUE, MetricKey, RuntimeFilter, build_filter
 from ..matching.routing import Route
-from .series import STANDARD_STATISTICS, Aggregate, PartialAggregates
+from .series import STANDARD_STATISTICS, STATISTICS, Aggregate, PartialAggregates, parse_statistic
 
 MINUTE_MS = 60_000
 MAX_EVENT_BYTES = 1_048_576  # DECISIONS M6
 _NEVER = 1 << 62  # an evaluation time later than any event
+# The standard statistics, parsed once: (name, function, parsed statistic).
+_STANDARD = tuple((name, STATISTICS[parse_statistic(name).kind], parse_statistic(name)) for name in STANDARD_STATISTICS)
 
 
+@functools.lru_cache(maxsize=4096)  # the period starts of a run repeat across its series
 def iso(ms: int) -> str:
     """Epoch milliseconds as ISO-8601 UTC text (``2024-01-01T00:00:00Z``)."""
     t = _dt.datetime.fromtimestamp(ms / 1000, tz=_dt.timezone.utc)
@@ -63,8 +67,8 @@ class Datapoint:
             "Timestamp": iso(self.timestamp_ms),
             "Period": self.period,
         }
-        for name in STANDARD_STATISTICS:
-            out[name] = agg.statistic(name)
+        for name, fn, stat in _STANDARD:
+            out[name] = fn(agg, stat)
         out["Unit"] = self.key.unit or "None"
         ext = {name: agg.statistic(name) for name in extended}
         if ext:
