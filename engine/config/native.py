@@ -968,7 +968,7 @@ def _alarm_set_issues(entries: _Entries) -> Iterator[ConfigIssue]:
 # --------------------------------------------------------------------------- reading files
 
 
-class _Loader(reading.BoundedComposer, yaml.SafeLoader):
+class _Loader(reading.BoundedComposer, reading.SafeLoader):
     """PyYAML's safe loader, reading `1e3` as a number as YAML 1.2 and JSON do, within the
     document bounds of `engine.config.reading` (nesting, aliases, integer length)."""
 
