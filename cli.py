@@ -513,9 +513,20 @@ class _Renderer:
     def finish(self, summary: dict) -> None:
         if self.output is RunOutput.json:
             from .engine.report.document import run_document
+            from .engine.report.text import iter_metrics
 
-            doc = run_document(self.kept, self.transitions, summary, self.statistics, self.definitions)
-            sys.stdout.write(json.dumps(doc, indent=4, ensure_ascii=False) + "\n")
+            # The engine's document, with the metrics written one at a time: peak memory stays
+            # near that of jsonl output however many series there are.
+            doc = run_document([], self.transitions, summary, self.statistics, self.definitions)
+            head, tail = json.dumps(doc, indent=4, ensure_ascii=False).split('"metrics": [],', 1)
+            out = sys.stdout
+            out.write(head + '"metrics": [')
+            sep = "\n"
+            for metric in iter_metrics(self.kept, self.statistics):
+                text = json.dumps(metric, indent=4, ensure_ascii=False)
+                out.write(sep + "        " + text.replace("\n", "\n        "))
+                sep = ",\n"
+            out.write(("\n    ]," if sep != "\n" else "],") + tail + "\n")
         elif self.output is RunOutput.table and self.compact:
             _render_run_compact(self.kept, summary, self.transitions)
         elif self.output is RunOutput.table:

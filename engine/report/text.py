@@ -5,6 +5,7 @@ The command line prints these lines; colour and tables (rich) are added there, o
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from ..inputs.readers import MAX_EVENT_BYTES
@@ -47,32 +48,42 @@ def group_metrics(datapoints: list[Any], statistics: list[str]) -> list[dict]:
 
     A live run emits a period again when late samples change it: only its newest revision counts.
     """
+    return list(iter_metrics(datapoints, statistics))
+
+
+def iter_metrics(datapoints: list[Any], statistics: list[str]) -> Iterator[dict]:
+    """`group_metrics` one entry at a time, so that a writer holds one metric's datapoints."""
+    if any(dp.revision for dp in datapoints):
+        latest: dict[tuple, Any] = {}
+        for dp in datapoints:
+            seen = latest.get((dp.key, dp.timestamp_ms))
+            if seen is None or dp.revision > seen.revision:
+                latest[(dp.key, dp.timestamp_ms)] = dp
+        datapoints = list(latest.values())
     groups: dict[Any, list[Any]] = {}
-    latest: dict[tuple, Any] = {}
     for dp in datapoints:
-        seen = latest.get((dp.key, dp.timestamp_ms))
-        if seen is None or dp.revision > seen.revision:
-            latest[(dp.key, dp.timestamp_ms)] = dp
-    for dp in latest.values():
-        groups.setdefault(dp.key, []).append(dp)
-    out = []
+        group = groups.get(dp.key)
+        if group is None:
+            groups[dp.key] = dp  # most series of a high-cardinality run have one datapoint
+        elif type(group) is list:
+            group.append(dp)
+        else:
+            groups[dp.key] = [group, dp]
     for key in sorted(groups, key=lambda k: (k.namespace, k.name, k.dimensions, k.unit or "")):
+        group = groups[key]
         points = []
-        for dp in sorted(groups[key], key=lambda d: d.timestamp_ms):
+        for dp in sorted(group, key=lambda d: d.timestamp_ms) if type(group) is list else (group,):
             item = dp.to_json(statistics)
             for drop in ("Namespace", "MetricName", "Dimensions"):
                 item.pop(drop)
             points.append(item)
-        out.append(
-            {
-                "Namespace": key.namespace,
-                "MetricName": key.name,
-                "Dimensions": key.dimensions_json(),
-                "Label": key.name,
-                "Datapoints": points,
-            }
-        )
-    return out
+        yield {
+            "Namespace": key.namespace,
+            "MetricName": key.name,
+            "Dimensions": key.dimensions_json(),
+            "Label": key.name,
+            "Datapoints": points,
+        }
 
 
 def number(value: Any) -> str:
