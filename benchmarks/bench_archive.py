@@ -22,7 +22,9 @@ from cwfilter.engine.testing.cis import build_config, samples
 
 T0 = 1_704_067_200_000  # 2024-01-01T00:00:00Z
 MINUTE = 60_000
-MAX_CELL_VS_BARE = 1.6  # per (series, minute), against a bare dict entry; measured about 1.25
+# Per (series, minute), against a bare dict entry: the period's aggregate plus the alarm's own series
+# (a batch run finishes through the mergeable RunAggregate, which keeps them apart); measured 2.44.
+MAX_CELL_VS_BARE = 2.6
 
 
 def _cis_engine(tmp_path: Path) -> Engine:
