@@ -136,12 +136,17 @@ def test_mkdocs_site_url_is_the_one_place():
 
 def test_ci_runs_the_readmes_test_command_and_builds_the_site():
     readme = (REPO / "README.md").read_text(encoding="utf-8")
-    (command,) = re.findall(r"```sh\n(python3 -m venv .venv && .venv/bin/pip install -e '\.\[test\]' && (.*?))\n```",
-                            readme)[0][1:]
-    assert command == ".venv/bin/python -m pytest tests benchmarks --benchmark-disable"
+    (install, lint, tests) = re.findall(
+        r"```sh\npython3 -m venv .venv && .venv/bin/pip install (.*?) && (.venv/bin/ruff .*?) && (.venv/bin/python .*?)\n```",
+        readme)[0]
+    assert tests == ".venv/bin/python -m pytest tests benchmarks --benchmark-disable"
     ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
-    assert '"$venv/bin/python"' + command.removeprefix(".venv/bin/python") + "\n" in ci
-    assert "mkdocs build --strict" in ci and ".[test,moto,docs]" in ci
+    # The same install, lint and test steps, in that order, in the CI script's own venv.
+    steps = ['"$venv/bin/pip" install ' + install, '"$venv/bin/ruff"' + lint.removeprefix(".venv/bin/ruff"),
+             '"$venv/bin/python"' + tests.removeprefix(".venv/bin/python")]
+    positions = [ci.index(step + "\n") for step in steps]
+    assert positions == sorted(positions)
+    assert "mkdocs build --strict" in ci
 
 
 def test_pytest_plugin_page_example_runs_from_the_repository_root(tmp_path):
