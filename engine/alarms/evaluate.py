@@ -666,6 +666,11 @@ def _check_state(state: str | None, what: str) -> None:
 def _evaluate(spec: _Spec, points: Iterable[Datapoint], at_ms: int,
               prior_state: str | None) -> AlarmResult:
     periods = _periods(spec, at_ms)
+    return _result(spec, _decision(spec, points, at_ms, periods), at_ms, periods, prior_state)
+
+
+def _decision(spec: _Spec, points: Iterable[Datapoint], at_ms: int, periods: list[tuple[int, int]]):
+    """The state one evaluation decides (or _KEEP), with the points its reason would cite."""
     slots = _slot(points, spec, at_ms)
     state, real, filled = _decide(spec, slots, periods)
     if state is not _KEEP and state != INSUFFICIENT_DATA and spec.low_sample_minimum is not None:
@@ -674,6 +679,13 @@ def _evaluate(spec: _Spec, points: Iterable[Datapoint], at_ms: int,
         if any(pt.dp.sample_count is not None and pt.dp.sample_count < spec.low_sample_minimum
                for pt in real):
             state = _KEEP
+    return state, real, filled
+
+
+def _result(spec: _Spec, decision, at_ms: int, periods: list[tuple[int, int]],
+            prior_state: str | None) -> AlarmResult:
+    """The `AlarmResult` of a decision: reason text and data built here, and only here."""
+    state, real, filled = decision
     if state is _KEEP:
         # DECISIONS A9: no reason; with no prior state, the initial state and reason (A7).
         if prior_state is None:
@@ -1313,9 +1325,35 @@ class AlarmEvaluator:
         self.reason_data: dict | None = None
         self.state_timestamp: int | None = self.created_at
         self.transitions: list[Transition] = []
-        self.last_result: AlarmResult | None = None
         self._points: dict[int, Datapoint] = {}
         self._last_at: int | None = None
+        # The last evaluation, kept as its decision: the reason text and data are built only on
+        # a transition, or when `last_result` is read (each costs time formatting and lists, and
+        # a month of one-minute evaluations mostly keeps the state).
+        self._last: tuple | None = None
+        self._last_built: AlarmResult | None = None
+        self._periods_at: tuple[int, list[tuple[int, int]]] | None = None
+        # The decision over a range with no datapoint depends on the alarm alone (DECISIONS A4
+        # case 1): made once.
+        self._empty_state: Any = None
+
+    @property
+    def last_result(self) -> AlarmResult | None:
+        """The `AlarmResult` of the last evaluation (None before any)."""
+        if self._last_built is None and self._last is not None:
+            decision, at_ms, periods, prior = self._last
+            if periods is None:
+                periods = _periods(self._spec, at_ms)
+            self._last_built = _result(self._spec, decision, at_ms, periods, prior)
+        return self._last_built
+
+    def _periods_of(self, at_ms: int) -> list[tuple[int, int]]:
+        cached = self._periods_at
+        if cached is not None and cached[0] == at_ms:
+            return cached[1]
+        periods = _periods(self._spec, at_ms)
+        self._periods_at = (at_ms, periods)
+        return periods
 
     @property
     def arn(self) -> str:
@@ -1329,7 +1367,7 @@ class AlarmEvaluator:
 
     def periods(self, at: Any) -> list[tuple[int, int]]:
         """The ``(start_ms, end_ms)`` evaluation periods at `at`, newest first (DECISIONS A2, A3)."""
-        return _periods(self._spec, _to_ms(at, "evaluation time"))
+        return list(self._periods_of(_to_ms(at, "evaluation time")))
 
     def evaluation_times(self, first: Any, last: Any) -> Iterator[int]:
         """The evaluation cadence between two event times (DECISIONS A1)."""
@@ -1356,23 +1394,53 @@ class AlarmEvaluator:
             raise ValueError(f"evaluation times must not go backwards: {_fmt_service_time(at_ms)} "
                              f"after {_fmt_service_time(self._last_at)}")
         self._last_at = at_ms
-        oldest = _periods(self._spec, at_ms)[-1][0]
+        periods = self._periods_of(at_ms)
+        oldest = periods[-1][0]
         if datapoints is None:
             points = [dp for ts, dp in self._points.items() if ts >= oldest]
             for ts in [ts for ts in self._points if ts < oldest]:
                 del self._points[ts]  # later evaluations look even further ahead
         else:
             points = [_datapoint(item) for item in datapoints]
-        result = _evaluate(self._spec, points, at_ms, self.state)
-        self.last_result = result
-        if result.state == self.state:
+        prior = self.state
+        if not points and self._empty_state is not None:
+            state = self._empty_state
+            decision = (state, [], [])
+        else:
+            decision = _decision(self._spec, points, at_ms, periods)
+            state = decision[0]
+            if not points:
+                self._empty_state = state
+        self._last = (decision, at_ms, periods, prior)
+        self._last_built = None
+        if state is _KEEP or state == prior:
             return None
+        result = self.last_result
         transition = Transition(
             alarm_name=self.name, timestamp=at_ms, old_state=self.state, old_reason=self.reason,
             old_reason_data=self.reason_data, old_timestamp=self.state_timestamp,
             new_state=result.state, new_reason=result.reason, new_reason_data=result.reason_data)
         self._enter(transition)
         return transition
+
+    def evaluate_quiet(self, at_ms: int) -> Transition | None:
+        """`evaluate(at_ms, [])`: an evaluation whose range holds no datapoint, made cheap once the
+        alarm's decision over an empty range is known (it depends on the alarm alone)."""
+        state = self._empty_state
+        if state is None or (self._last_at is not None and at_ms < self._last_at):
+            return self.evaluate(at_ms, ())
+        prior = self.state
+        if state is not _KEEP and state != prior:
+            return self.evaluate(at_ms, ())
+        self._last_at = at_ms
+        self._last = ((state, [], []), at_ms, None, prior)
+        self._last_built = None
+        return None
+
+    def quiet_is_stable(self) -> bool:
+        """True when an evaluation over an empty range is known to keep the current state."""
+        state = self._empty_state
+        return state is not None and (state is _KEEP or state == self.state)
 
     def advance(self, until: Any, *, start: Any = None) -> list[Transition]:
         """Evaluate at every cadence boundary after the last evaluation up to `until`.

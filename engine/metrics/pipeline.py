@@ -595,10 +595,16 @@ class AlarmBank:
         hist = self._history.get((a["Namespace"], a["MetricName"], tuple(sorted((d["Name"], d["Value"]) for d in a.get("Dimensions") or ()))))
         if not hist:
             return []
+        periods = ev.periods(t)
+        # One look over the whole range first: sparse metrics mostly have nothing in it.
+        for _ in hist.irange((periods[-1][0], ""), (periods[0][1], ""), inclusive=(True, False)):
+            break
+        else:
+            return []
         unit = a.get("Unit")
         stat = a.get("Statistic") or a.get("ExtendedStatistic")
         out = []
-        for start, end in ev.periods(t):
+        for start, end in periods:
             agg = None
             for (s, u) in hist.irange((start, ""), (end, ""), inclusive=(True, False)):
                 if unit and u != unit:
@@ -625,13 +631,25 @@ class AlarmBank:
         changes: list[AlarmChange] = []
         t = self._next_t
         first_round = t == -(-first_ms // step) * step
+        quiet = [t - 1] * len(self.evaluators)
+        pending: list[int | None] = [None] * len(self.evaluators)
         while t <= limit_ms:
             changed: list[str] = []
-            for ev in self.evaluators:
+            for i, ev in enumerate(self.evaluators):
                 ev_step = 10_000 if ev.period < 60 else 60_000
                 if t % ev_step:
                     continue
-                tr = ev.evaluate(t, self._datapoints(ev, t))
+                if t <= quiet[i] and ev.quiet_is_stable():
+                    pending[i] = t  # no datapoint in range, the state kept: evaluated below
+                    continue
+                if pending[i] is not None:
+                    ev.evaluate_quiet(pending[i])
+                    pending[i] = None
+                points = self._datapoints(ev, t)
+                if not points and ev.quiet_is_stable():
+                    # Quiet until the period of the next datapoint of its metric has begun.
+                    quiet[i] = self._next_data(ev, t - self._keep_ms - step, t)
+                tr = ev.evaluate(t, points) if points else ev.evaluate_quiet(t)
                 if tr is not None:
                     changed.append(ev.name)
                     changes.append(AlarmChange(ev.alarm, tr, ev))
@@ -655,9 +673,27 @@ class AlarmBank:
                 comp.advance(t)
             first_round = False
             t += step
+        for ev, at in zip(self.evaluators, pending):
+            if at is not None:
+                ev.evaluate_quiet(at)
         self._next_t = t
         self._prune(t)
         return changes
+
+    def _next_data(self, ev, low: int, t: int) -> int:
+        """The last evaluation time at which the alarm's range surely holds none of its metric's
+        data: the start of the first base period with data at or after `low` (a range at `t`
+        reaches back less than `low`; a period starting at s is in range only after s), t - 1
+        when that is before `t`, and a time past every limit when there is none."""
+        a = ev.alarm
+        hist = self._history.get((a["Namespace"], a["MetricName"], tuple(sorted((d["Name"], d["Value"]) for d in a.get("Dimensions") or ()))))
+        if not hist:
+            return 2**62
+        i = hist.bisect_left((low, ""))
+        if i == len(hist):
+            return 2**62
+        start = hist.keys()[i][0]
+        return t - 1 if start < t else start
 
     def _prune(self, now: int) -> None:
         horizon = now - self._keep_ms - self._step()
