@@ -509,7 +509,7 @@ class _Renderer:
 
     def finish(self, summary: dict) -> None:
         if self.output is RunOutput.json:
-            from .engine.alarms.evaluate import history_item
+            from .engine.alarms.notifications import history_item
             from .engine.report.text import group_metrics
 
             doc = {"metrics": group_metrics(self.kept, self.statistics), "summary": summary}
@@ -1072,7 +1072,7 @@ def plot_command(
 
 def _run_pictures(renderer: Any, summary: dict, cfg: Any, config_name: str, plot: bool, report: Optional[str]) -> None:
     """`run --plot` / `run --report`: pictures of the run just made, exact from its samples."""
-    from .engine.alarms.evaluate import history_item
+    from .engine.alarms.notifications import history_item
     from .engine.report.picture import build_picture
     from .engine.report.text import group_metrics
 

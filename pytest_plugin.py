@@ -10,7 +10,7 @@ failing item shows the same diff as ``cwfilter unit``; an invalid file is a coll
 names every problem with its YAML path and line.
 
 **The fixture.** ``cwfilter_simulation(config, start=..., log_group=...)`` returns a
-`cwfilter.engine.testing.scenario.Simulation`: feed events, then assert on metrics and alarm states::
+`cwfilter.engine.testing.simulation.Simulation`: feed events, then assert on metrics and alarm states::
 
     def test_burst_pages(cwfilter_simulation):
         sim = cwfilter_simulation("monitoring/errors.yaml", start="2024-05-01T12:00:00Z")
@@ -121,7 +121,7 @@ def cwfilter_simulation() -> Callable[..., Any]:
     `config` is a config file path (relative paths are relative to the current directory), a list
     of paths, a mapping in the config file's shape, or a loaded `Config`.
     """
-    from .engine.testing.scenario import Simulation
+    from .engine.testing.simulation import Simulation
 
     def make(config: Any, **options: Any) -> Simulation:
         return Simulation(config, **options)

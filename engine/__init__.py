@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 _EXPORTS = {
     "AlarmResult": "alarms.evaluate",
     "evaluate_alarm": "alarms.evaluate",
-    "evaluate_composite": "alarms.evaluate",
-    "validate_alarm": "alarms.evaluate",
+    "evaluate_composite": "alarms.composite",
+    "validate_alarm": "alarms.validation",
     "CompiledPattern": "matching.compiler",
     "compile_pattern": "matching.compiler",
     "compile_tree": "matching.compiler",
@@ -35,7 +35,7 @@ _EXPORTS = {
     "Datapoint": "metrics.pipeline",
     "Engine": "metrics.pipeline",
     "test_metric_filter": "testing.metric_filter",
-    "Simulation": "testing.scenario",
+    "Simulation": "testing.simulation",
     "load_scenario": "testing.scenario",
     "run_scenario": "testing.scenario",
     "load_sources": "config.sources",
@@ -59,15 +59,18 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
-    from .alarms.evaluate import AlarmResult, evaluate_alarm, evaluate_composite, validate_alarm
+    from .alarms.composite import evaluate_composite
+    from .alarms.evaluate import AlarmResult, evaluate_alarm
+    from .alarms.validation import validate_alarm
     from .authoring.builder import FilterPattern, FilterPatternError
-    from .matching.compiler import CompiledPattern, compile_pattern, compile_tree
-    from .config.native import Config, MetricFilter, MetricTransformation, check_config, load_config
-    from .errors import ConfigError, ConfigIssue, EngineError
-    from .events import LogEvent
     from .authoring.explain import Explanation
     from .authoring.lint import Finding, lint_pattern
-    from .metrics.pipeline import AlarmChange, Datapoint, Engine
-    from .testing.scenario import Simulation, load_scenario, run_scenario
+    from .config.native import Config, MetricFilter, MetricTransformation, check_config, load_config
     from .config.sources import check_sources, load_sources
+    from .errors import ConfigError, ConfigIssue, EngineError
+    from .events import LogEvent
+    from .matching.compiler import CompiledPattern, compile_pattern, compile_tree
+    from .metrics.pipeline import AlarmChange, Datapoint, Engine
     from .testing.metric_filter import test_metric_filter
+    from .testing.scenario import load_scenario, run_scenario
+    from .testing.simulation import Simulation

@@ -828,7 +828,7 @@ class MotoPatch(contextlib.ContextDecorator):
 
         @functools.wraps(original_update)
         def update_state(self, reason, reason_data, state_value):
-            from cwfilter.engine.alarms.evaluate import Transition, history_item
+            from cwfilter.engine.alarms.notifications import Transition, history_item
 
             at = getattr(_local, "at", None)
             at_ms = _now_ms() if at is None else at

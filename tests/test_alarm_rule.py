@@ -10,13 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from cwfilter.engine.alarms.evaluate import (
-    CompositeAlarmEvaluator,
-    CompositeCycleError,
-    composite_evaluation_order,
-    evaluate_composite,
-    evaluate_composites,
-)
+from cwfilter.engine.alarms.composite import CompositeAlarmEvaluator, CompositeCycleError, composite_evaluation_order, evaluate_composite, evaluate_composites
 from cwfilter.grammar.alarm_rule import (
     AlarmRef,
     AlarmRule,

@@ -14,19 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from cwfilter.engine.alarms.evaluate import (
-    AlarmEvaluator,
-    AlarmResult,
-    Datapoint,
-    Transition,
-    evaluate_alarm,
-    evaluation_periods,
-    evaluation_range_size,
-    evaluation_times,
-    service_json,
-    sns_message,
-    validate_alarm,
-)
+from cwfilter.engine.alarms.evaluator import AlarmEvaluator
+from cwfilter.engine.alarms.evaluate import AlarmResult, Datapoint, evaluate_alarm, evaluation_periods, evaluation_range_size, evaluation_times, service_json
+from cwfilter.engine.alarms.notifications import Transition, sns_message
+from cwfilter.engine.alarms.validation import validate_alarm
 
 DATA = Path(__file__).parent / "data"
 UTC = timezone.utc

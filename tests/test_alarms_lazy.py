@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import json
 
-from cwfilter.engine.alarms.evaluate import AlarmEvaluator, evaluate_alarm
+from cwfilter.engine.alarms.evaluate import evaluate_alarm
+from cwfilter.engine.alarms.evaluator import AlarmEvaluator
 from cwfilter.engine.config.native import load_config
 from cwfilter.engine.metrics.pipeline import Engine
 from cwfilter.engine.testing.cis import build_config

@@ -371,6 +371,19 @@ def test_null_label_says_which_input_to_pass(tmp_path):
                                 "--parameter tenant=VALUE); give it a value")
 
 
+def test_null_label_strips_with_terraforms_regex_syntax_on_re2():
+    from cwfilter.engine.config.sources.model import Unresolved
+    from cwfilter.engine.config.sources.terraform import null_label
+
+    # The module strips with Terraform's replace(): Go's RE2 syntax (\p{L}, which Python's re refuses).
+    assert null_label({"name": "Café_Ops!", "regex_replace_chars": "/[^-\\p{L}0-9]/"}, "module.l")["id"] == "caféops"
+    # A pattern that backtracks exponentially in Python's re runs in linear time.
+    hostile = null_label({"name": "a" * 40 + "!", "regex_replace_chars": "/(a|aa)+$/"}, "module.l")
+    assert hostile["id"] == "a" * 40 + "!"
+    bad = null_label({"name": "x", "regex_replace_chars": "/(/"}, "module.l")["id"]
+    assert isinstance(bad, Unresolved) and "invalid regular expression '('" in bad.reason
+
+
 # --------------------------------------------------------------------------- 4. conditionals
 
 

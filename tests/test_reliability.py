@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 
 import cwfilter
 from cwfilter import PatternError
-from cwfilter.engine.alarms.evaluate import validate_alarm
+from cwfilter.engine.alarms.validation import validate_alarm
 from cwfilter.engine.config.native import iter_config_issues, load_config
 from cwfilter.engine.events import LogEvent
 from cwfilter.engine.authoring.explain import explain

@@ -32,7 +32,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from ...grammar import PatternError, nodes, parse, parse_selector
 from ...grammar.alarm_rule import parse_alarm_rule
-from ..alarms.evaluate import STANDARD_UNITS, validate_alarm
+from ..alarms.evaluate import STANDARD_UNITS
+from ..alarms.validation import validate_alarm
 from ..errors import ERROR, WARNING, ConfigError, ConfigIssue, unknown_keys, unknown_parameter
 from ..events import number_text
 from . import reading
@@ -967,7 +968,7 @@ def _alarm_set_issues(entries: _Entries) -> Iterator[ConfigIssue]:
 # --------------------------------------------------------------------------- reading files
 
 
-class _Loader(reading.BoundedComposer, yaml.SafeLoader):
+class _Loader(reading.BoundedComposer, reading.SafeLoader):
     """PyYAML's safe loader, reading `1e3` as a number as YAML 1.2 and JSON do, within the
     document bounds of `engine.config.reading` (nesting, aliases, integer length)."""
 

@@ -496,7 +496,7 @@ class AlarmChange:
 
     def detail(self) -> dict:
         """The EventBridge "CloudWatch Alarm State Change" detail."""
-        from ..alarms.evaluate import eventbridge_detail
+        from ..alarms.notifications import eventbridge_detail
 
         return eventbridge_detail(self.evaluator.alarm, self.transition)
 
@@ -527,7 +527,8 @@ class AlarmBank:
 
     def __init__(self, metric_alarms, composite_alarms, *, account: str | None = None,
                  region: str | None = None) -> None:
-        from ..alarms.evaluate import AlarmEvaluator, CompositeAlarmEvaluator, composite_evaluation_order
+        from ..alarms.evaluator import AlarmEvaluator
+        from ..alarms.composite import CompositeAlarmEvaluator, composite_evaluation_order
 
         kw = {}
         if account:

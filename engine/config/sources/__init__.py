@@ -140,7 +140,8 @@ def detect(path: str) -> str:
 
 
 def _read_document_source(text: str, source: str, scan: _Scan, parameters: Mapping[str, str]) -> bool:
-    """Read a YAML/JSON source that is not native; False when it is native (or unreadable)."""
+    """Read a YAML/JSON source that is not native; False when it is native (its documents are kept
+    in `scan.native_docs`) or unreadable (the config reader reports why)."""
     try:
         docs = parse_text(text, source, want_lines=False)
     except DocumentError:
@@ -149,11 +150,12 @@ def _read_document_source(text: str, source: str, scan: _Scan, parameters: Mappi
         return False
     kind = _classify(docs[0].data)
     if kind == NATIVE:
+        scan.native_docs.extend(_with_lines(docs, text, source))
         return False
     if kind == TERRAFORM_PLAN:
         items, findings, deliveries = terraform.read_plan(docs[0])
     else:
-        docs = parse_text(text, source)  # again, with the line of every path
+        docs = _with_lines(docs, text, source)
         if kind == AGENT:
             scan.agent_docs.append(docs[0])
             scan.declared |= _AGENT_PARAMETERS
@@ -179,6 +181,13 @@ def _read_document_source(text: str, source: str, scan: _Scan, parameters: Mappi
     return True
 
 
+def _with_lines(docs: list[Document], text: str, source: str) -> list[Document]:
+    """`docs` with the line of every path: YAML has them already; JSON is read again for them."""
+    if all(doc.lines or doc.data is None for doc in docs):
+        return docs
+    return parse_text(text, source)
+
+
 def _scan(paths: Sequence[str], parameters: Mapping[str, str], terraform_options: Mapping[str, Any] | None = None
           ) -> _Scan:
     scan = _Scan()
@@ -194,7 +203,6 @@ def _scan(paths: Sequence[str], parameters: Mapping[str, str], terraform_options
             if not _read_document_source(text, "<stdin>", scan, parameters):
                 scan.native_paths.append("-")
                 scan.stdin_text = text
-                _native_docs(text, "<stdin>", scan)
             continue
         path = Path(name)
         if path.is_dir():
@@ -243,14 +251,6 @@ def _read_path(name: str, scan: _Scan, parameters: Mapping[str, str]) -> None:
         return
     if not _read_document_source(text, name, scan, parameters):
         scan.native_paths.append(name)
-        _native_docs(text, name, scan)
-
-
-def _native_docs(text: str, source: str, scan: _Scan) -> None:
-    try:
-        scan.native_docs.extend(parse_text(text, source))
-    except DocumentError:
-        pass  # reported by the config reader
 
 
 @contextlib.contextmanager
@@ -423,7 +423,8 @@ def check_sources(paths: Sequence[str], parameters: Mapping[str, str] | None = N
     usable, found = _validate(scan.items)
     findings += found
     findings += _lint(usable, lint_ignore)
-    native_items = [item for doc in scan.native_docs for item in native.read(doc)]
+    per_group: dict[str, int] = {}  # the filters past a log group's quota are left out
+    native_items = [item for doc in scan.native_docs for item in native.read(doc, per_group)]
     findings += check_wiring([*native_items, *usable], scan.deliveries)
     findings += _unused_parameters(parameters, scan)
     if not scan.native_paths and not usable and not any(f.is_error for f in findings):

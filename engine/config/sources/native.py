@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..native import COLLECTIONS, FILTER_FIELDS, TRANSFORMATION_FIELDS, render_path
+from ..native import COLLECTIONS, FILTER_FIELDS, FILTERS_PER_LOG_GROUP, TRANSFORMATION_FIELDS, _key, render_path
 from .documents import Document
 from .model import COMPOSITE_ALARM, FILTER, METRIC_ALARM, Origin, SourceItem
 
@@ -27,6 +27,16 @@ def _aws_filter(raw: Mapping) -> dict:
             {_TRANSFORMATION_ALIAS.get(k, k): v for k, v in t.items()} if isinstance(t, Mapping) else t
             for t in transformations]
     return out
+
+
+def _past_quota(raw: Any, per_group: dict[str, int] | None) -> bool:
+    if per_group is None or not isinstance(raw, Mapping):
+        return False
+    group = raw.get(_key(raw, "logGroupName"))
+    if not isinstance(group, str):
+        return False
+    per_group[group] = per_group.get(group, 0) + 1
+    return per_group[group] > FILTERS_PER_LOG_GROUP
 
 
 def _item(doc: Document, kind: str, path: tuple, raw: Any) -> SourceItem | None:
@@ -52,12 +62,19 @@ def _item(doc: Document, kind: str, path: tuple, raw: Any) -> SourceItem | None:
     return SourceItem(kind, data, origin)
 
 
-def read(doc: Document) -> list[SourceItem]:
-    """The metric filters and alarms of one native document (shapes as `engine.config` reads them)."""
+def read(doc: Document, per_group: dict[str, int] | None = None) -> list[SourceItem]:
+    """The metric filters and alarms of one native document (shapes as `engine.config` reads them).
+
+    With `per_group` (log group -> filters seen, shared by the documents of one configuration),
+    the metric filters past a log group's quota are left out before any work is done on them: the
+    config check reports the quota and leaves them unchecked.
+    """
     data = doc.data
     items: list[SourceItem] = []
     if isinstance(data, list):
         for i, raw in enumerate(data):
+            if _past_quota(raw, per_group):
+                continue
             item = _item(doc, FILTER, (i,), raw)
             if item is not None:
                 items.append(item)
@@ -71,6 +88,8 @@ def read(doc: Document) -> list[SourceItem]:
             continue
         present = True
         for i, raw in enumerate(data[key] if isinstance(data[key], list) else []):
+            if _KIND[alias] == FILTER and _past_quota(raw, per_group):
+                continue
             item = _item(doc, _KIND[alias], (key, i), raw)
             if item is not None:
                 items.append(item)

@@ -22,10 +22,11 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from . import hcl7
 from .cloudformation import _log_group_of_arn
 from .common import coerce_fields
 from .documents import Document
-from .hclexpr import Budget, Scope, evaluate
+from .hclexpr import Budget, Scope, _Fail, _re2, evaluate
 from .model import (
     COMPOSITE_ALARM,
     ERROR,
@@ -357,7 +358,7 @@ class Module:
             return None, ""
         try:
             if not hasattr(self.hcl2, "SerializationOptions"):  # python-hcl2 7
-                return _v7_shape(self.hcl2.loads(text)), text
+                return hcl7.loads(text), text
             options = self.hcl2.SerializationOptions(with_comments=False, preserve_heredocs=False)
             return self.hcl2.loads(text, serialization_options=options), text
         except RecursionError:
@@ -765,53 +766,6 @@ class Module:
         return items, self.findings, deliveries
 
 
-def _v7_shape(value: Any) -> Any:
-    """python-hcl2 7's output in the shape later versions give, which `evaluate` reads.
-
-    Version 7 decodes quoted strings (``"a \\"b\\""`` becomes ``a "b"``) and keeps templates as
-    their text (``${var.env}-alerts``); later versions keep a quoted string as written. A string
-    that is one whole interpolation (``${var.x}``) is the same in both. Every other string is
-    quoted again, its ``\\`` and ``"`` escaped outside the interpolations.
-    """
-    if isinstance(value, list):
-        return [_v7_shape(item) for item in value]
-    if isinstance(value, dict):
-        return {key: _v7_shape(item) for key, item in value.items()}
-    if not isinstance(value, str):
-        return value
-    out: list[str] = []
-    i, n = 0, len(value)
-    while i < n:
-        if value.startswith(("${", "%{"), i):
-            end = _interpolation_end(value, i + 1)
-            if i == 0 and end == n and value[0] == "$":
-                return value  # one whole interpolation: an expression
-            out.append(value[i:end])
-            i = end
-            continue
-        c = value[i]
-        out.append("\\" + c if c in '\\"' else c)
-        i += 1
-    return '"' + "".join(out) + '"'
-
-
-def _interpolation_end(text: str, open_at: int) -> int:
-    """The index after the ``}`` closing the ``{`` at `open_at` (quoted strings skipped), else the end."""
-    depth, i, n = 0, open_at, len(text)
-    while i < n:
-        c = text[i]
-        if c == '"':
-            i += 1
-            while i < n and text[i] != '"':
-                i += 2 if text[i] == "\\" else 1
-        elif c == "{":
-            depth += 1
-        elif c == "}":
-            depth -= 1
-            if depth == 0:
-                return i + 1
-        i += 1
-    return n
 def null_label(inputs: Mapping[str, Any], address: str) -> dict:
     """The well-known outputs of the null-label module (``cloudposse/label/null``) from its inputs.
 
@@ -841,10 +795,21 @@ def null_label(inputs: Mapping[str, Any], address: str) -> dict:
                                     *labels.items()] if isinstance(v, Unresolved)
                 or (isinstance(v, list) and any(isinstance(x, Unresolved) for x in v))]
 
+    # The module strips with replace(value, regex_replace_chars, ""): Terraform's regex, Go's RE2
+    # syntax, run here on RE2 too (linear time, whatever the pattern).
+    stripper: Any = None
+    if isinstance(strip, Unresolved):
+        blocking.append(("regex_replace_chars", strip))
+    elif isinstance(strip, str) and len(strip) > 2 and strip.startswith("/") and strip.endswith("/"):
+        try:
+            stripper = _re2(strip[1:-1])
+        except _Fail as exc:
+            blocking.append(("regex_replace_chars", Unresolved(f"{address}.id", exc.reason)))
+
     def clean(value: Any) -> str:
         text = str(value)
-        if isinstance(strip, str) and len(strip) > 2 and strip.startswith("/") and strip.endswith("/"):
-            text = re.sub(strip[1:-1], "", text)
+        if stripper is not None:
+            text = stripper.sub("", text)
         if case == "lower":
             text = text.lower()
         elif case == "upper":

@@ -8,6 +8,8 @@ which gives each of their issues its code (`ConfigIssue.code`).
 
 from __future__ import annotations
 
+import bisect
+import collections
 import difflib
 import functools
 import json
@@ -344,6 +346,15 @@ def _check_cis(filters: list[SourceItem]) -> Iterator[Finding]:
     exact = {normalize_pattern(r.text) for r in refs}
     # One matcher per reference, built once: its index of the reference text is the costly part.
     matchers = {id(r): difflib.SequenceMatcher(None, "", r.canonical) for r in refs}
+    # Which references a pattern can be close to, found without comparing it to each: by length
+    # (difflib's real_quick_ratio, 2 * min / sum, is below CIS_SIMILARITY outside [2/3, 3/2] of the
+    # pattern's length, bounds widened by one) and by shared conditions (two at least).
+    by_length = sorted(range(len(refs)), key=lambda i: len(refs[i].canonical))
+    lengths = [len(refs[i].canonical) for i in by_length]
+    by_condition: dict[str, list[int]] = {}
+    for i, r in enumerate(refs):
+        for c in r.conditions:
+            by_condition.setdefault(c, []).append(i)
     for f in filters:
         text = f.data.get("filterPattern")
         if not isinstance(text, str) or normalize_pattern(text) in exact:
@@ -357,7 +368,12 @@ def _check_cis(filters: list[SourceItem]) -> Iterator[Finding]:
         canonical = unparse(tree)
         mine = _conditions(tree)
         best, score = None, 0.0
-        for r in refs:
+        size = len(canonical)
+        near_length = by_length[bisect.bisect_left(lengths, size * 2 // 3 - 1):
+                                bisect.bisect_right(lengths, size * 3 // 2 + 1)]
+        shares = collections.Counter(i for c in mine for i in by_condition.get(c, ()))
+        for i in sorted({*near_length, *(i for i, n in shares.items() if n >= 2)}):  # in reference order
+            r = refs[i]
             shared = len(mine & r.conditions)
             jaccard = shared / len(mine | r.conditions) if mine | r.conditions else 0.0
             by_conditions = shared >= 2 and jaccard >= CIS_SHARED_CONDITIONS

@@ -1,0 +1,244 @@
+"""`AlarmEvaluator`: a metric alarm's state and transitions over time, for the streaming engine."""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Iterator, Mapping
+
+from .evaluate import (
+    DEFAULT_ACCOUNT_ID,
+    DEFAULT_REGION,
+    INITIAL_REASON,
+    INSUFFICIENT_DATA,
+    AlarmResult,
+    Datapoint,
+    _KEEP,
+    _check_state,
+    _datapoint,
+    _decision,
+    _fmt_service_time,
+    _opt_number,
+    _periods,
+    _result,
+    _spec,
+    _step_ms,
+    _to_ms,
+    evaluation_times,
+)
+from .notifications import Transition, _alarm_arn, eventbridge_event, history_item, sns_message
+
+__all__ = [
+    "AlarmEvaluator",
+]
+
+
+# --------------------------------------------------------------------------- metric alarm evaluator
+
+
+class AlarmEvaluator:
+    """A metric alarm's state over time, fed datapoints and evaluation times.
+
+    The alarm starts in INSUFFICIENT_DATA with reason ``Unchecked: Initial alarm creation``
+    (DECISIONS A7). Each `evaluate` runs `evaluate_alarm` with the current state as prior state
+    and returns a `Transition` when the state changes. Datapoints are either stored with
+    `put_datapoint` (one per period, stamped with the period start) or passed to `evaluate` for
+    that evaluation only, which suits sliding windows whose statistic depends on the evaluation
+    time (see `periods`).
+
+    Attributes:
+        alarm: the PutMetricAlarm-shaped configuration.
+        name: AlarmName.
+        state, reason, reason_data: the current state and the reason of the last state change.
+        state_timestamp: epoch ms when the current state was entered (None before any change
+            unless `created_at` was given).
+        transitions: every state change, oldest first.
+        last_result: the `AlarmResult` of the last evaluation.
+    """
+
+    def __init__(self, alarm: Mapping, *, created_at: Any = None,
+                 account_id: str = DEFAULT_ACCOUNT_ID, region: str = DEFAULT_REGION) -> None:
+        self.alarm = dict(alarm)
+        self._spec = _spec(self.alarm)
+        self.name: str = str(self.alarm.get("AlarmName", ""))
+        self.account_id, self.region = account_id, region
+        self.created_at = None if created_at is None else _to_ms(created_at, "created_at")
+        self.state = INSUFFICIENT_DATA
+        self.reason: str | None = INITIAL_REASON
+        self.reason_data: dict | None = None
+        self.state_timestamp: int | None = self.created_at
+        self.transitions: list[Transition] = []
+        self._points: dict[int, Datapoint] = {}
+        self._last_at: int | None = None
+        # The last evaluation, kept as its decision: the reason text and data are built only on
+        # a transition, or when `last_result` is read (each costs time formatting and lists, and
+        # a month of one-minute evaluations mostly keeps the state).
+        self._last: tuple | None = None
+        self._last_built: AlarmResult | None = None
+        self._periods_at: tuple[int, list[tuple[int, int]]] | None = None
+        # The decision over a range with no datapoint depends on the alarm alone (DECISIONS A4
+        # case 1): made once.
+        self._empty_state: Any = None
+
+    @property
+    def last_result(self) -> AlarmResult | None:
+        """The `AlarmResult` of the last evaluation (None before any)."""
+        if self._last_built is None and self._last is not None:
+            decision, at_ms, periods, prior = self._last
+            if periods is None:
+                periods = _periods(self._spec, at_ms)
+            self._last_built = _result(self._spec, decision, at_ms, periods, prior)
+        return self._last_built
+
+    def _periods_of(self, at_ms: int) -> list[tuple[int, int]]:
+        cached = self._periods_at
+        if cached is not None and cached[0] == at_ms:
+            return cached[1]
+        periods = _periods(self._spec, at_ms)
+        self._periods_at = (at_ms, periods)
+        return periods
+
+    @property
+    def arn(self) -> str:
+        """The alarm ARN for the configured account and Region."""
+        return _alarm_arn(self.name, self.account_id, self.region)
+
+    @property
+    def period(self) -> int:
+        """The alarm period in seconds."""
+        return self._spec.period
+
+    def periods(self, at: Any) -> list[tuple[int, int]]:
+        """The ``(start_ms, end_ms)`` evaluation periods at `at`, newest first (DECISIONS A2, A3)."""
+        return list(self._periods_of(_to_ms(at, "evaluation time")))
+
+    def evaluation_times(self, first: Any, last: Any) -> Iterator[int]:
+        """The evaluation cadence between two event times (DECISIONS A1)."""
+        return evaluation_times(self._spec.period, first, last)
+
+    def put_datapoint(self, timestamp: Any, value: float | None, *, sample_count: float | None = None,
+                      lower: float | None = None, upper: float | None = None) -> None:
+        """Store the statistic of the period starting at `timestamp` (replacing an earlier one)."""
+        dp = Datapoint(_to_ms(timestamp), _opt_number(value, "value"),
+                       _opt_number(sample_count, "sampleCount"), _opt_number(lower, "lower"),
+                       _opt_number(upper, "upper"))
+        self._points[dp.timestamp] = dp
+
+    def evaluate(self, at: Any, datapoints: Iterable | None = None) -> Transition | None:
+        """Evaluate at `at`; return the transition if the state changed.
+
+        Args:
+            at: evaluation time; must not go back before the previous evaluation.
+            datapoints: datapoints for this evaluation only (same forms as `evaluate_alarm`);
+                when None, the stored ones are used.
+        """
+        at_ms = _to_ms(at, "evaluation time")
+        if self._last_at is not None and at_ms < self._last_at:
+            raise ValueError(f"evaluation times must not go backwards: {_fmt_service_time(at_ms)} "
+                             f"after {_fmt_service_time(self._last_at)}")
+        self._last_at = at_ms
+        periods = self._periods_of(at_ms)
+        oldest = periods[-1][0]
+        if datapoints is None:
+            points = [dp for ts, dp in self._points.items() if ts >= oldest]
+            for ts in [ts for ts in self._points if ts < oldest]:
+                del self._points[ts]  # later evaluations look even further ahead
+        else:
+            points = [_datapoint(item) for item in datapoints]
+        prior = self.state
+        if not points and self._empty_state is not None:
+            state = self._empty_state
+            decision = (state, [], [])
+        else:
+            decision = _decision(self._spec, points, at_ms, periods)
+            state = decision[0]
+            if not points:
+                self._empty_state = state
+        self._last = (decision, at_ms, periods, prior)
+        self._last_built = None
+        if state is _KEEP or state == prior:
+            return None
+        result = self.last_result
+        transition = Transition(
+            alarm_name=self.name, timestamp=at_ms, old_state=self.state, old_reason=self.reason,
+            old_reason_data=self.reason_data, old_timestamp=self.state_timestamp,
+            new_state=result.state, new_reason=result.reason, new_reason_data=result.reason_data)
+        self._enter(transition)
+        return transition
+
+    def evaluate_quiet(self, at_ms: int) -> Transition | None:
+        """`evaluate(at_ms, [])`: an evaluation whose range holds no datapoint, made cheap once the
+        alarm's decision over an empty range is known (it depends on the alarm alone)."""
+        state = self._empty_state
+        if state is None or (self._last_at is not None and at_ms < self._last_at):
+            return self.evaluate(at_ms, ())
+        prior = self.state
+        if state is not _KEEP and state != prior:
+            return self.evaluate(at_ms, ())
+        self._last_at = at_ms
+        self._last = ((state, [], []), at_ms, None, prior)
+        self._last_built = None
+        return None
+
+    def quiet_is_stable(self) -> bool:
+        """True when an evaluation over an empty range is known to keep the current state."""
+        state = self._empty_state
+        return state is not None and (state is _KEEP or state == self.state)
+
+    def advance(self, until: Any, *, start: Any = None) -> list[Transition]:
+        """Evaluate at every cadence boundary after the last evaluation up to `until`.
+
+        The first boundary is the one after the last evaluation, else the first at or after
+        `start`, else the first at or after `created_at`; with none of these, only the boundary
+        at or before `until` is evaluated.
+        """
+        until_ms = _to_ms(until, "until")
+        step = _step_ms(self._spec.period)
+        if self._last_at is not None:
+            t = self._last_at - self._last_at % step + step
+        else:
+            origin = _to_ms(start, "start") if start is not None else self.created_at
+            t = (-(-origin // step) * step) if origin is not None else until_ms - until_ms % step
+        transitions = []
+        while t <= until_ms:
+            transition = self.evaluate(t)
+            if transition is not None:
+                transitions.append(transition)
+            t += step
+        return transitions
+
+    def set_alarm_state(self, state: str, reason: str, at: Any,
+                        reason_data: dict | None = None) -> Transition | None:
+        """SetAlarmState: a temporary state, kept until the next evaluation computes another."""
+        _check_state(state, "state")
+        at_ms = _to_ms(at, "time")
+        if state == self.state:
+            self.reason, self.reason_data = reason, reason_data
+            return None
+        transition = Transition(
+            alarm_name=self.name, timestamp=at_ms, old_state=self.state, old_reason=self.reason,
+            old_reason_data=self.reason_data, old_timestamp=self.state_timestamp,
+            new_state=state, new_reason=reason, new_reason_data=reason_data)
+        self._enter(transition)
+        return transition
+
+    def _enter(self, transition: Transition) -> None:
+        self.state = transition.new_state
+        self.reason = transition.new_reason
+        self.reason_data = transition.new_reason_data
+        self.state_timestamp = transition.timestamp
+        self.transitions.append(transition)
+
+    def history_items(self) -> list[dict]:
+        """DescribeAlarmHistory ``StateUpdate`` items, newest first as the API returns them."""
+        return [history_item(t) for t in reversed(self.transitions)]
+
+    def eventbridge_event(self, transition: Transition) -> dict:
+        """The "CloudWatch Alarm State Change" event of one of this alarm's transitions."""
+        return eventbridge_event(self.alarm, transition, account_id=self.account_id,
+                                 region=self.region)
+
+    def sns_message(self, transition: Transition) -> dict:
+        """The SNS notification message of one of this alarm's transitions."""
+        return sns_message(self.alarm, transition, account_id=self.account_id, region=self.region,
+                           configuration_updated=self.created_at)
+
+
