@@ -270,11 +270,11 @@ def test_command(
         _report_input(stats)
         raise typer.Exit(130) from None
     if not matched and events_json is None and pattern.lstrip().startswith(("{", "[")):
-        _shape_hints(files or [])
+        _test_shape_hints(files or [])
     _matching_done(stats, matched, summary=output is Output.table)
 
 
-def _shape_hints(names: list[str]) -> None:
+def _test_shape_hints(names: list[str]) -> None:
     """Say when an input that matched nothing looks like an export or like Firehose payloads."""
     from .engine.inputs.payloads import HINT_TEXT, input_head, shape_hint
 

@@ -947,6 +947,8 @@ def _json_prefix(line: str) -> bool:
     try:
         _STRICT_DECODER.decode(line)
     except json.JSONDecodeError as exc:
+        if exc.msg == "Extra data":
+            return True  # a whole value and more after it: documents back to back (Firehose)
         # A line cut inside a string fails where the string starts, or at an escape near the end.
         end = len(line.rstrip())
         return exc.pos >= end or exc.msg.startswith("Unterminated string") or (
