@@ -439,6 +439,9 @@ class _Renderer:
         self.on_transition = on_transition
         self.action_failures = 0
         self.collect = False  # keep every datapoint, for --plot / --report
+        # A terminal with no --output: one row per metric and per alarm instead of every datapoint.
+        self.compact = False
+        self.live = False  # --follow: print transitions as they happen, also in the compact table
         self.definitions: dict = {}  # the run's filters and alarms, echoed in json output
 
     def item(self, item: Any) -> None:
@@ -459,7 +462,7 @@ class _Renderer:
         if self.output is RunOutput.jsonl:
             sys.stdout.write(json.dumps(change.detail(), ensure_ascii=False) + "\n")
             sys.stdout.flush()
-        elif self.output is RunOutput.table:
+        elif self.output is RunOutput.table and (self.live or not self.compact):
             from .engine.metrics.pipeline import iso
 
             line = f"{iso(t.timestamp)}  {t.alarm_name}  {t.old_state} -> {t.new_state}  {t.new_reason}"
@@ -509,15 +512,23 @@ class _Renderer:
 
     def finish(self, summary: dict) -> None:
         if self.output is RunOutput.json:
-            from .engine.alarms.notifications import history_item
-            from .engine.report.text import group_metrics
+            from .engine.report.document import run_document
+            from .engine.report.text import iter_metrics
 
-            doc = {"metrics": group_metrics(self.kept, self.statistics), "summary": summary}
-            if self.transitions or summary.get("alarms"):
-                doc["alarmHistory"] = [history_item(c.transition) for c in self.transitions]
-            # The run's filters and alarms, so that `cwfilter plot` can chart the results alone.
-            doc.update(self.definitions)
-            sys.stdout.write(json.dumps(doc, indent=4, ensure_ascii=False) + "\n")
+            # The engine's document, with the metrics written one at a time: peak memory stays
+            # near that of jsonl output however many series there are.
+            doc = run_document([], self.transitions, summary, self.statistics, self.definitions)
+            head, tail = json.dumps(doc, indent=4, ensure_ascii=False).split('"metrics": [],', 1)
+            out = sys.stdout
+            out.write(head + '"metrics": [')
+            sep = "\n"
+            for metric in iter_metrics(self.kept, self.statistics):
+                text = json.dumps(metric, indent=4, ensure_ascii=False)
+                out.write(sep + "        " + text.replace("\n", "\n        "))
+                sep = ",\n"
+            out.write(("\n    ]," if sep != "\n" else "],") + tail + "\n")
+        elif self.output is RunOutput.table and self.compact:
+            _render_run_compact(self.kept, summary, self.transitions)
         elif self.output is RunOutput.table:
             _render_run_table(self.kept, self.statistics)
 
@@ -551,6 +562,51 @@ def _render_run_table(datapoints: list[Any], statistics: list[str]) -> None:
         console.print(table)
 
 
+def _render_run_compact(datapoints: list[Any], summary: dict, changes: list[Any]) -> None:
+    """One row per metric (totals and a sparkline) and one per alarm (transitions, final state)."""
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    from .engine.metrics.pipeline import iso
+    from .engine.report.picture import sparkline
+    from .engine.report.text import metric_totals, short_number
+
+    console = Console(highlight=False)
+    rows = metric_totals(datapoints)
+    spark = max(8, min(30, console.width - 58))  # the other columns need about 55
+    if rows:
+        table = Table(title="metrics", title_justify="left")
+        for name, justify in (("metric", "left"), ("samples", "right"), ("sum", "right"),
+                              ("min", "right"), ("max", "right"), ("trend", "left")):
+            # Numbers and sparklines never wrap; the metric's name does when the terminal is narrow.
+            table.add_column(name, justify=justify, no_wrap=name != "metric",  # type: ignore[arg-type]
+                             min_width=8 if name == "metric" else None)
+        for row in rows:
+            dims = ", ".join(f"{k}={v}" for k, v in row["dimensions"].items())
+            label = f"{row['namespace']} / {row['metric']}" + (f" [{dims}]" if dims else "")
+            table.add_row(Text(label), short_number(row["samples"]),
+                          short_number(row["sum"]), short_number(row["minimum"]), short_number(row["maximum"]),
+                          Text(sparkline(row["trend"], spark), style="blue")
+                          + Text(" sum" if row["trendOf"] == "Sum" else " avg", style="dim"))
+        console.print(table)
+    else:
+        console.print("no datapoints")
+    alarms = summary.get("alarms") or []
+    if alarms:
+        last = {c.transition.alarm_name: c.transition.timestamp for c in changes}
+        table = Table(title="alarms", title_justify="left")
+        for name, justify in (("alarm", "left"), ("transitions", "right"), ("last transition (UTC)", "left"),
+                              ("final state", "left")):
+            table.add_column(name, justify=justify)  # type: ignore[arg-type]
+        for a in alarms:
+            state = Text(a["stateValue"], style={"ALARM": "red", "OK": "green"}.get(a["stateValue"], "yellow"))
+            when = iso(last[a["alarmName"]]) if a["alarmName"] in last else "-"
+            table.add_row(Text(a["alarmName"]), f"{a['transitions']:,}", when, state)
+        console.print(table)
+    console.print(Text("every datapoint and transition: -o table, -o json or -o jsonl", style="dim"))
+
+
 def _render_summary(summary: dict) -> None:
     from .engine.report.text import summary_lines
 
@@ -559,22 +615,91 @@ def _render_summary(summary: dict) -> None:
 
 
 class _Progress:
-    """A one-line event counter on stderr, only when stderr is a terminal."""
+    """Progress of a run on stderr, only when stderr is a terminal.
 
-    def __init__(self) -> None:
+    When every input is a file of known size, a progress bar (rich) with the percentage, the
+    rate and the time left; otherwise a running count of the events read.
+    """
+
+    def __init__(self, specs: list[Any] | None = None) -> None:
         self.enabled = sys.stderr.isatty()
         self.shown = False
+        self.bar: Any = None
+        self.sizes = self._sizes(specs) if self.enabled and specs else None
+        self.done = 0  # bytes of the inputs finished
+        self.size = 0  # of the input being read
+        self.position: Any = None
+        self.events = 0
+
+    @staticmethod
+    def _sizes(specs: list[Any]) -> dict[str, int] | None:
+        """Each input's size in bytes; None unless every input is a regular file."""
+        import stat
+
+        from .engine.inputs.readers import parse_input_spec
+
+        sizes = {}
+        for spec in specs:
+            if not isinstance(spec, str):
+                return None
+            path = parse_input_spec(spec)[0]
+            try:
+                info = os.stat(path)
+            except OSError:
+                continue  # reported as a problem when read
+            if path == "-" or not stat.S_ISREG(info.st_mode):
+                return None
+            sizes[spec] = info.st_size
+        return sizes or None
+
+    def start_input(self, spec: Any, position: Any) -> None:
+        """The run moves on to the next input (`engine.metrics.runner.run`'s on_input)."""
+        if self.sizes is None:
+            return
+        if self.bar is None:
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                Progress,
+                TaskProgressColumn,
+                TextColumn,
+                TimeRemainingColumn,
+                TransferSpeedColumn,
+            )
+
+            self.bar = Progress(TextColumn("cwfilter: [progress.description]{task.description}"), BarColumn(),
+                                TaskProgressColumn(), TransferSpeedColumn(), TextColumn("{task.fields[events]}"),
+                                TimeRemainingColumn(), console=Console(stderr=True), transient=True,
+                                # Results on a pipe stay there; lines meant for this terminal go above the bar.
+                                redirect_stdout=sys.stdout.isatty(), redirect_stderr=True)
+            self.task = self.bar.add_task("reading", total=sum(self.sizes.values()), events="")
+            self.bar.start()
+        self.done += self.size
+        self.size, self.position = self.sizes.get(spec, 0), position
+        self._update()
+
+    def _update(self) -> None:
+        at = self.position() if self.position is not None else None
+        completed = self.done + min(at or 0, self.size)
+        self.bar.update(self.task, completed=completed, events=f"{self.events:,} events")
 
     def __call__(self, count: int) -> None:
-        if self.enabled and count % 50_000 == 0:
+        self.events = count
+        if self.bar is not None:
+            self._update()
+        elif self.enabled and count % 50_000 == 0:
             sys.stderr.write(f"\rcwfilter: {count:,} events read")
             sys.stderr.flush()
             self.shown = True
 
     def clear(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+            self.bar = None
         if self.shown:
             sys.stderr.write("\r\033[K")
             sys.stderr.flush()
+            self.shown = False
 
 
 @app.command("run")
@@ -586,7 +711,7 @@ def run_command(
     ] = None,
     fmt: FormatOpt = "auto",
     log_group: Annotated[Optional[str], typer.Option("--log-group", "-g", help="Log group of inputs that name none.")] = None,
-    output: Annotated[Optional[RunOutput], typer.Option("--output", "-o", help="table, json, jsonl or emf (default: table on a terminal, json otherwise).")] = None,
+    output: Annotated[Optional[RunOutput], typer.Option("--output", "-o", help="table (every datapoint), json, jsonl or emf. Default: json, and on a terminal a compact table with one row per metric and per alarm.")] = None,
     period: Annotated[int, typer.Option("--period", min=1, help="Output period in seconds.")] = 60,
     lateness: Annotated[int, typer.Option("--lateness", min=0, help="With --follow: seconds after a period's end before its datapoint is first emitted (a later sample re-emits it with a Revision). Batch runs count every event whatever its lateness.")] = 300,
     statistic: Annotated[Optional[list[str]], typer.Option("--statistic", "-s", help="Extended statistic to report as well (p99, tm90, IQM, PR(0:100) ...); repeatable.")] = None,
@@ -612,6 +737,9 @@ def run_command(
     validate: Annotated[bool, typer.Option("--validate", help="Validate the CloudTrail log files read against the digest files among the inputs (as `cwfilter validate-logs`); exit 1 when the archive is incomplete or modified.")] = False,
     var_file: _VarFileOption = None,
     module_path: _ModulePathOption = None,
+    engine_name: Annotated[str, typer.Option("--engine", help="local (default), or spark: run on the active Spark session (spark-submit, Glue), pip install 'cwfilter[spark]'.")] = "local",
+    aggregates_out: Annotated[Optional[str], typer.Option("--aggregates-out", metavar="PATH", help="With --engine spark: also write the run's partial aggregates as Parquet to PATH (for --from-aggregates).")] = None,
+    from_aggregates: Annotated[Optional[str], typer.Option("--from-aggregates", metavar="PATH", help="Evaluate datapoints and alarms from aggregates saved with --aggregates-out (Parquet; several runs' merge), without reading logs.")] = None,
 ) -> None:
     """Run metric filters over log events and report the metrics they publish.
 
@@ -631,6 +759,7 @@ def run_command(
     from .engine.metrics.runner import RunOptions, RunResult, UnboundInputError, run
     from .engine.metrics.series import parse_statistic
 
+    compact = output is None and sys.stdout.isatty()
     if output is None:
         output = RunOutput.table if sys.stdout.isatty() else RunOutput.json
     if fmt not in FORMATS:
@@ -682,6 +811,29 @@ def run_command(
 
     for finding in run_wiring(cfg, loaded.origins, config):
         _note(f"warning: {finding}")
+    if engine_name != "local" or aggregates_out or from_aggregates:
+        refused = _distributed_refusals(engine_name, aggregates_out, from_aggregates, inputs, follow, timestamps,
+                                        start, bool(plot or report or on_transition or validate or agent_config))
+        if refused:
+            _error(refused)
+            raise typer.Exit(EXIT_ERROR)
+        try:
+            from . import spark as cwspark
+        except ImportError as exc:
+            _error(f"--engine spark and --from-aggregates need pyspark: pip install 'cwfilter[spark]' ({exc})")
+            raise typer.Exit(EXIT_ERROR) from None
+        done = cwspark.cli_run(
+            cfg, inputs or [], aggregates_out=aggregates_out, from_aggregates=from_aggregates, period=period,
+            statistics=statistics, fmt=fmt, log_group=log_group, account=account, region=region,
+            default_value_mode=default_value_mode, until_ms=_parse_time(until, "--until") if until else None)
+        _render_items(output, statistics, done.items(), done.summary, cfg, quiet)
+        _warn_losses(done.summary, "refused")  # unstamped events were refused, not stamped: a loss
+        alarms = done.alarms.summary() if done.alarms is not None else []
+        if (strict and done.summary.get("losses")) or (
+                fail_on_alarm == "ever" and done.alarms is not None and done.alarms.ever_alarm) or (
+                fail_on_alarm == "end" and any(a["stateValue"] == "ALARM" for a in alarms)):
+            raise typer.Exit(EXIT_NO_MATCH)
+        raise typer.Exit(0)
     # Value maps only where a statistic needs the values; compact aggregates otherwise.
     keep_values = bool(statistics) or output is RunOutput.emf or plot or report is not None or any(
         a.get("ExtendedStatistic") for a in cfg.metric_alarms)
@@ -702,27 +854,30 @@ def run_command(
         raise typer.Exit(EXIT_ERROR)
     renderer = _Renderer(output, statistics, on_transition)
     renderer.collect = plot or report is not None
-    renderer.definitions = {
-        key: value for key, value in (
-            ("metricFilters", [mf.model_dump(by_alias=True, exclude_none=True) for mf in cfg.metric_filters]),
-            ("MetricAlarms", list(cfg.metric_alarms)), ("CompositeAlarms", list(cfg.composite_alarms)),
-        ) if value
-    }
+    renderer.compact, renderer.live = compact, follow
+    from .engine.report.document import run_definitions
+
+    renderer.definitions = run_definitions(cfg)
     result = RunResult()
-    progress = _Progress()
     agent_specs = _agent_inputs(agent_config, params, agent_root, fmt, follow, options) if agent_config else []
     specs = list(inputs or ([] if agent_specs else ["-"]))
+    if specs == ["-"] and not follow and sys.stdin.isatty():
+        _note("reading log events from standard input: type or paste them, end with Ctrl-D "
+              "(Ctrl-C stops the run); or give log files: cwfilter run CONFIG FILE...")
     if follow:
         specs = [_follow_stream(s, engine, renderer) for s in specs]
     specs += agent_specs
+    progress = _Progress(specs)
     try:
-        for item in run(engine, specs, options, result, on_event=progress):
+        for item in run(engine, specs, options, result, on_event=progress,
+                        on_input=progress.start_input if progress.sizes else None):
             renderer.item(item)
     except UnboundInputError as exc:
         progress.clear()
         _error(str(exc))
         raise typer.Exit(EXIT_ERROR) from None
     except BrokenPipeError:
+        progress.clear()
         _silence_stdout()
         raise typer.Exit(0) from None
     except KeyboardInterrupt:
@@ -767,6 +922,41 @@ def run_command(
             _note(f"in ALARM{' at some time' if fail_on_alarm == 'ever' else ' at the end'}: {', '.join(alarmed)}")
             raise typer.Exit(EXIT_NO_MATCH)
     raise typer.Exit(0)
+
+
+def _distributed_refusals(engine: str, aggregates_out: Any, from_aggregates: Any, inputs: Any, follow: bool,
+                          timestamps: str, start: Any, local_only: bool) -> str | None:
+    """Why the options of a Spark run (or a run from saved aggregates) do not go together, if they do not."""
+    if engine not in ("local", "spark"):
+        return f"--engine is local or spark, not {engine!r}"
+    if from_aggregates and (engine == "spark" or inputs or aggregates_out):
+        return "--from-aggregates reads saved aggregates instead of logs: give no INPUT, --engine or --aggregates-out"
+    if aggregates_out and engine != "spark":
+        return "--aggregates-out writes the aggregates of a Spark run: add --engine spark"
+    if engine == "spark" and not inputs:
+        return "--engine spark reads files (paths, globs, s3:// URIs): give INPUT paths; standard input is not read"
+    if follow:
+        return "--follow runs on the wall clock of one machine: not with --engine spark or --from-aggregates"
+    if timestamps != "event" or start is not None:
+        return ("--timestamps now and --start place events by the time and order of reading, which no distributed "
+                "run can reproduce: events without a timestamp are refused and counted instead")
+    if local_only:
+        return "--plot, --report, --on-transition, --validate and --agent-config work in local runs only"
+    return None
+
+
+def _render_items(output: RunOutput, statistics: list[str], items: list, summary: dict, cfg: Any, quiet: bool) -> None:
+    """Print a finished run's datapoints, transitions and summary as a local run prints them."""
+    from .engine.report.document import run_definitions
+
+    renderer = _Renderer(output, statistics)
+    renderer.definitions = run_definitions(cfg)
+    for item in items:
+        renderer.item(item)
+    renderer.finish(summary)
+    sys.stdout.flush()
+    if not quiet:
+        _render_summary(summary)
 
 
 def _shape_hints(specs: list, summary: dict, patterns: dict[str, str]) -> None:
@@ -1467,8 +1657,67 @@ def validate_logs_command(
     raise typer.Exit(EXIT_MATCH if report.ok else EXIT_NO_MATCH)
 
 
+class SchemaKind(str, enum.Enum):
+    """The file formats `cwfilter schema` describes."""
+
+    config = "config"
+    scenario = "scenario"
+
+
+@app.command("schema")
+def schema_command(
+    kind: Annotated[SchemaKind, typer.Argument(help="config (the files of check, run, lint) or scenario (the files of unit).")],
+) -> None:
+    """Print the JSON Schema (Draft 2020-12) of the config or the scenario file format.
+
+    Editors validate and complete a file as it is typed when its first line names the schema:
+    `# yaml-language-server: $schema=<URL>` (the URL is the schema's `$id`). Exit status 0.
+    """
+    from .engine.schema import schema
+
+    typer.echo(json.dumps(schema(kind.value), indent=2, ensure_ascii=False))
+
+
 def main() -> None:
     """Console-script entry point (`cwfilter`)."""
     # `--fail-on-alarm` alone means `--fail-on-alarm=end` (typer options take no optional value).
     sys.argv[1:] = ["--fail-on-alarm=end" if a == "--fail-on-alarm" else a for a in sys.argv[1:]]
     app()
+
+
+# --------------------------------------------------------------------------- help texts
+
+
+class _Command(typer.core.TyperCommand):
+    """A command whose usage line shows repeatable arguments as such: `PATTERN [FILE]...`."""
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for param in self.get_params(ctx):
+            if param.param_type_name == "argument":
+                name = (param.metavar or (param.name or "").upper()).strip("[]{}").removesuffix("...")
+                piece = name if param.required else f"[{name}]"
+                pieces.append(piece + ("..." if param.nargs == -1 else ""))
+        return pieces
+
+
+def _reflow(doc: str) -> str:
+    """A docstring with each paragraph on one line, so that help wraps it at the terminal's width."""
+    import inspect
+
+    return "\n\n".join(" ".join(paragraph.split()) for paragraph in inspect.cleandoc(doc).split("\n\n"))
+
+
+def _tidy_help(group: typer.Typer) -> None:
+    """Reflowed help texts and usage lines with repeatable arguments, for every command."""
+    for info in group.registered_commands:
+        if info.help is None and info.callback is not None and info.callback.__doc__:
+            info.help = _reflow(info.callback.__doc__)
+        if info.cls in (None, typer.core.TyperCommand):
+            info.cls = _Command
+    for sub in group.registered_groups:
+        if sub.typer_instance is not None:
+            _tidy_help(sub.typer_instance)
+
+
+_tidy_help(app)

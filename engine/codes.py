@@ -2,17 +2,16 @@
 the service's own validation.
 
 Each `Code` has a default severity, a short name, a one-line and a full description, the
-decisions it rests on, and a help URI into the README (one anchor per code, under
-`DOCS_URL`). SARIF's rule table, ``--output github`` titles, the lint and wiring tables and the
-``--ignore`` check are all built from `REGISTRY`.
+decisions it rests on, and a help URI: its anchor on the documentation site's page of finding
+codes (`links.code_url`). SARIF's rule table, ``--output github`` titles, the lint and wiring
+tables and the ``--ignore`` check are all built from `REGISTRY`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-# Where the README is published; each code has an anchor in it (``#cwf104``). Change it here only.
-DOCS_URL = "https://github.com/cwfilter/cwfilter/blob/main/README.md"
+from .links import code_url
 
 ERROR = "error"
 WARNING = "warning"
@@ -52,12 +51,12 @@ class Code:
 
     @property
     def anchor(self) -> str:
-        """The README anchor of the code (``cwf104``)."""
+        """The anchor of the code on the page of finding codes (``cwf104``)."""
         return self.id.lower()
 
     @property
     def help_uri(self) -> str:
-        return f"{DOCS_URL}#{self.anchor}"
+        return code_url(self.id)
 
 
 _ALL = (

@@ -21,9 +21,8 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
 import cwfilter
+import pytest
 
 DATA = Path(__file__).parent / "data"
 CORPUS = DATA / "corpus"
@@ -291,25 +290,31 @@ def test_cli_does_not_import_rich_until_a_table_is_rendered():
     assert (done.returncode, done.stdout) == (0, "False\n"), done.stderr
 
 
-# --------------------------------------------------------------------------- README examples
+# --------------------------------------------------------------------------- examples in the docs
 
 README = Path(__file__).parent.parent / "README.md"
+REPO = README.parent
+# The README and every page of the documentation site: their examples run as written from the
+# repository's root.
+DOCS = [README, *sorted((REPO / "docs").rglob("*.md"))]
 SHELL = shutil.which("bash") or shutil.which("sh")
 
 
 @dataclass(frozen=True, slots=True)
 class ConsoleExample:
-    """One ``$ command`` of a ``console`` block in the README and the output shown under it."""
+    """One ``$ command`` of a ``console`` block in the docs and the output shown under it."""
 
     command: str
     output: str
     line: int
+    file: str = "README.md"
 
 
-def readme_console_examples() -> list[ConsoleExample]:
-    """Every command of the README's ``console`` blocks (commands continue over lines ending in ``\\``)."""
+def console_examples(path: Path = README) -> list[ConsoleExample]:
+    """Every command of the ``console`` blocks of `path` (commands continue over lines ending in ``\\``)."""
     examples = []
-    lines = README.read_text(encoding="utf-8").splitlines()
+    name = path.relative_to(REPO).as_posix()
+    lines = path.read_text(encoding="utf-8").splitlines()
     i = 0
     while i < len(lines):
         if lines[i].strip() != "```console":
@@ -323,7 +328,7 @@ def readme_console_examples() -> list[ConsoleExample]:
             line = lines[i]
             if line.startswith("$ ") and (command is None or not command[-1].endswith("\\")):
                 if command is not None:
-                    examples.append(ConsoleExample("\n".join(command), "".join(o + "\n" for o in output), start + 1))
+                    examples.append(ConsoleExample("\n".join(command), "".join(o + "\n" for o in output), start + 1, name))
                 command, output, start = [line[2:]], [], i
             elif command is not None and command[-1].endswith("\\"):
                 command.append(line)
@@ -331,39 +336,118 @@ def readme_console_examples() -> list[ConsoleExample]:
                 output.append(line)
             i += 1
         if command is not None:
-            examples.append(ConsoleExample("\n".join(command), "".join(o + "\n" for o in output), start + 1))
+            examples.append(ConsoleExample("\n".join(command), "".join(o + "\n" for o in output), start + 1, name))
         i += 1
     return examples
 
 
-@pytest.mark.skipif(SHELL is None, reason="no POSIX shell to run the README's examples")
-@pytest.mark.parametrize("example", readme_console_examples(), ids=lambda e: f"README:{e.line}")
-def test_readme_console_example(example):
-    """The command prints what the README shows (stdout and stderr together, as on a terminal)."""
+def readme_console_examples() -> list[ConsoleExample]:
+    return console_examples(README)
+
+
+def docs_console_examples() -> list[ConsoleExample]:
+    return [e for path in DOCS for e in console_examples(path)]
+
+
+def run_console_example(example: ConsoleExample) -> str:
+    """Stdout and stderr together, as on a terminal of 80 columns without colour."""
     env = {k: v for k, v in os.environ.items() if k not in {"FORCE_COLOR", "PY_COLORS", "TTY_COMPATIBLE"}}
     env.update({"PATH": f"{CWFILTER.parent}{os.pathsep}{env.get('PATH', '')}", "NO_COLOR": "1", "COLUMNS": "80"})
     done = subprocess.run(
-        [SHELL, "-c", example.command], cwd=README.parent, env=env,
+        [SHELL, "-c", example.command], cwd=REPO, env=env,
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )
-    assert done.stdout.decode("utf-8") == example.output
+    return done.stdout.decode("utf-8")
 
 
-def test_readme_has_console_examples():
-    assert len(readme_console_examples()) >= 30
+@pytest.mark.skipif(SHELL is None, reason="no POSIX shell to run the docs' examples")
+@pytest.mark.parametrize("example", docs_console_examples(), ids=lambda e: f"{e.file}:{e.line}")
+def test_docs_console_example(example):
+    """The command prints what the page shows."""
+    assert run_console_example(example) == example.output
 
 
-def test_readme_python_examples():
-    failures, attempted = doctest.testfile(str(README), module_relative=False, optionflags=doctest.ELLIPSIS)
+def test_docs_have_console_examples():
+    assert len(docs_console_examples()) >= 40
+    assert 3 <= len(readme_console_examples()) <= 15  # a one-minute tour, not the manual
+
+
+@pytest.mark.parametrize("path", [p for p in DOCS if ">>> " in p.read_text(encoding="utf-8")],
+                         ids=lambda p: p.relative_to(REPO).as_posix())
+def test_docs_python_examples(path):
+    """Each page's Python examples run as a doctest, on their own (in the page's order)."""
+    failures, attempted = doctest.testfile(str(path), module_relative=False, optionflags=doctest.ELLIPSIS)
     assert attempted > 0 and failures == 0
 
 
-def test_readme_lists_every_decision():
-    text = README.read_text(encoding="utf-8")
-    section = text[text.index("## Known differences and choices"):]
+def test_docs_python_examples_exist():
+    assert sum(">>> " in p.read_text(encoding="utf-8") for p in DOCS) >= 2
+
+
+_NAMED_FILE_RE = re.compile(r"^(?:examples|tests)/\S+$|^[\w./-]+\.(?:ya?ml|json|jsonl|log|tf|sh|gz)$")
+
+
+def named_files(command: str) -> list[str]:
+    """The repository files a shell command names (arguments that look like paths), output
+    redirections left out."""
+    import shlex
+
+    lexer = shlex.shlex(command, posix=True, punctuation_chars=True)
+    lexer.whitespace_split = True
+    try:
+        words = list(lexer)
+    except ValueError:
+        return []
+    found = []
+    for before, word in zip(["", *words], words):
+        if before in {">", ">>"} or word.startswith(("-", "$", "<", "http")):
+            continue
+        word = word.split("@", 1)[0].split("=", 1)[-1]
+        if _NAMED_FILE_RE.match(word):
+            found.append(word)
+    return found
+
+
+def _shell_commands(path: Path) -> list[tuple[int, str]]:
+    """The commands of the ``sh`` and ``console`` blocks of a page."""
+    out = []
+    for m in re.finditer(r"```(sh|console)\n(.*?)\n```", path.read_text(encoding="utf-8"), re.DOTALL):
+        line = path.read_text(encoding="utf-8")[:m.start()].count("\n") + 2
+        for offset, text in enumerate(m.group(2).splitlines()):
+            if m.group(1) == "console" and not text.startswith("$ "):
+                continue
+            out.append((line + offset, text.removeprefix("$ ")))
+    return out
+
+
+def test_docs_name_only_files_that_exist():
+    """Every file a command in the docs names is in the repository (examples/, tests/ ...),
+    except the files the commands themselves write."""
+    written = {"cwfilter-config.schema.json", "cwfilter-scenario.schema.json", "cwfilter.yaml", "cis.yaml",
+               "report.html", "results.json", "cwfilter.sarif"}
+    missing = []
+    for path in DOCS:
+        for line, command in _shell_commands(path):
+            for name in named_files(command):
+                if name not in written and not (REPO / name).exists():
+                    missing.append(f"{path.relative_to(REPO)}:{line}: {name}")
+    assert missing == []
+
+
+def test_named_files_finds_paths():
+    assert named_files("cwfilter run examples/errors.yaml app.log@/g -o json > out.json") == [
+        "examples/errors.yaml", "app.log"]
+
+
+def test_decisions_page_lists_every_decision_with_an_anchor():
+    from cwfilter.engine.links import decision_url
+
+    text = (REPO / "docs" / "reference" / "decisions.md").read_text(encoding="utf-8")
     ids = [f"P{i}" for i in range(1, 24)] + [f"M{i}" for i in range(1, 8)] + [f"A{i}" for i in range(1, 14)]
-    listed = re.findall(r"^\* \*\*([PMA]\d+)\*\* \S", section, re.MULTILINE)
-    assert listed == ids
+    listed = re.findall(r'^\* <a id="([pma]\d+)"></a>\*\*([PMA]\d+)\*\* \S', text, re.MULTILINE)
+    assert [b for _, b in listed] == ids
+    assert all(a == b.lower() for a, b in listed)
+    assert all(decision_url(i).endswith(f"reference/decisions/#{i.lower()}") for i in ids)
 
 
 # --------------------------------------------------------------------------- large inputs

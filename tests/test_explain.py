@@ -100,7 +100,7 @@ def test_wildcard_selector_lists_every_reached_value():
 def test_missing_field_reason():
     result = explain("{ $.ms > 5 }", '{"other": 1}')
     assert result.reason == ("$.ms is missing, and every test but NOT EXISTS is false on a missing field "
-                             "(DECISIONS P10)")
+                             "(P10: https://cwfilter.github.io/cwfilter/reference/decisions/#p10)")
 
 
 def test_or_reason_names_the_alternatives():
@@ -164,7 +164,7 @@ def test_hint_prefix_before_json_lambda():
             f"the event is not JSON because of the {len(prefix)}-character prefix before the '{{' "
             "(a Lambda prefix: time, request id, level): "
             '"2024-05-01T12:00:00.000Z\\t6bc28136-e7a2-4f7e-8c3a-01234567…; a JSON pattern '
-            "matches only events that are one JSON object from start to end (DECISIONS P12); log the "
+            "matches only events that are one JSON object from start to end (P12: https://cwfilter.github.io/cwfilter/reference/decisions/#p12); log the "
             "JSON alone, or match the line with a space-delimited pattern"
         )
     }
@@ -194,7 +194,7 @@ def test_hint_field_count_more_fields():
     assert hint_texts("[ip, user, status]", "1.2.3.4 bob 404 extra") == {
         "field-count": (
             "the event has 4 fields but the pattern has 3 slots: without '...' the counts must be equal "
-            "(DECISIONS P13); end the pattern with '...' to allow more fields, or quote a value that "
+            "(P13: https://cwfilter.github.io/cwfilter/reference/decisions/#p13); end the pattern with '...' to allow more fields, or quote a value that "
             "holds spaces"
         )
     }
@@ -203,21 +203,21 @@ def test_hint_field_count_more_fields():
 def test_hint_field_count_fewer_fields():
     assert hint_texts("[ip, user, status]", "1.2.3.4 bob") == {
         "field-count": ("the event has 2 fields but the pattern has 3 slots: without '...' the counts "
-                        "must be equal (DECISIONS P13)")
+                        "must be equal (P13: https://cwfilter.github.io/cwfilter/reference/decisions/#p13)")
     }
 
 
 def test_hint_field_count_with_ellipsis():
     assert hint_texts("[a, b, ..., c]", "x y") == {
         "field-count": ("the event has 2 fields but the pattern needs at least 3: a line with fewer fields "
-                        "never matches (DECISIONS P13)")
+                        "never matches (P13: https://cwfilter.github.io/cwfilter/reference/decisions/#p13)")
     }
 
 
 def test_hint_case_of_a_term():
     assert hint_texts("error", "[ERROR] disk full") == {
         "case": ('the event contains "ERROR", which differs from the term error only in case: terms are '
-                 "case-sensitive (DECISIONS P1)")
+                 "case-sensitive (P1: https://cwfilter.github.io/cwfilter/reference/decisions/#p1)")
     }
 
 
@@ -235,7 +235,7 @@ def test_hint_optional_terms_ignored():
     assert hint_texts("?BAD ?MISSING INVALID", "[ERROR 400] BAD REQUEST") == {
         "optional-ignored": (
             "?BAD and ?MISSING are ignored: when a pattern mixes ? terms with plain or - terms, every "
-            "? term is ignored (DECISIONS P2); to match any of several terms, give each a ? and "
+            "? term is ignored (P2: https://cwfilter.github.io/cwfilter/reference/decisions/#p2); to match any of several terms, give each a ? and "
             "nothing else"
         )
     }
@@ -246,14 +246,14 @@ def test_hint_optional_terms_ignored():
 def test_hint_hyphenated_term_split_into_exclusions():
     assert hint_texts("ORDER-ITEM-1", "ORDER-ITEM-1 shipped") == {
         "hyphen-split": ('ORDER-ITEM-1 is read as ORDER -ITEM -1: a - or ? inside an unquoted term starts '
-                         'a new term (DECISIONS P3); write "ORDER-ITEM-1" to search for the text')
+                         'a new term (P3: https://cwfilter.github.io/cwfilter/reference/decisions/#p3); write "ORDER-ITEM-1" to search for the text')
     }
 
 
 def test_hint_quoted_number_compared_as_text_json():
     assert hint_texts('{ $.ms = "812.0" }', '{"ms": 812}') == {
         "quoted-number": ('"812.0" is quoted, so it is compared as text with 812, the text of the JSON number '
-                          "(DECISIONS P9); unquoted, 812.0 compares as a number")
+                          "(P9: https://cwfilter.github.io/cwfilter/reference/decisions/#p9); unquoted, 812.0 compares as a number")
     }
     # Same answer either way: no hint.
     assert hint_texts('{ $.ms = "812" }', '{"ms": 812}') == {}
@@ -261,7 +261,7 @@ def test_hint_quoted_number_compared_as_text_json():
 
 def test_hint_quoted_number_compared_as_text_delimited():
     assert hint_texts('[a, b = "200.0"]', "x 200") == {
-        "quoted-number": ('"200.0" is quoted, so it is compared as text with "200" (DECISIONS P9); '
+        "quoted-number": ('"200.0" is quoted, so it is compared as text with "200" (P9: https://cwfilter.github.io/cwfilter/reference/decisions/#p9); '
                           "unquoted, 200.0 compares as a number")
     }
 
@@ -269,7 +269,7 @@ def test_hint_quoted_number_compared_as_text_delimited():
 def test_hint_unquoted_number_against_a_string():
     assert hint_texts("{ $.code = 404 }", '{"code": "404"}') == {
         "number-vs-string": ('$.code is the string "404": an unquoted number never equals a string '
-                             '(DECISIONS P9); write "404" to compare text')
+                             '(P9: https://cwfilter.github.io/cwfilter/reference/decisions/#p9); write "404" to compare text')
     }
 
 

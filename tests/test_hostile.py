@@ -20,8 +20,9 @@ from typing import Any
 from xml.etree import ElementTree
 
 import pytest
-from cwfilter.engine.codes import DOCS_URL, REGISTRY
+from cwfilter.engine.codes import REGISTRY
 from cwfilter.engine.config import reading
+from cwfilter.engine.links import DOCS_URL
 
 REPO = Path(__file__).resolve().parent.parent
 SCHEMA = Path(__file__).parent / "data" / "sarif" / "sarif-schema-2.1.0.json"
@@ -161,7 +162,7 @@ def test_check_sarif_is_valid_against_the_published_schema(everything):
     rules = run["tool"]["driver"]["rules"]
     assert [r["id"] for r in rules] == list(REGISTRY)
     for rule in rules:
-        assert rule["helpUri"] == f"{DOCS_URL}#{rule['id'].lower()}"
+        assert rule["helpUri"] == f"{DOCS_URL}reference/findings/#{rule['id'].lower()}"
         assert rule["shortDescription"]["text"] and rule["fullDescription"]["text"]
     assert {r["ruleId"] for r in run["results"]} == EVERY_CODE
     for r in run["results"]:
@@ -480,10 +481,17 @@ def test_agent_root_symlink_out_of_the_root_is_refused_with_a_note(tmp_path):
 # --------------------------------------------------------------------------- the registry
 
 
-def test_every_code_has_a_readme_anchor():
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
+def test_every_code_has_an_anchor_on_the_findings_page():
+    """The page of finding codes is generated from the registry, one anchor per code."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("docs_hooks", REPO / "docs" / "hooks.py")
+    hooks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hooks)
+    table = hooks.findings_table()
     for code in REGISTRY.values():
-        assert f'<a id="{code.anchor}"></a>' in readme, code.id
+        assert f'<span id="{code.anchor}"></span>`{code.id}`' in table, code.id
+        assert code.help_uri.endswith(f"/reference/findings/#{code.anchor}")
 
 
 def test_registry_is_the_only_source_of_codes():
@@ -572,3 +580,14 @@ tests:
     assert done.returncode == 1, done.stderr
     tests = json.loads(done.stdout)["tests"]
     assert [t["passed"] for t in tests] == [True, False]
+
+
+def test_threshold_beyond_the_double_range_is_a_config_error(tmp_path):
+    """An integer Threshold no double can hold is reported at its path, not raised as OverflowError."""
+    cfg = tmp_path / "huge.yaml"
+    cfg.write_text("MetricAlarms:\n- AlarmName: a\n  Namespace: N\n  MetricName: M\n  Statistic: Sum\n  Period: 60\n"
+                   "  EvaluationPeriods: 1\n  ComparisonOperator: GreaterThanThreshold\n  Threshold: " + "9" * 400 + "\n")
+    done = subprocess.run([str(CWFILTER), "check", str(cfg)], capture_output=True, timeout=60, check=False)
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr.decode()
+    assert "MetricAlarms[0].Threshold: Threshold must be a number" in done.stdout.decode() + done.stderr.decode()

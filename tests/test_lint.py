@@ -13,9 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 import cwfilter
+import pytest
 from cwfilter.engine.authoring.lint import RULES, lint_pattern
 
 REPO = Path(__file__).parent.parent
@@ -42,7 +41,7 @@ def test_cwf101_optional_terms_mixed_with_plain_terms():
     found = [f for f in lint_pattern(pattern) if f.code == "CWF101"]
     assert [(f.start, f.end) for f in found] == [(0, 4), (5, 13)]
     assert found[0].message == ("?BAD is ignored: a pattern that mixes ? terms with plain or - terms ignores every "
-                                "? term, so the pattern means ERROR (DECISIONS P2)")
+                                "? term, so the pattern means ERROR (P2: https://cwfilter.github.io/cwfilter/reference/decisions/#p2)")
     # The finding is true: the pattern behaves exactly as ERROR.
     for line in ["BAD", "ERROR", "MISSING ERROR", "nothing"]:
         assert cwfilter.compile_pattern(pattern).matches(line) == ("ERROR" in line)
@@ -75,7 +74,7 @@ def test_cwf103_not_for_the_empty_pattern_or_patterns_that_can_fail(pattern):
 
 def test_cwf104_not_equal_on_a_field_that_may_be_missing():
     finding = only('{ $.level != "DEBUG" }', "CWF104")
-    assert finding.message == ('$.level != "DEBUG" is false when $.level is missing (DECISIONS P10); add '
+    assert finding.message == ('$.level != "DEBUG" is false when $.level is missing (P10: https://cwfilter.github.io/cwfilter/reference/decisions/#p10); add '
                                "'|| $.level NOT EXISTS' if events without it should match")
     suggested = cwfilter.compile_pattern(finding.suggestion)
     assert not cwfilter.compile_pattern('{ $.level != "DEBUG" }').matches('{"ms": 1}')
@@ -144,10 +143,10 @@ def test_cwf107_quoted_number_compared_as_text(pattern, matches, misses):
 def test_cwf107_messages():
     assert only('{ $.ms = "812" }', "CWF107").message == (
         '"812" is quoted, so it is compared as text with a JSON number\'s canonical text: the integer 812 '
-        "matches, 812.0 does not (DECISIONS P9); write 812 unquoted to compare numbers")
+        "matches, 812.0 does not (P9: https://cwfilter.github.io/cwfilter/reference/decisions/#p9); write 812 unquoted to compare numbers")
     assert only('{ $.ms = "1e3" }', "CWF107").message == (
         '"1e3" is quoted, so it is compared as text with a JSON number\'s canonical text: no JSON number is '
-        "ever written as 1e3 (the number 1e3 reads as 1000.0) (DECISIONS P9); write 1e3 unquoted to "
+        "ever written as 1e3 (the number 1e3 reads as 1000.0) (P9: https://cwfilter.github.io/cwfilter/reference/decisions/#p9); write 1e3 unquoted to "
         "compare numbers")
 
 
@@ -179,7 +178,7 @@ def test_invalid_pattern_raises_the_pattern_error():
 def test_finding_renders_a_caret():
     assert str(only("ORDER-ITEM-1 shipped", "CWF102")).splitlines() == [
         "CWF102 ORDER-ITEM-1 is read as ORDER -ITEM -1: a - inside an unquoted word starts an excluded term "
-        "(DECISIONS P3); quote the word to search for it as written (column 1)",
+        "(P3: https://cwfilter.github.io/cwfilter/reference/decisions/#p3); quote the word to search for it as written (column 1)",
         "  ORDER-ITEM-1 shipped",
         "  ^^^^^^^^^^^^",
         '  suggestion: "ORDER-ITEM-1" shipped',
@@ -212,10 +211,18 @@ def test_every_suggestion_is_a_valid_pattern_on_the_cis_patterns():
                 cwfilter.parse(finding.suggestion)
 
 
-def test_readme_lists_every_lint_code():
-    text = README.read_text(encoding="utf-8")
-    listed = re.findall(r"^\| (CWF1\d\d) \|", text, re.MULTILINE)
-    assert listed == list(RULES)
+def test_findings_page_lists_every_lint_code():
+    """The reference's table of finding codes is generated from the engine's tables: every lint
+    code has its row and anchor."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("docs_hooks", REPO / "docs" / "hooks.py")
+    hooks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hooks)
+    table = hooks.findings_table()
+    listed = re.findall(r'^\| <span id="(cwf1\d\d)"></span>`(CWF1\d\d)`', table, re.MULTILINE)
+    assert [b for _, b in listed] == list(RULES)
+    assert all(a == b.lower() for a, b in listed)
 
 
 # --------------------------------------------------------------------------- the CLI and check

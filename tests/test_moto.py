@@ -504,7 +504,7 @@ def test_patch_restores_moto(aws):
     assert not hasattr(moto.logs.responses.LogsResponse, "test_metric_filter")
 
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+README = Path(__file__).resolve().parent.parent / "docs" / "how-to" / "moto.md"
 
 
 def _readme_example() -> str:

@@ -85,6 +85,23 @@ def test_terminal_chart_bars_threshold_shading_and_marks():
     assert all(len(line) <= 40 for line in lines[1:])
 
 
+def test_terminal_chart_legend_dates_the_transitions_of_a_chart_that_spans_days():
+    day = 1440 * MIN
+    start = T0 + 11 * 60 * MIN  # 23:00 on 2024-05-01, to 01:00 the next day: two hours over two dates
+    view = alarm_view(
+        points=[(start + i * MIN, float(i % 5)) for i in range(120)],
+        states=[StateSpan(start, start + 90 * MIN, "OK"), StateSpan(start + 90 * MIN, start + 120 * MIN, "ALARM")],
+        transitions=[TransitionRow(start + 90 * MIN, "a", "OK", "ALARM", "r")], state="ALARM")
+    lines = ["".join(t for t, _ in line) for line in terminal_chart(view, start, start + 120 * MIN, width=80)]
+    assert "       1 2024-05-02 00:30 OK → ALARM" in lines
+    assert any(line.split() == ["2024-05-01", "23:00", "2024-05-02", "01:00"] for line in lines)
+    # Inside one day, the time alone.
+    same = alarm_view(points=view.points, states=[StateSpan(T0, T0 + 120 * MIN, "OK"), StateSpan(T0 + 120 * MIN, T0 + day, "ALARM")],
+                      transitions=[TransitionRow(T0 + 120 * MIN, "a", "OK", "ALARM", "r")], state="ALARM")
+    lines = ["".join(t for t, _ in line) for line in terminal_chart(same, T0, T0 + 180 * MIN, width=80)]
+    assert "       1 14:00 OK → ALARM" in lines
+
+
 def test_terminal_chart_of_a_composite_alarm_has_states_only():
     view = AlarmView(name="c", kind="composite", rule='ALARM("a")',
                      states=[StateSpan(T0, T0 + MIN, "INSUFFICIENT_DATA"), StateSpan(T0 + MIN, T0 + 2 * MIN, "ALARM")],

@@ -92,7 +92,12 @@ def test_report_is_self_contained(run_output):
     assert "<script" not in text.lower() and "<link" not in text.lower() and "<img" not in text.lower()
     assert "url(" not in text and "@import" not in text and " src=" not in text
     # The only URL is the SVG namespace name, which is never fetched.
-    assert set(re.findall(r"https?://[^\s\"'<>]+", text)) == {"http://www.w3.org/2000/svg"}
+    # No resource is fetched; the only addresses are the SVG namespace and, as text in messages,
+    # links to the documentation.
+    from cwfilter.engine.links import DOCS_URL
+
+    addresses = set(re.findall(r"https?://[^\s\"'<>]+", text))
+    assert {a for a in addresses if not a.startswith(DOCS_URL)} == {"http://www.w3.org/2000/svg"}
 
 
 def test_report_holds_every_transition_and_alarm(run_output):
@@ -503,3 +508,42 @@ def test_multiday_has_one_chart_per_day_and_exact_hover_values(multiday):
         reddish = sum(1 for row in rows for r, g, b in zip(row[0::3], row[1::3], row[2::3]) if r - max(g, b) > 60)
         assert reddish > 300, png  # the ALARM spells in the strip, breaching bars and the threshold, on screen
         assert count_near(rows, (255, 255, 255)) < width * height * 0.95  # not a blank page
+
+
+def test_filters_table_says_which_samples_were_not_counted_and_why(tmp_path):
+    """Matched events that publish no sample (value not numeric, dimension missing) get a column."""
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        "metricFilters:\n"
+        "  - filterName: latency\n"
+        "    filterPattern: '{ $.latency = * }'\n"
+        "    metricTransformations:\n"
+        "      - {metricName: Latency, metricNamespace: App, metricValue: $.latency,\n"
+        "         dimensions: {Path: $.path}}\n",
+        encoding="utf-8",
+    )
+    lines = [
+        {"latency": 12, "path": "/a"}, {"latency": "fast", "path": "/a"}, {"latency": "slow", "path": "/b"},
+        {"latency": 7}, {"latency": 9, "path": "/b"},
+    ]
+    log = tmp_path / "app.jsonl"
+    log.write_text("".join(json.dumps({"timestamp": "2024-05-01T10:00:00Z", **d}) + "\n" for d in lines),
+                   encoding="utf-8")
+    report = tmp_path / "report.html"
+    done = subprocess.run([str(CWFILTER), "run", str(config), str(log), "-o", "json", "-q", "--report", str(report)],
+                          check=False, capture_output=True)
+    assert done.returncode == 0, done.stderr.decode()
+    summary = json.loads(done.stdout)["summary"]
+    counts = summary["filters"][0]
+    # {"latency": 7} has no path (dimension missing); "fast" and "slow" are not numbers.
+    assert (counts["matched"], counts["samples"], counts["valueNotNumeric"], counts["dimensionMissing"]) == (5, 2, 2, 1)
+    text = report.read_text(encoding="utf-8")
+    table = text[text.index('id="filters-table"'):text.index("</table>", text.index('id="filters-table"'))]
+    assert "<th>not counted</th>" in table
+    cell = re.search(r'<td class="num not-counted" data-not-counted="(\d+)">([\d,]+)(.*?)</td>', table)
+    assert cell is not None and int(cell.group(1)) == 3
+    reasons = re.findall(r'<div class="muted loss" title="([^"]*)">([^<]*)</div>', cell.group(3))
+    assert [r[1] for r in reasons] == ["2 value not numeric", "1 dimension missing"]
+    # The full reason and its fix, as the run summary's losses give them, on hover.
+    for (title, _), loss in zip(reasons, summary["losses"], strict=True):
+        assert html.unescape(title) == f"{loss['reason']}. Fix: {loss['fix']}"

@@ -268,6 +268,11 @@ class CompositeAlarmEvaluator:
         self._last_at: int | None = None
 
     @property
+    def waiting_until(self) -> int | None:
+        """Epoch ms at which actions waiting for the suppressor are settled (None: none wait)."""
+        return None if self._pending is None else self._pending[1]
+
+    @property
     def arn(self) -> str:
         """The composite alarm's ARN."""
         return _alarm_arn(self.name, self.account_id, self.region)

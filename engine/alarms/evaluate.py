@@ -235,6 +235,16 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
+def _is_finite_number(value: Any) -> bool:
+    """A number a double holds: not NaN or infinite, and no integer beyond the double range."""
+    if not _is_number(value):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int too large for a double
+        return False
+
+
 def _returned_query(metrics: Sequence[Mapping], threshold_id: str | None) -> Mapping | None:
     returned = [q for q in metrics if isinstance(q, Mapping) and q.get("ReturnData", True)
                 and q.get("Id") != threshold_id]
@@ -401,7 +411,7 @@ class Datapoint:
 def _opt_number(value: Any, what: str) -> float | None:
     if value is None:
         return None
-    if not _is_number(value) or not math.isfinite(value):
+    if not _is_finite_number(value):
         raise ValueError(f"datapoint {what} must be a finite number or None, got {value!r}")
     return float(value)
 

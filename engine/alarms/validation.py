@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import re
 from typing import Any, Mapping, Sequence
 
@@ -14,8 +13,8 @@ from .evaluate import (
     STANDARD_UNITS,
     STATISTICS,
     TREAT_MISSING_DATA,
+    _is_finite_number,
     _is_int,
-    _is_number,
 )
 
 __all__ = [
@@ -334,7 +333,7 @@ def validate_alarm(alarm: Mapping) -> list[tuple[str, str]]:
                            "of an ANOMALY_DETECTION_BAND expression in Metrics"))
     elif "Threshold" not in alarm:
         errors.append(("Threshold", "Threshold is required for a static threshold alarm"))
-    elif not _is_number(alarm["Threshold"]) or not math.isfinite(alarm["Threshold"]):
+    elif not _is_finite_number(alarm["Threshold"]):
         errors.append(("Threshold", f"Threshold must be a number (got {alarm['Threshold']!r})"))
 
     # Missing data and percentiles.

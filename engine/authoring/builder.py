@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from ...grammar import nodes, parse, parse_selector, unparse
+from ..links import cite
 
 __all__ = [
     "BuiltPattern",
@@ -277,7 +278,7 @@ class FilterPattern:
         if any(len(g) > 1 for g in groups):
             raise FilterPatternError(
                 "a term pattern cannot say 'all terms of one of several groups': ? terms mixed with "
-                "plain terms are ignored (DECISIONS P2), so the CDK's ?\"a\" \"b\" ?\"c\" \"d\" means "
+                f"plain terms are ignored ({cite('P2')}), so the CDK's ?\"a\" \"b\" ?\"c\" \"d\" means "
                 "\"b\" \"d\"; use one metric filter per group, or a JSON or regex pattern")
         return FilterPattern.any_term(*(g[0] for g in groups))
 
@@ -372,7 +373,7 @@ class FilterPattern:
             if column.isdigit():
                 raise FilterPatternError(
                     f"invalid column name {column!r}: a name made only of digits would clash with the "
-                    "positional names $1, $2 ... (DECISIONS P23)")
+                    f"positional names $1, $2 ... ({cite('P23')})")
         if columns.count(ELLIPSIS) > 1:
             raise FilterPatternError("at most one '...' column")
         return _delimited(tuple(columns), ())
@@ -399,7 +400,7 @@ def _term(text: Any, kind: str) -> nodes.Term:
     if not isinstance(text, str):
         raise FilterPatternError(f"a term is a str, not {type(text).__name__}")
     if text == "":
-        raise FilterPatternError("an empty term is refused by the service (DECISIONS P4)")
+        raise FilterPatternError(f"an empty term is refused by the service ({cite('P4')})")
     return nodes.Term(text, kind, quoted=True)  # always quoted, as the CDK does: any text is a term
 
 
@@ -468,7 +469,7 @@ def _number_literal(value: Any) -> nodes.Literal:
     else:
         text = str(value)
     if not nodes.is_number_text(text):  # DECISIONS P9
-        raise FilterPatternError(f"{value!r} is not a number by the pattern language's rule (DECISIONS P9)")
+        raise FilterPatternError(f"{value!r} is not a number by the pattern language's rule ({cite('P9')})")
     return nodes.Literal(text, quoted=False)
 
 

@@ -29,6 +29,7 @@ from typing import Any, Callable, Iterable, Iterator
 from ...grammar import nodes, parse, unparse
 from ...grammar.printer import quote
 from ..events import NOT_JSON, compile_wildcard, decode_json, number_text, scalar_text, split_fields
+from ..links import cite
 from ..matching.regex import compile_regex
 
 __all__ = [
@@ -419,7 +420,7 @@ class _Walker:
             verb = "is" if len(optionals) == 1 else "are"
             self.hint("optional-ignored",
                       f"{names} {verb} ignored: when a pattern mixes ? terms with plain or - terms, "
-                      "every ? term is ignored (DECISIONS P2); to match any of several terms, give "
+                      f"every ? term is ignored ({cite('P2')}); to match any of several terms, give "
                       "each a ? and nothing else")
         any_optional = False
         for term in tree.terms:
@@ -429,7 +430,7 @@ class _Walker:
             clause.resolved = {"offset": offset} if offset is not None else None
             if term.kind == "optional":
                 if mixed:
-                    clause.reason = "ignored: ? terms count only when every term has a ? (DECISIONS P2)"
+                    clause.reason = f"ignored: ? terms count only when every term has a ? ({cite('P2')})"
                     continue
                 clause.status = MATCHED if present else NOT_MATCHED
                 if present:
@@ -477,14 +478,14 @@ class _Walker:
         actual = self.message[found : found + len(term.text)]
         if actual != term.text:
             self.hint("case", f"the event contains {_show_text(actual)}, which differs from the term "
-                              f"{unparse(term)} only in case: terms are case-sensitive (DECISIONS P1)")
+                              f"{unparse(term)} only in case: terms are case-sensitive ({cite('P1')})")
 
     def _hyphen_hints(self, tree: nodes.TermPattern) -> None:
         for run in hyphen_runs(tree, self.text):
             raw, parts = run
             self.hint("hyphen-split",
                       f"{raw} is read as {' '.join(unparse(t) for t in parts)}: a - or ? inside an "
-                      f"unquoted term starts a new term (DECISIONS P3); write {quote(raw)} to search "
+                      f"unquoted term starts a new term ({cite('P3')}); write {quote(raw)} to search "
                       "for the text")
 
     # ------------------------------------------------------------------ regex
@@ -527,13 +528,13 @@ class _Walker:
                 self.hint("not-json-prefix",
                           f"the event is not JSON because of the {len(prefix)}-character prefix "
                           f"before the '{{' ({label}): {_show_text(prefix)}; a JSON pattern matches "
-                          "only events that are one JSON object from start to end (DECISIONS P12); "
+                          f"only events that are one JSON object from start to end ({cite('P12')}); "
                           "log the JSON alone, or match the line with a space-delimited pattern")
                 return "the event is not a JSON object: text comes before the '{'"
         if stripped.startswith("["):
             return "the event is a JSON array or text in brackets, not a JSON object"
         if stripped.startswith("{"):
-            return "the event starts like a JSON object but is not valid JSON (DECISIONS P21)"
+            return f"the event starts like a JSON object but is not valid JSON ({cite('P21')})"
         return "the event is not a JSON object"
 
     def _not_evaluated(self, node: Any, reason: str) -> Clause:
@@ -587,7 +588,7 @@ class _Walker:
             clause.status = NOT_MATCHED
             clause.reason = (f"{sel} reaches no value" if selector.wildcards
                              else f"{sel} is missing, and every test but NOT EXISTS is false on a "
-                                  "missing field (DECISIONS P10)")
+                                  f"missing field ({cite('P10')})")
             self._case_hint_selector(selector, doc)
             return clause
         outcomes = [self._value_test(cond, v) for v in reached]
@@ -608,7 +609,7 @@ class _Walker:
         if isinstance(value, (dict, list)):
             what = "an object" if isinstance(value, dict) else "an array"
             return False, (f"{sel} is {what}, and a selector that lands on an object or array never "
-                           "matches (DECISIONS P10)")
+                           f"matches ({cite('P10')})")
         if isinstance(cond, nodes.JsonIs):
             # DECISIONS P10: IS NULL only for null; IS TRUE / IS FALSE only for JSON booleans.
             want = {"NULL": None, "TRUE": True, "FALSE": False}[cond.what]
@@ -620,7 +621,7 @@ class _Walker:
             return False, f"{sel} is {_shown(value)}, not {cond.what.lower()}"
         op, want = cond.op, cond.value
         if value is None:
-            return False, f"{sel} is null, which satisfies only IS NULL (DECISIONS P10)"
+            return False, f"{sel} is null, which satisfies only IS NULL ({cite('P10')})"
         text = scalar_text(value)
         if isinstance(want, nodes.Regex):
             found = compile_regex(want, self.text)(text)
@@ -652,7 +653,7 @@ class _Walker:
                 if op == "=" and value == want.text or nodes.is_number_text(value):
                     self.hint("number-vs-string",
                               f"{sel} is the string {_show_text(value)}: an unquoted number never "
-                              f"equals a string (DECISIONS P9); write {quote(want.text)} to compare "
+                              f"equals a string ({cite('P9')}); write {quote(want.text)} to compare "
                               "text")
                 if op in nodes.NUMERIC_OPS:
                     return False, f"{sel} is the string {_show_text(value)}, and {op} compares numbers only"
@@ -669,7 +670,7 @@ class _Walker:
             if numeric != ok:
                 self.hint("quoted-number",
                           f"{_literal_shown(want)} is quoted, so it is compared as text with {text}, "
-                          f"the text of the JSON number (DECISIONS P9); unquoted, {want.text} "
+                          f"the text of the JSON number ({cite('P9')}); unquoted, {want.text} "
                           "compares as a number")
         if ok:
             return True, ""
@@ -776,14 +777,14 @@ class _Walker:
     def _field_count_hint(self, have: int, slots: int, rest: bool) -> None:
         if rest:
             text = (f"the event has {have} fields but the pattern needs at least {slots - 1}: a line "
-                    "with fewer fields never matches (DECISIONS P13)")
+                    f"with fewer fields never matches ({cite('P13')})")
         elif have > slots:
             text = (f"the event has {have} fields but the pattern has {slots} slots: without '...' "
-                    "the counts must be equal (DECISIONS P13); end the pattern with '...' to allow "
+                    f"the counts must be equal ({cite('P13')}); end the pattern with '...' to allow "
                     "more fields, or quote a value that holds spaces")
         else:
             text = (f"the event has {have} fields but the pattern has {slots} slots: without '...' "
-                    "the counts must be equal (DECISIONS P13)")
+                    f"the counts must be equal ({cite('P13')})")
         self.hint("field-count", text)
 
     def slot_expr(self, expr: nodes.SlotExpr, text: str, name: str) -> tuple[bool, str]:
@@ -831,7 +832,7 @@ class _Walker:
             if numeric != ok:
                 self.hint("quoted-number",
                           f"{_literal_shown(want)} is quoted, so it is compared as text with {shown} "
-                          f"(DECISIONS P9); unquoted, {want.text} compares as a number")
+                          f"({cite('P9')}); unquoted, {want.text} compares as a number")
         if ok:
             return True, ""
         if op == "=":

@@ -32,8 +32,9 @@ from ...grammar import nodes, parse, unparse
 from ..codes import LINT, codes
 from ...grammar.printer import quote
 from ..events import number_text
-from .explain import hyphen_runs
+from ..links import cite
 from ..matching.regex import compile_regex
+from .explain import hyphen_runs
 
 __all__ = ["RULES", "Finding", "check_config_with_lint", "lint_pattern", "lint_tree"]
 
@@ -143,7 +144,7 @@ def _terms(tree: nodes.TermPattern, text: str) -> list[Finding]:
             out.append(Finding(
                 "CWF101",
                 f"{unparse(term)} is ignored: a pattern that mixes ? terms with plain or - terms "
-                f"ignores every ? term, so the pattern means {rest} (DECISIONS P2)",
+                f"ignores every ? term, so the pattern means {rest} ({cite('P2')})",
                 text, start, end))
     for raw, parts in hyphen_runs(tree, text):
         start = parts[0].span.start + (0 if parts[0].kind == "include" else 1)
@@ -154,7 +155,7 @@ def _terms(tree: nodes.TermPattern, text: str) -> list[Finding]:
         out.append(Finding(
             "CWF102",
             f"{raw} is read as {' '.join(unparse(t) for t in parts)}: a {operator} inside an unquoted "
-            f"word starts {role} (DECISIONS P3); quote the word to search for it as written",
+            f"word starts {role} ({cite('P3')}); quote the word to search for it as written",
             text, start, end, suggestion=fixed))
     jsonish = _json_as_terms(text)
     if jsonish is not None:
@@ -163,7 +164,7 @@ def _terms(tree: nodes.TermPattern, text: str) -> list[Finding]:
         out.append(Finding(
             "CWF103",
             "this pattern matches every event: a quoted term made only of whitespace is present "
-            "in every event (DECISIONS P17); write an empty pattern if that is meant",
+            f"in every event ({cite('P17')}); write an empty pattern if that is meant",
             text, 0, max(1, len(text))))
     return out
 
@@ -242,7 +243,7 @@ def _regex_pattern(tree: nodes.RegexPattern, text: str) -> list[Finding]:
         return [Finding(
             "CWF103",
             f"the regex {unparse(regex)} matches every event (it finds an empty match anywhere, "
-            "DECISIONS P18); write an empty pattern if that is meant",
+            f"{cite('P18')}); write an empty pattern if that is meant",
             text, start, end)]
     literal = _literal_of(regex.source)
     if literal is None:
@@ -254,7 +255,7 @@ def _regex_pattern(tree: nodes.RegexPattern, text: str) -> list[Finding]:
     return [Finding(
         "CWF106",
         f"the regex {unparse(regex)} searches for plain text: the term {term} does the same, "
-        "without counting toward the 5 regex filters a log group may have (DECISIONS P6, P7)",
+        f"without counting toward the 5 regex filters a log group may have ({cite('P6', 'P7')})",
         text, start, end, suggestion=term)]
 
 
@@ -282,7 +283,7 @@ def _value_regex(regex: nodes.Regex, text: str, where: str) -> Finding | None:
         "CWF106",
         f"the regex {unparse(regex)} in {where} only looks for plain text: {replacement} does the "
         "same without a regex, and regexes are limited to 2 per pattern and 5 filters per log "
-        "group (DECISIONS P7, P8)",
+        f"group ({cite('P7', 'P8')})",
         text, start, end, suggestion=fixed)
 
 
@@ -305,7 +306,7 @@ def _wildcard_finding(value: nodes.Literal, text: str, json_value: bool) -> Find
     return Finding(
         "CWF105",
         f"the wildcard {shown} compares text, not numbers: it matches any value whose text fits, "
-        f"whatever the number (DECISIONS P8, P9){extra}; use <, <=, >, >= to compare numbers",
+        f"whatever the number ({cite('P8', 'P9')}){extra}; use <, <=, >, >= to compare numbers",
         text, start, end)
 
 
@@ -325,7 +326,7 @@ def _quoted_number_finding(value: nodes.Literal, text: str) -> Finding:
     return Finding(
         "CWF107",
         f"{unparse(value)} is quoted, so it is compared as text with a JSON number's canonical "
-        f"text: {detail} (DECISIONS P9); write {t} unquoted to compare numbers",
+        f"text: {detail} ({cite('P9')}); write {t} unquoted to compare numbers",
         text, start, end, suggestion=text[:start] + t + text[end:])
 
 
@@ -372,7 +373,7 @@ def _json(tree: nodes.JsonPattern, text: str) -> list[Finding]:
                 out.append(Finding(
                     "CWF108",
                     f"{unparse(cond)} holds when some value that {sel.text} reaches differs from "
-                    f"{unparse(value)}, even when another one equals it (DECISIONS P20)",
+                    f"{unparse(value)}, even when another one equals it ({cite('P20')})",
                     text, start, end))
             elif sel.text not in guarded and not _always_present(sel.text, conditions):
                 unguarded.append(cond)
@@ -400,11 +401,11 @@ def _missing_field_finding(conds: list, text: str) -> Finding:
     start, end = _span(conds[0])
     if len(conds) == 1:
         sel = conds[0].selector.text
-        message = (f"{unparse(conds[0])} is false when {sel} is missing (DECISIONS P10); add "
+        message = (f"{unparse(conds[0])} is false when {sel} is missing ({cite('P10')}); add "
                    f"'|| {sel} NOT EXISTS' if events without it should match")
     else:
         listed = ", ".join(unparse(c) for c in conds)
-        message = (f"{listed}: each is false when its field is missing (DECISIONS P10); add "
+        message = (f"{listed}: each is false when its field is missing ({cite('P10')}); add "
                    "'|| FIELD NOT EXISTS' to each if events without the field should match")
         end = _span(conds[-1])[1]
     return Finding("CWF104", message, text, start, end, suggestion=fixed)

@@ -46,6 +46,7 @@ from typing import Any, BinaryIO, Final
 
 import orjson
 
+from ..links import cite
 from .cloudtrail_validate import is_digest_document, is_digest_path
 
 __all__ = [
@@ -95,7 +96,7 @@ _BOM: Final = b"\xef\xbb\xbf"
 # an event (count it as read but not delivered); the others concern an input or a document.
 PROBLEM_KINDS: Final[dict[str, str]] = {
     "invalid-utf8": "bytes that are not UTF-8: decoded with U+FFFD replacement, the event is still delivered",
-    "oversize": "event over 1,048,576 bytes of UTF-8: rejected (DECISIONS M6)",
+    "oversize": f"event over 1,048,576 bytes of UTF-8: rejected ({cite('M6')})",
     "malformed-json": "a line or document that is not valid JSON: a jsonl line is rejected, "
                       "a payload line skipped",
     "malformed-event": "a record or log event of the wrong shape (not an object, no string message): "
@@ -532,6 +533,14 @@ class OpenedInput:
     def decompress_error(self) -> tuple[str, str] | None:
         """``(kind, detail)`` when the gzip data was cut or damaged, else None."""
         return None if self._gunzip is None else self._gunzip.error
+
+    def position(self) -> int | None:
+        """Bytes read so far from the file under the input (its compressed bytes for gzip), for
+        progress against the file's size; None for stdin and for streams passed in."""
+        try:
+            return self._owned.tell() if self._owned is not None else None
+        except (OSError, ValueError):
+            return None
 
     def close(self) -> None:
         """Close the underlying file when this object opened it."""

@@ -18,6 +18,7 @@ import re2
 
 from ...grammar import nodes
 from ..events import NOT_JSON, LogEvent, compile_wildcard, scalar_text
+from ..links import cite
 
 __all__ = ["interpret", "interpret_extract"]
 
@@ -335,7 +336,7 @@ def _delimited_bind(
     slots = pattern.slots
     rests = [i for i, slot in enumerate(slots) if isinstance(slot, nodes.Rest)]
     if len(rests) > 1:
-        raise ValueError("a space-delimited pattern holds at most one '...' (DECISIONS P13)")
+        raise ValueError(f"a space-delimited pattern holds at most one '...' ({cite('P13')})")
     if not slots:
         return [None] * len(fields)  # DECISIONS P13: `[]` means `[...]`
     if not rests:

@@ -12,7 +12,10 @@ them. Memory grows with series x periods, never with events.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import math
+from array import array
+from bisect import bisect_left
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator
@@ -22,12 +25,16 @@ from sortedcontainers import SortedDict
 from .cardinality import CardinalityGuard
 from .transform import NO_VALUE, MetricKey, RuntimeFilter, build_filter
 from ..matching.routing import Route
-from .series import STANDARD_STATISTICS, Aggregate, PartialAggregates
+from .series import STANDARD_STATISTICS, STATISTICS, Aggregate, PartialAggregates, parse_statistic
 
 MINUTE_MS = 60_000
 MAX_EVENT_BYTES = 1_048_576  # DECISIONS M6
+_NEVER = 1 << 62  # an evaluation time later than any event
+# The standard statistics, parsed once: (name, function, parsed statistic).
+_STANDARD = tuple((name, STATISTICS[parse_statistic(name).kind], parse_statistic(name)) for name in STANDARD_STATISTICS)
 
 
+@functools.lru_cache(maxsize=4096)  # the period starts of a run repeat across its series
 def iso(ms: int) -> str:
     """Epoch milliseconds as ISO-8601 UTC text (``2024-01-01T00:00:00Z``)."""
     t = _dt.datetime.fromtimestamp(ms / 1000, tz=_dt.timezone.utc)
@@ -60,8 +67,8 @@ class Datapoint:
             "Timestamp": iso(self.timestamp_ms),
             "Period": self.period,
         }
-        for name in STANDARD_STATISTICS:
-            out[name] = agg.statistic(name)
+        for name, fn, stat in _STANDARD:
+            out[name] = fn(agg, stat)
         out["Unit"] = self.key.unit or "None"
         ext = {name: agg.statistic(name) for name in extended}
         if ext:
@@ -151,6 +158,8 @@ class Engine:
     ) -> None:
         if default_value_mode not in ("minute", "event"):
             raise ValueError("default_value_mode is 'minute' or 'event'")
+        self.config = config
+        self.account, self.region = account, region
         self.period = period
         self.lateness = lateness
         self.default_value_mode = default_value_mode
@@ -188,6 +197,10 @@ class Engine:
             else None
         )
         # Period ends, default-value minutes and alarm evaluation boundaries all fall on this grid.
+        # Batch runs whose table has the alarms' cadence: the alarms read the run's own per-period
+        # aggregates at the end instead of keeping a second copy.
+        # (Off: a batch run finishes through `RunAggregate`, whose alarm series are its own.)
+        self._alarms_share_table = False
         self._grid_ms = math.gcd(period * 1000, MINUTE_MS, (self.alarms.base_seconds * 1000) if self.alarms else MINUTE_MS)
         # Live mode: cells changed since they were last emitted, and how often each was emitted.
         self._dirty: dict[tuple, None] = {}
@@ -304,7 +317,10 @@ class Engine:
     def _add(self, f: RuntimeFilter, key: MetricKey, ts: int, value: float, default: bool = False) -> None:
         alarms = self.alarms
         if alarms is not None and alarms.watches(key):
-            alarms.add(key, ts, value)
+            if self._alarms_share_table:
+                alarms.note(key)
+            else:
+                alarms.add(key, ts, value)
         cell = self.table.add(key, ts, value)
         if self.live:
             self._dirty[cell] = None
@@ -379,21 +395,29 @@ class Engine:
         the newest one, or `until_ms` (DECISIONS A1). Live mode: the periods not yet emitted or
         changed since, and the alarms evaluated up to the clock.
         """
-        self._settle_minutes(None)
         if self.live:
+            self._settle_minutes(None)
             now = self._clock()
             out: list = self._emit(sorted(self._dirty, key=_cell_order))
             if self.alarms is not None:
                 out.extend(self.alarms.evaluate_until(now, self.started_ms if self.started_ms is not None else now))
             return out
-        out = [Datapoint(p.key, p.start_ms, p.period_seconds, p.aggregate)
-               for p in self.table.periods(order=_key_order)]
-        if self.alarms is not None:
-            first = self.first_event_ms if self.first_event_ms is not None else self.until_ms
-            if first is not None:
-                last = self.watermark if self.watermark is not None else first
-                out.extend(self.alarms.close(last, first, self.until_ms))
-        return out
+        # A batch run is the one-part case of a partial aggregate (`RunAggregate`).
+        from .partial import RunAggregate
+
+        outcome = RunAggregate.from_engine(self, share=True).finish(self.config, until_ms=self.until_ms, account=self.account,
+                                        region=self.region, filters=self.filters)
+        for i, count in outcome.default_samples.items():
+            self.filters[i].counters.default_samples += count
+        self.alarms = outcome.alarms
+        return outcome.items()
+
+    def partial(self, inputs=None):
+        """Batch mode: the mergeable partial aggregate of the events fed so far (`RunAggregate`),
+        with the accounting of `inputs` (an `InputStats`) when given."""
+        from .partial import RunAggregate
+
+        return RunAggregate.from_engine(self, inputs)
 
     def _settle_minutes(self, limit: int | None) -> None:
         """DECISIONS M2: for each minute now closed, one defaultValue sample per filter that saw
@@ -561,6 +585,11 @@ class AlarmBank:
                 self._needs_values.add(watched)
         # (namespace, name, dims) -> SortedDict (base period start, unit) -> Aggregate
         self._history: dict[tuple, SortedDict] = {}
+        # Or (batch, see `read_table`): the run's table, the series seen per watched metric and
+        # the sorted period starts with samples.
+        self._table: PartialAggregates | None = None
+        self._keys: dict[tuple, set[MetricKey]] = {}
+        self._starts: dict[tuple, array] = {}
         self._keep_ms = max(
             [ev.period * 1000 * (ev.alarm["EvaluationPeriods"] + max(ev.alarm["EvaluationPeriods"] // 3, 2) + 1)
              for ev in self.evaluators] or [0]
@@ -575,6 +604,32 @@ class AlarmBank:
 
     def watches(self, key: MetricKey) -> bool:
         return (key.namespace, key.name, key.dimensions) in self._watch
+
+    @property
+    def needs_values(self) -> bool:
+        """Whether an alarm's statistic needs the value maps (percentiles, trimmed means ...)."""
+        return bool(self._needs_values)
+
+    def note(self, key: MetricKey) -> None:
+        """A sample of a watched series went to the run's table (see `read_table`)."""
+        keys = self._keys.get((key.namespace, key.name, key.dimensions))
+        if keys is None:
+            keys = self._keys[(key.namespace, key.name, key.dimensions)] = set()
+        keys.add(key)
+
+    def read_table(self, table: PartialAggregates, datapoints: list[Datapoint]) -> None:
+        """Batch: evaluate on `table` (periods of the alarms' cadence) in place of a history of
+        our own; `datapoints` are the table's, by period start."""
+        self._table = table
+        starts: dict[tuple, list[int]] = {}
+        for dp in datapoints:
+            k = dp.key
+            watched = (k.namespace, k.name, k.dimensions)
+            if watched in self._keys:
+                seen = starts.setdefault(watched, [])
+                if not seen or seen[-1] != dp.timestamp_ms:
+                    seen.append(dp.timestamp_ms)
+        self._starts = {w: array("q", v) for w, v in starts.items()}
 
     def add(self, key: MetricKey, ts: int, value: float) -> None:
         """Merge one sample into the history, whenever it arrives."""
@@ -591,21 +646,32 @@ class AlarmBank:
             agg = hist[slot] = Aggregate() if watched in self._needs_values else Aggregate.compact()
         agg.add(value)
 
+    def add_aggregate(self, key: MetricKey, start_ms: int, agg: Aggregate) -> None:
+        """Merge the samples of one cadence period (`base_seconds`) of a series into the history."""
+        watched = (key.namespace, key.name, key.dimensions)
+        if watched not in self._watch:
+            return
+        hist = self._history.get(watched)
+        if hist is None:
+            hist = self._history[watched] = SortedDict()
+        slot = (start_ms - start_ms % self._base_ms, key.unit or "None")
+        have = hist.get(slot)
+        if have is None:
+            hist[slot] = have = Aggregate() if watched in self._needs_values else Aggregate.compact()
+        have.merge_in(agg)
+
     def _datapoints(self, ev, t: int) -> list[dict]:
         a = ev.alarm
-        hist = self._history.get((a["Namespace"], a["MetricName"], tuple(sorted((d["Name"], d["Value"]) for d in a.get("Dimensions") or ()))))
+        watched = (a["Namespace"], a["MetricName"], tuple(sorted((d["Name"], d["Value"]) for d in a.get("Dimensions") or ())))
+        if self._table is not None:
+            return self._table_datapoints(ev, t, watched)
+        hist = self._history.get(watched)
         if not hist:
-            return []
-        periods = ev.periods(t)
-        # One look over the whole range first: sparse metrics mostly have nothing in it.
-        for _ in hist.irange((periods[-1][0], ""), (periods[0][1], ""), inclusive=(True, False)):
-            break
-        else:
             return []
         unit = a.get("Unit")
         stat = a.get("Statistic") or a.get("ExtendedStatistic")
         out = []
-        for start, end in periods:
+        for start, end in ev.periods(t):
             agg = None
             for (s, u) in hist.irange((start, ""), (end, ""), inclusive=(True, False)):
                 if unit and u != unit:
@@ -616,8 +682,51 @@ class AlarmBank:
                 out.append({"timestamp": start, "value": agg.statistic(stat), "sampleCount": agg.sample_count})
         return out
 
+    def _table_datapoints(self, ev, t: int, watched: tuple) -> list[dict]:
+        starts = self._starts.get(watched)
+        if not starts:
+            return []
+        a = ev.alarm
+        unit = a.get("Unit")
+        keys = sorted((k for k in self._keys[watched] if not unit or (k.unit or "None") == unit),
+                      key=lambda k: k.unit or "None")
+        stat = a.get("Statistic") or a.get("ExtendedStatistic")
+        table = self._table
+        out = []
+        for start, end in ev.periods(t):
+            agg = None
+            for i in range(bisect_left(starts, start), bisect_left(starts, end)):
+                for k in keys:
+                    part = table.get(k, starts[i])
+                    if part is not None:
+                        agg = part if agg is None else agg.merge(part)
+            if agg is not None and agg.sample_count:
+                out.append({"timestamp": start, "value": agg.statistic(stat), "sampleCount": agg.sample_count})
+        return out
+
     def _step(self) -> int:
         return self._base_ms
+
+    def _next_data(self, ev, t: int, ev_step: int) -> int:
+        """The first evaluation time after `t` whose range may hold a sample not yet seen (no
+        sample in range at `t`: the samples before `t` stay out of range from then on)."""
+        a = ev.alarm
+        watched = (a["Namespace"], a["MetricName"], tuple(sorted((d["Name"], d["Value"]) for d in a.get("Dimensions") or ())))
+        if self._table is not None:
+            starts = self._starts.get(watched)
+            i = bisect_left(starts, t) if starts else 0
+            if not starts or i == len(starts):
+                return _NEVER
+            start = starts[i]
+            return max(t + ev_step, start - start % ev_step - ev.period * 1000 - ev_step)
+        hist = self._history.get(watched)
+        if not hist:
+            return _NEVER
+        i = hist.bisect_left((t, ""))
+        if i == len(hist):
+            return _NEVER
+        start = hist.peekitem(i)[0][0]
+        return max(t + ev_step, start - start % ev_step - ev.period * 1000 - ev_step)
 
     def evaluate_until(self, limit_ms: int, first_ms: int) -> list[AlarmChange]:
         """Evaluate at every cadence boundary not yet evaluated, from the first boundary at or
@@ -632,30 +741,25 @@ class AlarmBank:
         changes: list[AlarmChange] = []
         t = self._next_t
         first_round = t == -(-first_ms // step) * step
-        quiet = [t - 1] * len(self.evaluators)
-        pending: list[int | None] = [None] * len(self.evaluators)
+        # An evaluation that sees no datapoint and changes nothing is a fixed point: the next
+        # ones give the same until a datapoint comes into range, so those minutes are skipped
+        # (a timeline of years with a few events is evaluated in time bounded by its data).
+        wake = [t] * len(self.evaluators)
         while t <= limit_ms:
             changed: list[str] = []
             for i, ev in enumerate(self.evaluators):
                 ev_step = 10_000 if ev.period < 60 else 60_000
-                if t % ev_step:
+                if t % ev_step or wake[i] > t:
                     continue
-                if t <= quiet[i] and ev.quiet_is_stable():
-                    pending[i] = t  # no datapoint in range, the state kept: evaluated below
-                    continue
-                if pending[i] is not None:
-                    ev.evaluate_quiet(pending[i])
-                    pending[i] = None
                 points = self._datapoints(ev, t)
-                if not points and ev.quiet_is_stable():
-                    # Quiet until the period of the next datapoint of its metric has begun.
-                    quiet[i] = self._next_data(ev, t - self._keep_ms - step, t)
-                tr = ev.evaluate(t, points) if points else ev.evaluate_quiet(t)
+                tr = ev.evaluate(t, points)
                 if tr is not None:
                     changed.append(ev.name)
                     changes.append(AlarmChange(ev.alarm, tr, ev))
                     if tr.new_state == "ALARM":
                         self.ever_alarm.add(ev.name)
+                elif not points:
+                    wake[i] = self._next_data(ev, t, ev_step)
             if self.composites and (changed or first_round):
                 states = {ev.name: (ev.state, ev.state_timestamp or t) for ev in self.evaluators}
                 for comp in self.composites:
@@ -673,28 +777,14 @@ class AlarmBank:
             for comp in self.composites:
                 comp.advance(t)
             first_round = False
-            t += step
-        for ev, at in zip(self.evaluators, pending):
-            if at is not None:
-                ev.evaluate_quiet(at)
+            nxt = min(wake, default=t + step)
+            for comp in self.composites:
+                if comp.waiting_until is not None:
+                    nxt = min(nxt, comp.waiting_until)
+            t = max(t + step, -(-min(nxt, limit_ms + 1) // step) * step)
         self._next_t = t
         self._prune(t)
         return changes
-
-    def _next_data(self, ev, low: int, t: int) -> int:
-        """The last evaluation time at which the alarm's range surely holds none of its metric's
-        data: the start of the first base period with data at or after `low` (a range at `t`
-        reaches back less than `low`; a period starting at s is in range only after s), t - 1
-        when that is before `t`, and a time past every limit when there is none."""
-        a = ev.alarm
-        hist = self._history.get((a["Namespace"], a["MetricName"], tuple(sorted((d["Name"], d["Value"]) for d in a.get("Dimensions") or ()))))
-        if not hist:
-            return 2**62
-        i = hist.bisect_left((low, ""))
-        if i == len(hist):
-            return 2**62
-        start = hist.keys()[i][0]
-        return t - 1 if start < t else start
 
     def _prune(self, now: int) -> None:
         horizon = now - self._keep_ms - self._step()

@@ -6,7 +6,16 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterator, Sequence
 
 from ..inputs.cloudtrail_validate import ArchiveReport, Hashed, HashingStream, is_archive_log, validate_archive
-from ..inputs.readers import InputError, InputStats, Problem, open_input, parse_input_spec, read_events
+from ..inputs.readers import (
+    InputError,
+    InputStats,
+    OpenedInput,
+    Problem,
+    open_input,
+    parse_input_spec,
+    read_events,
+)
+from ..links import cite
 from .pipeline import Datapoint, Engine
 
 
@@ -43,6 +52,7 @@ def run(
     options: RunOptions | None = None,
     result: RunResult | None = None,
     on_event: Callable[[int], None] | None = None,
+    on_input: Callable[[str, Callable[[], int | None] | None], None] | None = None,
 ) -> Iterator[Datapoint]:
     """Read every input in turn, feed the engine, and yield datapoints as their periods close.
 
@@ -52,6 +62,8 @@ def run(
         options: reading options.
         result: filled with the input accounting as the run goes.
         on_event: called with the running event count every 1,000 events (progress display).
+        on_input: called as each input starts with its name and, for a file, a function that
+            returns the bytes read from it so far (progress against the inputs' sizes).
 
     Raises:
         UnboundInputError: an input belongs to no log group while the filters name several.
@@ -79,9 +91,17 @@ def run(
                     tee = HashingStream(opened.stream)
                     opened.stream = tee  # type: ignore[assignment]
                     spec = opened
+            if on_input is not None and tee is None and path != "-":
+                try:
+                    spec = open_input(spec)
+                except InputError as exc:
+                    stats.add_problem(Problem(exc.source, "input", exc.kind, exc.detail))
+                    continue
         else:  # an open stream, such as a FollowStream
             bound = getattr(spec, "log_group", None)
             source = getattr(spec, "name", None)
+        if on_input is not None:
+            on_input(label, spec.position if isinstance(spec, OpenedInput) else None)
         group = bound or options.log_group or engine.default_log_group()
         before = dict(stats.rejected_by_group)
         for ev in read_events(
@@ -109,13 +129,15 @@ def run(
             bad = spec.decompress_error is not None or not spec.compressed
             hashes[spec.source] = Hashed(None, "invalid format") if bad else Hashed(tee.sha.hexdigest())
             spec.close()
-        if bound is None and options.log_group is None and isinstance(spec, str):
-            path = parse_input_spec(spec)[0]
+        elif on_input is not None and isinstance(spec, OpenedInput):
+            spec.close()
+        if bound is None and options.log_group is None and isinstance(label, str):
+            path = parse_input_spec(label)[0]
             if stats.sources.get(path) is not None and stats.sources[path].format == "export":
                 # An export object names its stream (the folder) but not its log group.
                 stats.add_problem(Problem(path, "input", "no-log-group",
                                           f"an export names no log group: its events were read as "
-                                          f"{group or 'belonging to no log group'}; give {spec}@GROUP "
+                                          f"{group or 'belonging to no log group'}; give {label}@GROUP "
                                           f"or --log-group GROUP"))
         # Rejected events count for the filters of the log group they belonged to (a payload's
         # own logGroup, else the input's binding), so per filter read = matched + unmatched + rejected.
@@ -155,11 +177,11 @@ def losses(summary: dict) -> list[dict]:
             out.append({"reason": reason, "count": sum(hit.values()), "fix": fix, "filters": hit})
 
     per_filter("valueNotNumeric", "value not numeric: the metricValue field is missing, null or not a "
-               "number in matched events (DECISIONS M3)",
+               f"number in matched events ({cite('M3')})",
                "make the pattern match only events where the field is a number (`{ $.latency >= 0 }`), "
                "or correct metricValue")
     per_filter("dimensionMissing", "dimension missing: a dimension's field is absent from matched events "
-               "(DECISIONS M4)", "make the pattern require every dimension field, or drop the dimension")
+               f"({cite('M4')})", "make the pattern require every dimension field, or drop the dimension")
     refused = summary.get("refused") or {}
     if refused.get("tooOld"):
         out.append({"reason": "refused: events more than 14 days older than the clock, as PutLogEvents "
@@ -169,6 +191,10 @@ def losses(summary: dict) -> list[dict]:
         out.append({"reason": "refused: events more than 2 hours ahead of the clock, as PutLogEvents "
                     "refuses them", "count": refused["tooNew"],
                     "fix": "check the clock or time zone of the writer, or run without --follow"})
+    if refused.get("noTimestamp"):
+        out.append({"reason": "refused: events without a timestamp of their own, which a distributed run "
+                    "cannot place in time reproducibly", "count": refused["noTimestamp"],
+                    "fix": "give the events their time (or run locally with --start TIME --step SECONDS)"})
     inputs = summary.get("inputs") or {}
     rejected = (inputs.get("total") or {}).get("rejected", 0)
     if rejected:

@@ -374,7 +374,10 @@ class Aggregate:
             raise ValueError(f"metric value must be finite, got {value!r}")
         if not isinstance(count, int) or isinstance(count, bool) or count < 1:
             raise ValueError(f"count must be a positive integer, got {count!r}")
-        value += 0.0  # -0.0 -> 0.0, so one zero key and a non-negative Minimum
+        if value == 0.0:
+            value = 0.0  # -0.0 -> 0.0, so one zero key and a non-negative Minimum
+        # (other values keep the caller's float object: minimum and maximum of a period share
+        # it with every period fed the same constant, as count metrics are)
         counts = self._counts
         if counts is None:
             self._add_exact(value, count)
@@ -580,12 +583,22 @@ def _sample_count(agg: Aggregate, stat: Statistic) -> float | None:
 
 
 def _sum(agg: Aggregate, stat: Statistic) -> float | None:
+    if agg._counts is None:
+        try:  # int / int is rounded once, as the exact Fraction would be
+            return agg._total / (1 << agg._shift)
+        except OverflowError:
+            pass
     return agg.sum
 
 
 def _average(agg: Aggregate, stat: Statistic) -> float | None:
     if agg.sample_count == 0:
         return None
+    if agg._counts is None:
+        try:
+            return agg._total / (agg.sample_count << agg._shift)
+        except OverflowError:
+            pass
     return _to_float(agg._exact_sum() / agg.sample_count)
 
 
@@ -878,6 +891,7 @@ class PartialAggregates:
         self._period_ms = period_seconds * 1000
         self.keep_values = keep_values
         self._cells: dict[tuple[Hashable, int], Aggregate] = {}
+        self._last_start = -1
 
     def period_start(self, timestamp_ms: int) -> int:
         """Start of the period holding ``timestamp_ms`` (epoch-aligned)."""
@@ -892,7 +906,12 @@ class PartialAggregates:
         Raises:
             ValueError: invalid value or count (see :meth:`Aggregate.add`); nothing is added.
         """
-        cell = (key, timestamp_ms - timestamp_ms % self._period_ms)
+        start = timestamp_ms - timestamp_ms % self._period_ms
+        if start == self._last_start:
+            start = self._last_start  # one int object for the cells of a period, not one per cell
+        else:
+            self._last_start = start
+        cell = (key, start)
         agg = self._cells.get(cell)
         if agg is None:
             agg = Aggregate() if self.keep_values else Aggregate.compact()

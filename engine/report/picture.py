@@ -189,6 +189,8 @@ class FilterView:
     default_value: float | None
     counts: dict[str, int]
     warnings: list[str]
+    #: Matched events that published no sample: (reason, fix, count), from the summary's losses.
+    losses: list[tuple[str, str, int]] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -465,7 +467,20 @@ def _filter_view(mf: Any, summary: Mapping) -> FilterView:
         value=str(transformation.get("metricValue")), unit=transformation.get("unit"),
         dimensions=dict(transformation.get("dimensions") or {}),
         default_value=transformation.get("defaultValue"), counts=counts, warnings=warnings,
+        losses=_filter_losses(name, counts, summary),
     )
+
+
+# Per-filter loss counters, for results whose summary lists no `losses` (older versions).
+_LOSS_COUNTERS = (("valueNotNumeric", "value not numeric"), ("dimensionMissing", "dimension missing"))
+
+
+def _filter_losses(name: str, counts: Mapping, summary: Mapping) -> list[tuple[str, str, int]]:
+    """The samples a filter did not count, by reason, with the fix the run summary names."""
+    if "losses" in summary:
+        return [(str(item.get("reason", "")), str(item.get("fix", "")), int(item["filters"][name]))
+                for item in summary.get("losses") or [] if (item.get("filters") or {}).get(name)]
+    return [(label, "", int(counts[key])) for key, label in _LOSS_COUNTERS if counts.get(key)]
 
 
 # --------------------------------------------------------------------------- text helpers
@@ -619,13 +634,14 @@ def terminal_chart(alarm: AlarmView, start_ms: int, end_ms: int, width: int = 80
     lines.append(_merge(strip))
     marks = [" "] * columns
     legend: list[Segment] = []
+    # A chart that spans days dates its times, in the legend as on the axis.
+    with_date = end_ms - start_ms >= 86_400_000 or _iso(start_ms)[:10] != _iso(max(start_ms, end_ms - 1))[:10]
     for i, t in enumerate(alarm.transitions):
         mark = _MARKS[i] if i < len(_MARKS) else "+"
         column = next((c for c, (a, b) in enumerate(bounds) if a <= t.timestamp_ms < b), columns - 1)
         marks[column] = mark
-        legend.append((f"{mark} {_clock(t.timestamp_ms, False)} {t.old_state} → {t.new_state}", "mark"))
+        legend.append((f"{mark} {_clock(t.timestamp_ms, with_date)} {t.old_state} → {t.new_state}", "mark"))
     lines.append([(" " * (gutter + 1), None), ("".join(marks), "mark")])
-    with_date = end_ms - start_ms >= 86_400_000
     first, last = _clock(start_ms, with_date), _clock(end_ms, with_date)
     lines.append([(" " * (gutter + 1) + first + last.rjust(max(1, columns - len(first))), "dim")])
     lines.extend(_wrap(legend, gutter + 1, width, "   "))
@@ -1194,8 +1210,18 @@ def _filters_table(filters: list[FilterView]) -> str:
         warn = "".join(f'<div class="warning">{_e(w)}</div>' for w in f.warnings)
         rows.append(f'<tr class="filter" data-filter="{_e(f.name)}"><td>{_e(f.name)}</td><td>{_e(f.log_group or "any")}</td>'
                     f"<td><code>{_e(f.pattern)}</code>{warn}</td><td>{_e(metric)}</td><td>{_e(value)}</td>"
-                    + "".join(f'<td class="num">{int(f.counts.get(k) or 0):,}</td>' for k in counts) + "</tr>")
+                    + "".join(f'<td class="num">{int(f.counts.get(k) or 0):,}</td>' for k in counts)
+                    + _not_counted_cell(f.losses) + "</tr>")
     return ('<div class="scroll"><table id="filters-table"><thead><tr><th>filter</th><th>log group</th><th>pattern</th><th>metric</th>'
-            "<th>value</th>" + "".join(f"<th>{k}</th>" for k in counts) + "</tr></thead><tbody>"
+            "<th>value</th>" + "".join(f"<th>{k}</th>" for k in counts) + "<th>not counted</th></tr></thead><tbody>"
             + "".join(rows) + "</tbody></table></div>"
-            '<p class="muted">Per filter, read = matched + unmatched + rejected.</p>')
+            '<p class="muted">Per filter, read = matched + unmatched + rejected. Not counted: matched events that '
+            "published no sample, and why.</p>")
+
+
+def _not_counted_cell(losses: list[tuple[str, str, int]]) -> str:
+    """The samples a filter did not count, each reason in short, in full with its fix on hover."""
+    total = sum(n for _, _, n in losses)
+    why = "".join(f'<div class="muted loss" title="{_e(reason + (". Fix: " + fix if fix else ""))}">'
+                  f"{n:,} {_e(reason.split(':', 1)[0])}</div>" for reason, fix, n in losses)
+    return f'<td class="num not-counted" data-not-counted="{total}">{total:,}{why}</td>'

@@ -5,14 +5,15 @@ The command line prints these lines; colour and tables (rich) are added there, o
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from ..inputs.readers import MAX_EVENT_BYTES
 
 
-def plural(count: int, noun: str) -> str:
-    """``1 event``, ``2 events``."""
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+def plural(count: int, noun: str, many: str | None = None) -> str:
+    """``1 event``, ``2 events``, ``1,000 events``; `many` for plurals that are not noun + s."""
+    return f"{count:,} {noun}" if count == 1 else f"{count:,} {many or noun + 's'}"
 
 
 def input_notes(stats: Any) -> list[str]:
@@ -47,32 +48,42 @@ def group_metrics(datapoints: list[Any], statistics: list[str]) -> list[dict]:
 
     A live run emits a period again when late samples change it: only its newest revision counts.
     """
+    return list(iter_metrics(datapoints, statistics))
+
+
+def iter_metrics(datapoints: list[Any], statistics: list[str]) -> Iterator[dict]:
+    """`group_metrics` one entry at a time, so that a writer holds one metric's datapoints."""
+    if any(dp.revision for dp in datapoints):
+        latest: dict[tuple, Any] = {}
+        for dp in datapoints:
+            seen = latest.get((dp.key, dp.timestamp_ms))
+            if seen is None or dp.revision > seen.revision:
+                latest[(dp.key, dp.timestamp_ms)] = dp
+        datapoints = list(latest.values())
     groups: dict[Any, list[Any]] = {}
-    latest: dict[tuple, Any] = {}
     for dp in datapoints:
-        seen = latest.get((dp.key, dp.timestamp_ms))
-        if seen is None or dp.revision > seen.revision:
-            latest[(dp.key, dp.timestamp_ms)] = dp
-    for dp in latest.values():
-        groups.setdefault(dp.key, []).append(dp)
-    out = []
+        group = groups.get(dp.key)
+        if group is None:
+            groups[dp.key] = dp  # most series of a high-cardinality run have one datapoint
+        elif type(group) is list:
+            group.append(dp)
+        else:
+            groups[dp.key] = [group, dp]
     for key in sorted(groups, key=lambda k: (k.namespace, k.name, k.dimensions, k.unit or "")):
+        group = groups[key]
         points = []
-        for dp in sorted(groups[key], key=lambda d: d.timestamp_ms):
+        for dp in sorted(group, key=lambda d: d.timestamp_ms) if type(group) is list else (group,):
             item = dp.to_json(statistics)
             for drop in ("Namespace", "MetricName", "Dimensions"):
                 item.pop(drop)
             points.append(item)
-        out.append(
-            {
-                "Namespace": key.namespace,
-                "MetricName": key.name,
-                "Dimensions": key.dimensions_json(),
-                "Label": key.name,
-                "Datapoints": points,
-            }
-        )
-    return out
+        yield {
+            "Namespace": key.namespace,
+            "MetricName": key.name,
+            "Dimensions": key.dimensions_json(),
+            "Label": key.name,
+            "Datapoints": points,
+        }
 
 
 def number(value: Any) -> str:
@@ -82,6 +93,20 @@ def number(value: Any) -> str:
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
         return str(int(value))
     return f"{value:.6g}" if isinstance(value, float) else str(value)
+
+
+def short_number(value: float | None) -> str:
+    """A total for a narrow table cell: every digit below 100,000 (``12,345``, ``0.25``), else
+    three significant digits and a unit prefix (``2.75G``, ``692k``); ``-`` for none."""
+    if value is None:
+        return "-"
+    size = abs(value)
+    if size < 100_000:
+        return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.6g}"
+    for limit, suffix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if size >= limit:
+            return f"{value / limit:.3g}{suffix}"
+    return f"{value:.3g}"  # pragma: no cover -- every size >= 100,000 has a prefix above
 
 
 def digests_skipped(count: int) -> str:
@@ -94,10 +119,11 @@ def summary_lines(summary: dict) -> list[str]:
     inputs = summary["inputs"]
     total = inputs["total"]
     lines = [
-        f"read {total['read']:,} events from {plural(len(inputs['sources']), 'input')}: "
+        f"read {plural(total['read'], 'event')} from {plural(len(inputs['sources']), 'input')}: "
         f"{total['delivered']:,} delivered, {total['rejected']:,} rejected"
-        + (f", {total['skipped']:,} lines skipped" if total["skipped"] else "")
-        + (f", {total['control_messages']:,} control messages (not log events)" if total.get("control_messages") else "")
+        + (f", {plural(total['skipped'], 'line')} skipped" if total["skipped"] else "")
+        + (f", {plural(total['control_messages'], 'control message')} (not log events)"
+           if total.get("control_messages") else "")
     ]
     if inputs.get("cloudtrail_digest_files"):
         lines.append(digests_skipped(inputs["cloudtrail_digest_files"]))
@@ -115,18 +141,56 @@ def summary_lines(summary: dict) -> list[str]:
         lines.append(f"  ... and {len(inputs['problems']) - 10:,} more (see --output json)")
     for f in summary["filters"]:
         extra = [
-            f"{f[k]:,} {label}"
+            f"{f[k]:,} {label}" if k != "defaultSamples" else plural(f[k], label)
             for k, label in (
                 ("valueNotNumeric", "value not numeric"),
                 ("dimensionMissing", "dimension missing"),
-                ("defaultSamples", "default samples"),
+                ("defaultSamples", "default sample"),
             )
             if f[k]
         ]
         lines.append(
             f"{f['filterName']} ({f['logGroupName'] or 'any log group'}): read {f['read']:,} = "
             f"matched {f['matched']:,} + unmatched {f['unmatched']:,} + rejected {f['rejected']:,}; "
-            f"{f['samples']:,} samples" + ("; " + ", ".join(extra) if extra else "")
+            f"{plural(f['samples'], 'sample')}" + ("; " + ", ".join(extra) if extra else "")
         )
     lines.extend(f"alarm {a['alarmName']}: {a['stateValue']} ({a['stateReason']})" for a in summary.get("alarms", []))
     return lines
+
+
+def metric_totals(datapoints: list[Any]) -> list[dict]:
+    """One row per metric and dimension set over the whole run, for the compact terminal table.
+
+    Each row holds the totals (periods with data, samples, sum, minimum, maximum) and `trend`:
+    the per-period Sum (Average for metrics whose unit is not a count; `trendOf` says which), None for the periods
+    without data between the run's first and last period, for a sparkline.
+    """
+    groups: dict[Any, list[Any]] = {}
+    for dp in datapoints:
+        groups.setdefault(dp.key, []).append(dp)
+    if not groups:
+        return []
+    period_ms = min(dp.period for dp in datapoints) * 1000
+    first = min(dp.timestamp_ms for dp in datapoints)
+    last = max(dp.timestamp_ms for dp in datapoints)
+    rows = []
+    for key in sorted(groups, key=lambda k: (k.namespace, k.name, k.dimensions, k.unit or "")):
+        points = groups[key]
+        trend_of = "Sum" if (key.unit or "None") in ("Count", "None") else "Average"
+        by_start = {dp.timestamp_ms: dp.statistic(trend_of) for dp in points}
+        minima = [v for v in (dp.statistic("Minimum") for dp in points) if v is not None]
+        maxima = [v for v in (dp.statistic("Maximum") for dp in points) if v is not None]
+        rows.append({
+            "namespace": key.namespace,
+            "metric": key.name,
+            "dimensions": dict(key.dimensions),
+            "unit": key.unit or "None",
+            "periods": len(points),
+            "samples": sum(dp.statistic("SampleCount") or 0 for dp in points),
+            "sum": sum(dp.statistic("Sum") or 0 for dp in points),
+            "minimum": min(minima) if minima else None,
+            "maximum": max(maxima) if maxima else None,
+            "trendOf": trend_of,
+            "trend": [by_start.get(t) for t in range(first, last + 1, period_ms)],
+        })
+    return rows
