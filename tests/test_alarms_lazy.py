@@ -115,4 +115,4 @@ def test_batch_run_skipping_quiet_minutes_equals_evaluating_each(tmp_path_factor
             t += MINUTE
         assert [(x.timestamp, x.new_state, x.new_reason, x.new_reason_data) for x in ev.transitions] == \
             [(x.timestamp, x.new_state, x.new_reason, x.new_reason_data) for x in eager.transitions]
-        assert ev.last_result == eager.last_result
+        assert (ev.state, ev.reason, ev.reason_data) == (eager.state, eager.reason, eager.reason_data)
