@@ -82,3 +82,40 @@ def test_a_month_of_cis_metrics_in_memory(benchmark, request, tmp_path: Path):
           f"(series, minute) ({per_cell / bare:.2f} x a bare dict entry of {bare:.0f} bytes); "
           f"a month: {month / 1e6:.0f} MB")
     assert per_cell <= MAX_CELL_VS_BARE * bare
+
+
+def _sparse_month(config_path: Path, days: int, events: int) -> float:
+    """One batch run of the CIS pack over `events` matching events spread over `days` days."""
+    import random
+    import time
+
+    from cwfilter.engine.testing.cis import samples
+
+    rng = random.Random(5)
+    messages = [s.message for s in samples()]
+    times = sorted(T0 + rng.randrange(days * 1440 * MINUTE) for _ in range(events))
+    engine = Engine(load_config([config_path]), keep_values=False)
+    start = time.perf_counter()
+    for ts in times:
+        engine.feed(messages[rng.randrange(len(messages))], ts, "CloudTrail/DefaultLogGroup")
+    engine.close()
+    return time.perf_counter() - start
+
+
+def test_alarms_over_a_sparse_month_cost_little(benchmark, request, tmp_path: Path):
+    """The CIS pack with its 14 alarms (every alarm evaluated every minute, as CloudWatch does)
+    against the same run without alarms, over a month of sparse events (10,000 over 30 days)."""
+    full = not request.config.getoption("benchmark_disable")
+    days, events = (30, 10_000) if full else (2, 700)
+    config = build_config("securityhub")
+    with_alarms = tmp_path / "cis.json"
+    with_alarms.write_text(json.dumps(config), encoding="utf-8")
+    without = tmp_path / "cis-filters.json"
+    without.write_text(json.dumps({"metricFilters": config["metricFilters"]}), encoding="utf-8")
+    benchmark.pedantic(_sparse_month, args=(with_alarms, days, events), rounds=1, iterations=1)
+    if full:
+        best = [min(_sparse_month(p, days, events) for _ in range(3)) for p in (without, with_alarms)]
+        ratio = best[1] / best[0]
+        benchmark.extra_info.update({"seconds_without": best[0], "seconds_with": best[1], "ratio": ratio})
+        print(f"\nsparse month, CIS pack: {best[0]:.2f} s without alarms, {best[1]:.2f} s with: {ratio:.2f}x")
+        assert ratio <= 1.5

@@ -644,6 +644,11 @@ def _check_state(state: str | None, what: str) -> None:
 def _evaluate(spec: _Spec, points: Iterable[Datapoint], at_ms: int,
               prior_state: str | None) -> AlarmResult:
     periods = _periods(spec, at_ms)
+    return _result(spec, _decision(spec, points, at_ms, periods), at_ms, periods, prior_state)
+
+
+def _decision(spec: _Spec, points: Iterable[Datapoint], at_ms: int, periods: list[tuple[int, int]]):
+    """The state one evaluation decides (or _KEEP), with the points its reason would cite."""
     slots = _slot(points, spec, at_ms)
     state, real, filled = _decide(spec, slots, periods)
     if state is not _KEEP and state != INSUFFICIENT_DATA and spec.low_sample_minimum is not None:
@@ -652,6 +657,13 @@ def _evaluate(spec: _Spec, points: Iterable[Datapoint], at_ms: int,
         if any(pt.dp.sample_count is not None and pt.dp.sample_count < spec.low_sample_minimum
                for pt in real):
             state = _KEEP
+    return state, real, filled
+
+
+def _result(spec: _Spec, decision, at_ms: int, periods: list[tuple[int, int]],
+            prior_state: str | None) -> AlarmResult:
+    """The `AlarmResult` of a decision: reason text and data built here, and only here."""
+    state, real, filled = decision
     if state is _KEEP:
         # DECISIONS A9: no reason; with no prior state, the initial state and reason (A7).
         if prior_state is None:

@@ -11,12 +11,14 @@ from .evaluate import (
     INSUFFICIENT_DATA,
     AlarmResult,
     Datapoint,
+    _KEEP,
     _check_state,
     _datapoint,
-    _evaluate,
+    _decision,
     _fmt_service_time,
     _opt_number,
     _periods,
+    _result,
     _spec,
     _step_ms,
     _to_ms,
@@ -64,9 +66,35 @@ class AlarmEvaluator:
         self.reason_data: dict | None = None
         self.state_timestamp: int | None = self.created_at
         self.transitions: list[Transition] = []
-        self.last_result: AlarmResult | None = None
         self._points: dict[int, Datapoint] = {}
         self._last_at: int | None = None
+        # The last evaluation, kept as its decision: the reason text and data are built only on
+        # a transition, or when `last_result` is read (each costs time formatting and lists, and
+        # a month of one-minute evaluations mostly keeps the state).
+        self._last: tuple | None = None
+        self._last_built: AlarmResult | None = None
+        self._periods_at: tuple[int, list[tuple[int, int]]] | None = None
+        # The decision over a range with no datapoint depends on the alarm alone (DECISIONS A4
+        # case 1): made once.
+        self._empty_state: Any = None
+
+    @property
+    def last_result(self) -> AlarmResult | None:
+        """The `AlarmResult` of the last evaluation (None before any)."""
+        if self._last_built is None and self._last is not None:
+            decision, at_ms, periods, prior = self._last
+            if periods is None:
+                periods = _periods(self._spec, at_ms)
+            self._last_built = _result(self._spec, decision, at_ms, periods, prior)
+        return self._last_built
+
+    def _periods_of(self, at_ms: int) -> list[tuple[int, int]]:
+        cached = self._periods_at
+        if cached is not None and cached[0] == at_ms:
+            return cached[1]
+        periods = _periods(self._spec, at_ms)
+        self._periods_at = (at_ms, periods)
+        return periods
 
     @property
     def arn(self) -> str:
@@ -80,7 +108,7 @@ class AlarmEvaluator:
 
     def periods(self, at: Any) -> list[tuple[int, int]]:
         """The ``(start_ms, end_ms)`` evaluation periods at `at`, newest first (DECISIONS A2, A3)."""
-        return _periods(self._spec, _to_ms(at, "evaluation time"))
+        return list(self._periods_of(_to_ms(at, "evaluation time")))
 
     def evaluation_times(self, first: Any, last: Any) -> Iterator[int]:
         """The evaluation cadence between two event times (DECISIONS A1)."""
@@ -107,23 +135,53 @@ class AlarmEvaluator:
             raise ValueError(f"evaluation times must not go backwards: {_fmt_service_time(at_ms)} "
                              f"after {_fmt_service_time(self._last_at)}")
         self._last_at = at_ms
-        oldest = _periods(self._spec, at_ms)[-1][0]
+        periods = self._periods_of(at_ms)
+        oldest = periods[-1][0]
         if datapoints is None:
             points = [dp for ts, dp in self._points.items() if ts >= oldest]
             for ts in [ts for ts in self._points if ts < oldest]:
                 del self._points[ts]  # later evaluations look even further ahead
         else:
             points = [_datapoint(item) for item in datapoints]
-        result = _evaluate(self._spec, points, at_ms, self.state)
-        self.last_result = result
-        if result.state == self.state:
+        prior = self.state
+        if not points and self._empty_state is not None:
+            state = self._empty_state
+            decision = (state, [], [])
+        else:
+            decision = _decision(self._spec, points, at_ms, periods)
+            state = decision[0]
+            if not points:
+                self._empty_state = state
+        self._last = (decision, at_ms, periods, prior)
+        self._last_built = None
+        if state is _KEEP or state == prior:
             return None
+        result = self.last_result
         transition = Transition(
             alarm_name=self.name, timestamp=at_ms, old_state=self.state, old_reason=self.reason,
             old_reason_data=self.reason_data, old_timestamp=self.state_timestamp,
             new_state=result.state, new_reason=result.reason, new_reason_data=result.reason_data)
         self._enter(transition)
         return transition
+
+    def evaluate_quiet(self, at_ms: int) -> Transition | None:
+        """`evaluate(at_ms, [])`: an evaluation whose range holds no datapoint, made cheap once the
+        alarm's decision over an empty range is known (it depends on the alarm alone)."""
+        state = self._empty_state
+        if state is None or (self._last_at is not None and at_ms < self._last_at):
+            return self.evaluate(at_ms, ())
+        prior = self.state
+        if state is not _KEEP and state != prior:
+            return self.evaluate(at_ms, ())
+        self._last_at = at_ms
+        self._last = ((state, [], []), at_ms, None, prior)
+        self._last_built = None
+        return None
+
+    def quiet_is_stable(self) -> bool:
+        """True when an evaluation over an empty range is known to keep the current state."""
+        state = self._empty_state
+        return state is not None and (state is _KEEP or state == self.state)
 
     def advance(self, until: Any, *, start: Any = None) -> list[Transition]:
         """Evaluate at every cadence boundary after the last evaluation up to `until`.
