@@ -61,8 +61,22 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # pragma: no cover
     from .engine import (
-        AlarmResult, CompiledPattern, Config, ConfigError, Datapoint, Engine, LogEvent, check_config,
-        compile_pattern, evaluate_alarm, evaluate_composite, load_config, test_metric_filter,
+        AlarmResult,
+        CompiledPattern,
+        Config,
+        ConfigError,
+        Datapoint,
+        Engine,
+        FilterPattern,
+        LogEvent,
+        Simulation,
+        check_config,
+        compile_pattern,
+        evaluate_alarm,
+        evaluate_composite,
+        lint_pattern,
+        load_config,
+        load_sources,
+        test_metric_filter,
     )
-    from .engine import FilterPattern, Simulation, lint_pattern, load_sources
     from .engine.authoring.explain import explain

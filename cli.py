@@ -13,7 +13,7 @@ import enum
 import json
 import os
 import sys
-from typing import Annotated, Any, NoReturn, Optional
+from typing import Annotated, Any, NoReturn
 
 import typer
 
@@ -129,7 +129,7 @@ PatternArg = Annotated[
     str, typer.Argument(metavar="PATTERN", help="The filter pattern. Put `--` before a pattern that starts with `-`.")
 ]
 EventFilesArg = Annotated[
-    Optional[list[str]],
+    list[str] | None,
     typer.Argument(
         metavar="FILE",
         help="Log inputs in any format `run` reads (one event per line, CloudTrail files, subscription "
@@ -137,7 +137,7 @@ EventFilesArg = Annotated[
     ),
 ]
 EventsJsonOpt = Annotated[
-    Optional[str],
+    str | None,
     typer.Option("--events-json", metavar="FILE", help="A JSON array of message strings instead of FILE arguments."),
 ]
 FormatOpt = Annotated[
@@ -153,14 +153,14 @@ SourcesArg = Annotated[
                                           "configs; `-` reads stdin."),
 ]
 ParameterOpt = Annotated[
-    Optional[list[str]],
+    list[str] | None,
     typer.Option("--parameter", "-p", metavar="KEY=VALUE",
                  help="A template parameter, Terraform variable, pseudo parameter (AWS::Region) or agent "
                       "placeholder (instance_id); repeatable."),
 ]
 
 
-def _event_messages(files: Optional[list[str]], events_json: Optional[str], fmt: str, stats: Any,
+def _event_messages(files: list[str] | None, events_json: str | None, fmt: str, stats: Any,
                     block_filter: Any = None) -> Any:
     """The numbered messages `test` and `explain` read (checked before any output)."""
     from .engine.inputs.messages import (
@@ -198,7 +198,7 @@ def test_command(
     events_json: EventsJsonOpt = None,
     fmt: FormatOpt = "auto",
     output: Annotated[
-        Optional[Output],
+        Output | None,
         typer.Option("--output", "-o", help="table, json or text (default: table on a terminal, text otherwise)."),
     ] = None,
     line_buffered: Annotated[
@@ -350,7 +350,7 @@ def check_command(
     output: Annotated[CheckOutput, typer.Option("--output", "-o", help="text, json, sarif or github (GitHub Actions annotations).")] = CheckOutput.text,
     strict: Annotated[bool, typer.Option("--strict", help="Warnings fail the check too.")] = False,
     ignore: Annotated[
-        Optional[list[str]],
+        list[str] | None,
         typer.Option("--ignore", metavar="CODE", help="Leave out these lint codes (CWF104, or CWF101,CWF104); repeatable."),
     ] = None,
     parameter: ParameterOpt = None,
@@ -424,7 +424,7 @@ def _parse_time(text: str, option: str) -> int:
     except ValueError:
         raise typer.BadParameter(f"{text!r} is neither ISO-8601 time nor epoch milliseconds", param_hint=option) from None
     if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.timezone.utc)
+        value = value.replace(tzinfo=dt.UTC)
     return int(value.timestamp() * 1000)
 
 
@@ -706,40 +706,40 @@ class _Progress:
 def run_command(
     config: Annotated[str, typer.Argument(metavar="CONFIG", help="Config file (metricFilters and alarms, YAML or JSON), CloudFormation or CDK template, Terraform module or plan.")],
     inputs: Annotated[
-        Optional[list[str]],
+        list[str] | None,
         typer.Argument(metavar="INPUT", help="Log inputs; `FILE@LOG_GROUP` binds one to a log group; none reads stdin."),
     ] = None,
     fmt: FormatOpt = "auto",
-    log_group: Annotated[Optional[str], typer.Option("--log-group", "-g", help="Log group of inputs that name none.")] = None,
-    output: Annotated[Optional[RunOutput], typer.Option("--output", "-o", help="table (every datapoint), json, jsonl or emf. Default: json, and on a terminal a compact table with one row per metric and per alarm.")] = None,
+    log_group: Annotated[str | None, typer.Option("--log-group", "-g", help="Log group of inputs that name none.")] = None,
+    output: Annotated[RunOutput | None, typer.Option("--output", "-o", help="table (every datapoint), json, jsonl or emf. Default: json, and on a terminal a compact table with one row per metric and per alarm.")] = None,
     period: Annotated[int, typer.Option("--period", min=1, help="Output period in seconds.")] = 60,
     lateness: Annotated[int, typer.Option("--lateness", min=0, help="With --follow: seconds after a period's end before its datapoint is first emitted (a later sample re-emits it with a Revision). Batch runs count every event whatever its lateness.")] = 300,
-    statistic: Annotated[Optional[list[str]], typer.Option("--statistic", "-s", help="Extended statistic to report as well (p99, tm90, IQM, PR(0:100) ...); repeatable.")] = None,
+    statistic: Annotated[list[str] | None, typer.Option("--statistic", "-s", help="Extended statistic to report as well (p99, tm90, IQM, PR(0:100) ...); repeatable.")] = None,
     timestamps: Annotated[str, typer.Option("--timestamps", help="event: the time in each event; now: the time of reading.")] = "event",
-    start: Annotated[Optional[str], typer.Option("--start", help="Time of the first event that carries none (ISO-8601 or epoch ms).")] = None,
+    start: Annotated[str | None, typer.Option("--start", help="Time of the first event that carries none (ISO-8601 or epoch ms).")] = None,
     step: Annotated[float, typer.Option("--step", help="Seconds between synthetic timestamps after --start.")] = 1.0,
-    account: Annotated[Optional[str], typer.Option("--account", help="Value of the @aws.account system dimension.")] = None,
-    region: Annotated[Optional[str], typer.Option("--region", help="Value of the @aws.region system dimension.")] = None,
+    account: Annotated[str | None, typer.Option("--account", help="Value of the @aws.account system dimension.")] = None,
+    region: Annotated[str | None, typer.Option("--region", help="Value of the @aws.region system dimension.")] = None,
     default_value_mode: Annotated[str, typer.Option("--default-value-mode", help="minute: one defaultValue per quiet minute (M2); event: one per non-matching event.")] = "minute",
     cardinality_guard: Annotated[str, typer.Option("--cardinality-guard", help="A filter that makes more than 1,000 distinct dimension name/value pairs in an hour, which the service may disable: warn (default), disable (drop its metrics from then on, as the service may) or off.")] = "warn",
     follow: Annotated[bool, typer.Option("--follow", help="Live: keep reading a growing file or a pipe; emit each period as the clock passes it, alarms evaluated on the clock.")] = False,
-    multi_line_start: Annotated[Optional[str], typer.Option("--multi-line-start", metavar="REGEX", help="A line matching REGEX begins an event; the lines after it join that event (the agent's multi_line_start_pattern).")] = None,
+    multi_line_start: Annotated[str | None, typer.Option("--multi-line-start", metavar="REGEX", help="A line matching REGEX begins an event; the lines after it join that event (the agent's multi_line_start_pattern).")] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Exit 1 when anything read was not counted (values not numeric, missing dimensions, refused or rejected events).")] = False,
-    until: Annotated[Optional[str], typer.Option("--until", help="Keep evaluating alarms up to this time (ISO-8601 or epoch ms); empty periods count as missing data.")] = None,
-    fail_on_alarm: Annotated[Optional[str], typer.Option("--fail-on-alarm", metavar="[end|ever]", help="Exit 1 if an alarm is in ALARM at the end (--fail-on-alarm) or was at any time (--fail-on-alarm=ever).")] = None,
-    on_transition: Annotated[Optional[str], typer.Option("--on-transition", metavar="CMD", help="Run CMD for each alarm transition that has actions, with the SNS message on its stdin.")] = None,
+    until: Annotated[str | None, typer.Option("--until", help="Keep evaluating alarms up to this time (ISO-8601 or epoch ms); empty periods count as missing data.")] = None,
+    fail_on_alarm: Annotated[str | None, typer.Option("--fail-on-alarm", metavar="[end|ever]", help="Exit 1 if an alarm is in ALARM at the end (--fail-on-alarm) or was at any time (--fail-on-alarm=ever).")] = None,
+    on_transition: Annotated[str | None, typer.Option("--on-transition", metavar="CMD", help="Run CMD for each alarm transition that has actions, with the SNS message on its stdin.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary on stderr.")] = False,
     plot: Annotated[bool, typer.Option("--plot", help="Chart each alarm against its threshold, with sparklines per metric (on stderr next to json, jsonl or emf output).")] = False,
-    report: Annotated[Optional[str], typer.Option("--report", metavar="FILE", help="Write a self-contained HTML report: charts, transitions, input accounting, filters.")] = None,
+    report: Annotated[str | None, typer.Option("--report", metavar="FILE", help="Write a self-contained HTML report: charts, transitions, input accounting, filters.")] = None,
     parameter: ParameterOpt = None,
-    agent_config: Annotated[Optional[str], typer.Option("--agent-config", metavar="FILE", help="Also read the local files a CloudWatch agent config collects, each into its log group, as the agent would.")] = None,
-    agent_root: Annotated[Optional[str], typer.Option("--agent-root", metavar="DIR", help="Look for the agent's files under DIR instead of /.")] = None,
+    agent_config: Annotated[str | None, typer.Option("--agent-config", metavar="FILE", help="Also read the local files a CloudWatch agent config collects, each into its log group, as the agent would.")] = None,
+    agent_root: Annotated[str | None, typer.Option("--agent-root", metavar="DIR", help="Look for the agent's files under DIR instead of /.")] = None,
     validate: Annotated[bool, typer.Option("--validate", help="Validate the CloudTrail log files read against the digest files among the inputs (as `cwfilter validate-logs`); exit 1 when the archive is incomplete or modified.")] = False,
     var_file: _VarFileOption = None,
     module_path: _ModulePathOption = None,
     engine_name: Annotated[str, typer.Option("--engine", help="local (default), or spark: run on the active Spark session (spark-submit, Glue), pip install 'cwfilter[spark]'.")] = "local",
-    aggregates_out: Annotated[Optional[str], typer.Option("--aggregates-out", metavar="PATH", help="With --engine spark: also write the run's partial aggregates as Parquet to PATH (for --from-aggregates).")] = None,
-    from_aggregates: Annotated[Optional[str], typer.Option("--from-aggregates", metavar="PATH", help="Evaluate datapoints and alarms from aggregates saved with --aggregates-out (Parquet; several runs' merge), without reading logs.")] = None,
+    aggregates_out: Annotated[str | None, typer.Option("--aggregates-out", metavar="PATH", help="With --engine spark: also write the run's partial aggregates as Parquet to PATH (for --from-aggregates).")] = None,
+    from_aggregates: Annotated[str | None, typer.Option("--from-aggregates", metavar="PATH", help="Evaluate datapoints and alarms from aggregates saved with --aggregates-out (Parquet; several runs' merge), without reading logs.")] = None,
 ) -> None:
     """Run metric filters over log events and report the metrics they publish.
 
@@ -1099,7 +1099,7 @@ def _terminal_columns() -> int:
     return shutil.get_terminal_size((100, 24)).columns
 
 
-def _split_codes(values: Optional[list[str]]) -> list[str]:
+def _split_codes(values: list[str] | None) -> list[str]:
     """`--ignore CWF101,CWF104 --ignore CWF105` -> the codes, upper-cased."""
     return [c.strip().upper() for v in values or [] for c in v.split(",") if c.strip()]
 
@@ -1111,7 +1111,7 @@ def lint_command(
         typer.Argument(metavar="PATTERN", help="The filter pattern. Put `--` before a pattern that starts with `-`."),
     ],
     ignore: Annotated[
-        Optional[list[str]],
+        list[str] | None,
         typer.Option("--ignore", metavar="CODE", help="Leave out these codes (CWF104, or CWF101,CWF104); repeatable."),
     ] = None,
     output: Annotated[LintOutput, typer.Option("--output", "-o", help="text, json or github (GitHub Actions annotations).")] = LintOutput.text,
@@ -1211,10 +1211,10 @@ def _write_report(picture: Any, path: str) -> None:
 def plot_command(
     results: Annotated[str, typer.Argument(metavar="RESULTS", help="The output of `cwfilter run --output json`; `-` reads stdin.")],
     config: Annotated[
-        Optional[list[str]],
+        list[str] | None,
         typer.Option("--config", "-c", metavar="CONFIG", help="The run's config, when RESULTS holds no filter or alarm definitions."),
     ] = None,
-    report: Annotated[Optional[str], typer.Option("--report", metavar="FILE", help="Also write a self-contained HTML report.")] = None,
+    report: Annotated[str | None, typer.Option("--report", metavar="FILE", help="Also write a self-contained HTML report.")] = None,
 ) -> None:
     """Chart each alarm of a run's results against its threshold, with sparklines per metric.
 
@@ -1260,7 +1260,7 @@ def plot_command(
     raise typer.Exit(0)
 
 
-def _run_pictures(renderer: Any, summary: dict, cfg: Any, config_name: str, plot: bool, report: Optional[str]) -> None:
+def _run_pictures(renderer: Any, summary: dict, cfg: Any, config_name: str, plot: bool, report: str | None) -> None:
     """`run --plot` / `run --report`: pictures of the run just made, exact from its samples."""
     from .engine.alarms.notifications import history_item
     from .engine.report.picture import build_picture
@@ -1325,7 +1325,7 @@ def import_command(
     sys.stdout.write(render_native(loaded, sources, output.value))
 
 
-def _agent_inputs(path: str, params: dict, root: Optional[str], fmt: str, follow: bool, options: Any) -> list:
+def _agent_inputs(path: str, params: dict, root: str | None, fmt: str, follow: bool, options: Any) -> list:
     """The inputs `--agent-config` adds: each collected file's events, bound to its log group."""
     from .engine.config.sources.agent import AgentConfigError, agent_inputs, is_agent_config
     from .engine.config.sources.documents import DocumentError, parse_text
@@ -1376,8 +1376,8 @@ def _diff_line(line: str, colour: bool) -> str:
 @app.command("unit")
 def unit_command(
     files: Annotated[list[str], typer.Argument(metavar="FILE", help="Scenario files (YAML).")],
-    run: Annotated[Optional[str], typer.Option("--run", metavar="REGEX", help="Run only the tests whose name matches REGEX (searched anywhere in the name).")] = None,
-    junit_xml: Annotated[Optional[str], typer.Option("--junit-xml", metavar="PATH", help="Also write the results as JUnit XML, one testcase per test.")] = None,
+    run: Annotated[str | None, typer.Option("--run", metavar="REGEX", help="Run only the tests whose name matches REGEX (searched anywhere in the name).")] = None,
+    junit_xml: Annotated[str | None, typer.Option("--junit-xml", metavar="PATH", help="Also write the results as JUnit XML, one testcase per test.")] = None,
     output: Annotated[UnitOutput, typer.Option("--output", "-o", help="text, json or github (GitHub Actions annotations).")] = UnitOutput.text,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the failures and the totals.")] = False,
 ) -> None:
@@ -1390,7 +1390,8 @@ def unit_command(
     """
     import re
 
-    from .engine.testing.scenario import ScenarioError, junit_xml as render_junit, load_scenario, run_scenario
+    from .engine.testing.scenario import ScenarioError, load_scenario, run_scenario
+    from .engine.testing.scenario import junit_xml as render_junit
 
     try:
         select = re.compile(run).search if run is not None else None
@@ -1485,11 +1486,11 @@ class RulesOutput(str, enum.Enum):
 @rules_app.command("cis")
 def rules_cis_command(
     version: Annotated[str, typer.Option("--version", help="Benchmark version: 1.2, 1.4, 3.0, 5.0, 6.0 or securityhub (the AWS Security Hub CloudWatch.1-14 controls).")] = "securityhub",
-    check: Annotated[Optional[str], typer.Option("--check", metavar="CONFIG", help="Compare this config with the benchmark, control by control, instead of printing the pack.")] = None,
-    log_group: Annotated[Optional[str], typer.Option("--log-group", help="The CloudTrail log group the filters read (default CloudTrail/DefaultLogGroup).")] = None,
-    namespace: Annotated[Optional[str], typer.Option("--namespace", help="Metric namespace (default CISBenchmark).")] = None,
-    sns_topic: Annotated[Optional[str], typer.Option("--sns-topic", metavar="ARN", help="SNS topic ARN for the alarms' AlarmActions.")] = None,
-    output: Annotated[Optional[RulesOutput], typer.Option("--output", "-o", help="yaml or json for the pack (default yaml); text or json with --check (default text).")] = None,
+    check: Annotated[str | None, typer.Option("--check", metavar="CONFIG", help="Compare this config with the benchmark, control by control, instead of printing the pack.")] = None,
+    log_group: Annotated[str | None, typer.Option("--log-group", help="The CloudTrail log group the filters read (default CloudTrail/DefaultLogGroup).")] = None,
+    namespace: Annotated[str | None, typer.Option("--namespace", help="Metric namespace (default CISBenchmark).")] = None,
+    sns_topic: Annotated[str | None, typer.Option("--sns-topic", metavar="ARN", help="SNS topic ARN for the alarms' AlarmActions.")] = None,
+    output: Annotated[RulesOutput | None, typer.Option("--output", "-o", help="yaml or json for the pack (default yaml); text or json with --check (default text).")] = None,
     parameter: Annotated[list[str] | None, typer.Option("--parameter", "-p", metavar="KEY=VALUE", help="A template parameter, Terraform variable, pseudo parameter (AWS::Region) or agent placeholder (instance_id); repeatable. With --check.")] = None,
     var_file: _VarFileOption = None,
     module_path: _ModulePathOption = None,

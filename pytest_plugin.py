@@ -27,9 +27,10 @@ Without moto (``pip install 'cwfilter[moto]'``) the tests using it are skipped.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from fnmatch import fnmatch
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
 import cwfilter
-from cwfilter.engine.matching.compiler import compile_tree
+import pytest
 from cwfilter.engine.events import LogEvent
+from cwfilter.engine.matching.compiler import compile_tree
 
 APACHE_PATTERN = "[ip, id, user, ts, request, status = 5*, bytes > 1000]"
 ROOT_USAGE = '{$.userIdentity.type="Root" && $.userIdentity.invokedBy NOT EXISTS && $.eventType !="AwsServiceEvent"}'

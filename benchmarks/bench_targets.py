@@ -15,13 +15,11 @@ from __future__ import annotations
 
 import re
 
+import cwfilter
 import orjson
 import pytest
-
-import cwfilter
 from cwfilter.engine.events import LogEvent, split_fields
 from cwfilter.engine.metrics.pipeline import Engine
-
 from workloads import (
     APACHE_PATTERN,
     ROOT_USAGE,

@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 import random
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
 

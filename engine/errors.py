@@ -6,8 +6,8 @@ Stdlib only, so that any layer (and the CLI) can catch these without importing p
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping, Sequence
 
 ERROR = "error"
 WARNING = "warning"

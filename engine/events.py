@@ -19,8 +19,9 @@ import enum
 import json.decoder
 import math
 import re
+from collections.abc import Callable
 from fractions import Fraction
-from typing import Any, Callable, Final
+from typing import Any, Final
 
 import orjson
 

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Iterator, Union
 
 from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
@@ -123,7 +123,7 @@ class Constant:
 class Not:
     """``NOT operand``."""
 
-    operand: "Expr"
+    operand: Expr
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
@@ -131,7 +131,7 @@ class Not:
 class And:
     """``a AND b AND …``: two or more operands written in one chain."""
 
-    operands: tuple["Expr", ...]
+    operands: tuple[Expr, ...]
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
@@ -139,7 +139,7 @@ class And:
 class Or:
     """``a OR b OR …``: two or more operands written in one chain."""
 
-    operands: tuple["Expr", ...]
+    operands: tuple[Expr, ...]
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
@@ -159,7 +159,7 @@ class AtLeast:
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
-Expr = Union[StateCheck, Constant, Not, And, Or, AtLeast]
+Expr = StateCheck | Constant | Not | And | Or | AtLeast
 
 
 @dataclass(frozen=True, slots=True)

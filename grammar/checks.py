@@ -32,7 +32,7 @@ _CLASS_ESCAPES = frozenset("dDwWsS")
 _ASSERT_ESCAPES = frozenset("bB")
 _CONTROL_ESCAPES = frozenset("ntrfv")
 _POSIX_CLASSES = frozenset(
-    "alnum alpha ascii blank cntrl digit graph lower print punct space upper word xdigit".split()
+    ["alnum", "alpha", "ascii", "blank", "cntrl", "digit", "graph", "lower", "print", "punct", "space", "upper", "word", "xdigit"]
 )
 # A repeat count as RE2's integer reader takes it (parse.cc, ParseInteger): no leading zero, and
 # at most 9 digits (it gives up before a 10th digit, to avoid overflow). A brace whose count it

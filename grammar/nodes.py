@@ -18,7 +18,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from typing import Literal as _Lit
-from typing import Union
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +107,7 @@ class Literal:
         return "*" in self.text
 
 
-Value = Union[Literal, Regex]
+Value = Literal | Regex
 
 # Comparison operators exactly as written in patterns.
 CompareOp = _Lit["=", "!=", "<", "<=", ">", ">="]
@@ -142,7 +141,7 @@ class AnyElement:
     """Wildcard step ``[*]``: every element of an array (DECISIONS P20)."""
 
 
-Step = Union[Key, Index, AnyMember, AnyElement]
+Step = Key | Index | AnyMember | AnyElement
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,7 +191,7 @@ class JsonNotExists:
 class JsonAnd:
     """Conjunction of two or more expressions (``&&``); nested conjunctions are flattened."""
 
-    items: tuple["JsonExpr", ...]
+    items: tuple[JsonExpr, ...]
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
@@ -200,12 +199,12 @@ class JsonAnd:
 class JsonOr:
     """Disjunction of two or more expressions (``||``); nested disjunctions are flattened."""
 
-    items: tuple["JsonExpr", ...]
+    items: tuple[JsonExpr, ...]
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
-JsonCondition = Union[JsonCompare, JsonIs, JsonNotExists]
-JsonExpr = Union[JsonCompare, JsonIs, JsonNotExists, JsonAnd, JsonOr]
+JsonCondition = JsonCompare | JsonIs | JsonNotExists
+JsonExpr = JsonCompare | JsonIs | JsonNotExists | JsonAnd | JsonOr
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,17 +228,17 @@ class SlotCompare:
 
 @dataclass(frozen=True, slots=True)
 class SlotAnd:
-    items: tuple["SlotExpr", ...]
+    items: tuple[SlotExpr, ...]
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
 class SlotOr:
-    items: tuple["SlotExpr", ...]
+    items: tuple[SlotExpr, ...]
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
-SlotExpr = Union[SlotCompare, SlotAnd, SlotOr]
+SlotExpr = SlotCompare | SlotAnd | SlotOr
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,11 +279,11 @@ class RegexPattern:
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
-Pattern = Union[TermPattern, RegexPattern, JsonPattern, DelimitedPattern]
-Node = Union[
-    Pattern, Term, Literal, Regex, Selector, JsonCompare, JsonIs, JsonNotExists, JsonAnd, JsonOr,
-    Slot, Rest, SlotCompare, SlotAnd, SlotOr,
-]
+Pattern = TermPattern | RegexPattern | JsonPattern | DelimitedPattern
+Node = (
+    Pattern | Term | Literal | Regex | Selector | JsonCompare | JsonIs | JsonNotExists | JsonAnd | JsonOr
+    | Slot | Rest | SlotCompare | SlotAnd | SlotOr
+)
 
 
 def iter_conditions(expr: JsonExpr):

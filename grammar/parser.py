@@ -97,7 +97,7 @@ def _check_length(text: str) -> None:
         return
     # Find the first code point that takes the count past the limit, for the caret.
     count = 0
-    for i, ch in enumerate(text):
+    for i, ch in enumerate(text):  # noqa: B007 - i is the caret's position after the loop
         count += 2 if ord(ch) > 0xFFFF else 1
         if count > MAX_PATTERN_LENGTH:
             break

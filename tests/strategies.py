@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import json
 
-from hypothesis import strategies as st
-
 from cwfilter import nodes
+from hypothesis import strategies as st
 
 WORDS = ["ERROR", "WARN", "a", "b", "ab", "123", "1", "12.0", "true", "null", "x_y", "Err"]
 KEYS = ["a", "b", "n", "arr", "obj", "k-1"]

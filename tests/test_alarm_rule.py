@@ -9,8 +9,13 @@ import json
 from pathlib import Path
 
 import pytest
-
-from cwfilter.engine.alarms.composite import CompositeAlarmEvaluator, CompositeCycleError, composite_evaluation_order, evaluate_composite, evaluate_composites
+from cwfilter.engine.alarms.composite import (
+    CompositeAlarmEvaluator,
+    CompositeCycleError,
+    composite_evaluation_order,
+    evaluate_composite,
+    evaluate_composites,
+)
 from cwfilter.grammar.alarm_rule import (
     AlarmRef,
     AlarmRule,

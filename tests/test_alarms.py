@@ -9,18 +9,25 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-
+from cwfilter.engine.alarms.evaluate import (
+    AlarmResult,
+    Datapoint,
+    evaluate_alarm,
+    evaluation_periods,
+    evaluation_range_size,
+    evaluation_times,
+    service_json,
+)
 from cwfilter.engine.alarms.evaluator import AlarmEvaluator
-from cwfilter.engine.alarms.evaluate import AlarmResult, Datapoint, evaluate_alarm, evaluation_periods, evaluation_range_size, evaluation_times, service_json
 from cwfilter.engine.alarms.notifications import Transition, sns_message
 from cwfilter.engine.alarms.validation import validate_alarm
 
 DATA = Path(__file__).parent / "data"
-UTC = timezone.utc
+UTC = UTC
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 INITIAL = "Unchecked: Initial alarm creation"
 

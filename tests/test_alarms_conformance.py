@@ -13,10 +13,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-
-from cwfilter.engine.alarms.evaluator import AlarmEvaluator
-from cwfilter.engine.alarms.evaluate import evaluate_alarm
 from cwfilter.engine.alarms.composite import evaluate_composite
+from cwfilter.engine.alarms.evaluate import evaluate_alarm
+from cwfilter.engine.alarms.evaluator import AlarmEvaluator
 from cwfilter.engine.alarms.notifications import history_item
 
 DATA = Path(__file__).parent / "data"

@@ -11,13 +11,12 @@ from __future__ import annotations
 import json
 import math
 
-import pytest
-from hypothesis import HealthCheck, assume, given, settings
-from hypothesis import strategies as st
-
 import cwfilter
+import pytest
 from cwfilter import FilterPattern as F
 from cwfilter.engine.authoring.builder import FilterPatternError
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 # --------------------------------------------------------------------------- strategies
 

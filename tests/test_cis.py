@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
 import cwfilter
+import pytest
 
 ENTRIES = json.load(open(Path(__file__).parent / "data" / "conformance" / "cis-patterns.json", encoding="utf-8"))
 

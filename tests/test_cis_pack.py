@@ -20,8 +20,8 @@ from pathlib import Path
 import cwfilter
 import pytest
 import yaml
-from cwfilter.engine.testing import cis
 from cwfilter.engine.config.native import load_config
+from cwfilter.engine.testing import cis
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "engine" / "testing" / "cis_data"
@@ -179,7 +179,7 @@ def test_json_output_and_bad_options():
 # --------------------------------------------------------------------------- --check
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _pack_text(version: str) -> str:
     code, out, _ = run("rules", "cis", "-o", "json", "--version", version)
     assert code == 0

@@ -13,8 +13,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from pydantic import ValidationError
-
 from cwfilter.engine.config.native import (
     Config,
     MetricFilter,
@@ -24,6 +22,7 @@ from cwfilter.engine.config.native import (
 )
 from cwfilter.engine.errors import ConfigError, ConfigIssue, EngineError
 from cwfilter.grammar import nodes
+from pydantic import ValidationError
 
 FIXTURES = Path(__file__).parent / "fixtures" / "config"
 DESCRIBE_FILTERS_JSON = FIXTURES / "describe-metric-filters.json"

@@ -12,11 +12,10 @@ from dataclasses import dataclass
 from operator import attrgetter
 from pathlib import Path
 
-import pytest
-
 import cwfilter
-from cwfilter.engine.matching.interpret import interpret, interpret_extract
+import pytest
 from cwfilter.engine.events import LogEvent
+from cwfilter.engine.matching.interpret import interpret, interpret_extract
 
 DATA = Path(__file__).parent / "data" / "conformance"
 

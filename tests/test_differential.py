@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import os
 
-import pytest
-from hypothesis import HealthCheck, assume, given, settings
-from hypothesis import strategies as st
-
 import cwfilter
+import pytest
 from cwfilter.engine.events import LogEvent
 from cwfilter.engine.matching.interpret import interpret, interpret_extract
-
-from strategies import json_messages, json_patterns as json_patterns_strategy_, line_messages, messages, patterns
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+from strategies import json_messages, line_messages, messages, patterns
+from strategies import json_patterns as json_patterns_strategy_
 
 
 def json_patterns_strategy():

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import pytest
-
 import cwfilter
+import pytest
 from cwfilter import (
     PatternError,
     PatternLimitError,

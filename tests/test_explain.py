@@ -12,12 +12,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-from hypothesis import HealthCheck, given, settings
-
 import cwfilter
+import pytest
 from cwfilter.engine.authoring.explain import MATCHED, NOT_EVALUATED, NOT_MATCHED, explain
-
+from hypothesis import HealthCheck, given, settings
 from strategies import messages, patterns
 
 DATA = Path(__file__).parent / "data"

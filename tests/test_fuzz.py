@@ -29,16 +29,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).parent))
-import strategies as S  # noqa: E402
-
 import cwfilter  # noqa: E402
+import strategies as S  # noqa: E402
 from cwfilter import PatternError  # noqa: E402
+from cwfilter.engine.authoring.explain import explain  # noqa: E402
 from cwfilter.engine.config.native import ConfigError, check_config, iter_config_issues, load_config  # noqa: E402
+from cwfilter.engine.config.sources import load_sources  # noqa: E402
 from cwfilter.engine.errors import ConfigIssue  # noqa: E402
 from cwfilter.engine.events import LogEvent  # noqa: E402
-from cwfilter.engine.authoring.explain import explain  # noqa: E402
 from cwfilter.engine.matching.interpret import interpret  # noqa: E402
-from cwfilter.engine.config.sources import load_sources  # noqa: E402
 from cwfilter.grammar import MAX_PATTERN_LENGTH  # noqa: E402
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from cwfilter import PatternError, parse
 
 CWFILTER = Path(sys.executable).parent / ("cwfilter.exe" if os.name == "nt" else "cwfilter")

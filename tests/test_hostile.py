@@ -198,7 +198,7 @@ def test_check_github_annotations_point_at_the_filter(everything):
     notes = _annotations(done.stdout)
     assert {props["title"] for _, props, _ in notes} == EVERY_CODE
     lines = FILTERS.splitlines()
-    for kind, props, message in notes:
+    for _kind, props, message in notes:
         assert props["file"] in SOURCES
         assert int(props["line"]) >= 1
         assert "\n" not in message

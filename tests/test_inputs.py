@@ -14,11 +14,10 @@ import sys
 import threading
 import time
 import zlib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-
 from cwfilter.engine.inputs.readers import (
     FORMATS,
     MAX_EVENT_BYTES,
@@ -63,7 +62,7 @@ def non_blank(lines: list[str]) -> list[str]:
 
 
 def utc_ms(*fields: int) -> int:
-    return int(datetime(*fields, tzinfo=timezone.utc).timestamp() * 1000)
+    return int(datetime(*fields, tzinfo=UTC).timestamp() * 1000)
 
 
 def line_numbers(lines: list[str], keep) -> list[int]:
@@ -151,7 +150,7 @@ def test_cloudfront_corpus():
     assert all("\t" in e.message for e in events)  # tabs kept: the message is the line
     for event in events:
         d, t = event.message.split("\t")[:2]
-        when = datetime.strptime(f"{d} {t}", "%Y-%m-%d %H:%M:%S").replace(tzinfo=timezone.utc)
+        when = datetime.strptime(f"{d} {t}", "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
         want = int(when.timestamp()) * 1000
         assert event.timestamp == want
     assert events[0].timestamp == 1575493351000  # 2019-12-04 21:02:31 UTC

@@ -12,7 +12,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from cwfilter.engine.events import LogEvent
 from cwfilter.engine.matching.interpret import interpret, interpret_extract
 from cwfilter.grammar import nodes as n

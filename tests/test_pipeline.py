@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from cwfilter.engine.config.native import load_config
 from cwfilter.engine.metrics.pipeline import Datapoint, Engine
 

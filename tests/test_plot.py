@@ -13,7 +13,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from cwfilter.engine.report.picture import AlarmView, StateSpan, TransitionRow, sparkline, terminal_chart
 
 FIXTURES = Path(__file__).parent / "fixtures" / "report"

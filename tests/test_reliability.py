@@ -20,20 +20,19 @@ import threading
 import time
 from pathlib import Path
 
-import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-
 import cwfilter
+import pytest
 from cwfilter import PatternError
 from cwfilter.engine.alarms.validation import validate_alarm
+from cwfilter.engine.authoring.explain import explain
+from cwfilter.engine.authoring.lint import lint_pattern
 from cwfilter.engine.config.native import iter_config_issues, load_config
 from cwfilter.engine.events import LogEvent
-from cwfilter.engine.authoring.explain import explain
 from cwfilter.engine.matching.interpret import interpret
-from cwfilter.engine.authoring.lint import lint_pattern
 from cwfilter.engine.metrics.pipeline import Datapoint, Engine
 from cwfilter.engine.metrics.runner import RunOptions, RunResult, run
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 CWFILTER = Path(sys.executable).parent / ("cwfilter.exe" if os.name == "nt" else "cwfilter")
 T0 = 1_704_067_200_000  # 2024-01-01T00:00:00Z

@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
 import cwfilter
+import pytest
 
 DATA = Path(__file__).parent / "data" / "conformance"
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -7,16 +7,14 @@ import json
 from pathlib import Path
 from types import SimpleNamespace
 
-from hypothesis import assume, given, settings
-from hypothesis import strategies as st
-
 import cwfilter
 from cwfilter.engine.events import NOT_JSON, LogEvent, decode_json_fast
 from cwfilter.engine.inputs.readers import InputStats, read_events
 from cwfilter.engine.matching.interpret import interpret
-from cwfilter.engine.metrics.pipeline import Engine
 from cwfilter.engine.matching.routing import FilterIndex
-
+from cwfilter.engine.metrics.pipeline import Engine
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from strategies import json_messages, json_patterns
 
 DATA = Path(__file__).parent / "data"

@@ -24,8 +24,9 @@ import threading
 import time
 import zlib
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
@@ -133,7 +134,7 @@ def filter_summary(doc: dict, name: str) -> dict:
 
 def iso_minute(ms: int, period_ms: int = MINUTE) -> str:
     start = ms - ms % period_ms
-    return dt.datetime.fromtimestamp(start / 1000, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return dt.datetime.fromtimestamp(start / 1000, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def assert_accounting(doc: dict) -> None:
@@ -719,7 +720,7 @@ def test_cloudtrail_format_forced_on_a_text_file(tmp_path):
     text = tmp_path / "trail.json"
     text.write_text("this is a plain text line, not a CloudTrail log file\n", encoding="utf-8")
     good = tmp_path / "good-trail.json"
-    records = [{"eventVersion": "1.08", "eventTime": "2024-01-01T00:00:0%dZ" % i, "eventName": n}
+    records = [{"eventVersion": "1.08", "eventTime": f"2024-01-01T00:00:0{i}Z", "eventName": n}
                for i, n in enumerate(["ConsoleLogin", "GetObject", "ConsoleLogin"])]
     good.write_text(json.dumps({"Records": records}), encoding="utf-8")
     doc = run_json(config, text, good, "--format", "cloudtrail")

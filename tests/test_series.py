@@ -9,9 +9,6 @@ from decimal import Decimal
 from fractions import Fraction
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
 from cwfilter.engine.metrics.series import (
     STANDARD_STATISTICS,
     STATISTICS,
@@ -22,6 +19,8 @@ from cwfilter.engine.metrics.series import (
     is_extended_statistic,
     parse_statistic,
 )
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 # ---------------------------------------------------------------------------------------------
 # Statistics, hand-computed

@@ -12,8 +12,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from cwfilter.engine.errors import ConfigError
 from cwfilter.engine.config.sources import check_sources, detect, load_sources, parse_parameters
+from cwfilter.engine.errors import ConfigError
 from cwfilter.grammar.alarm_rule import parse_alarm_rule
 
 SOURCES = Path(__file__).parent / "fixtures" / "sources"

@@ -4,8 +4,9 @@ order in which composites depend on each other, and `CompositeAlarmEvaluator`, w
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from typing import Any
 
 from ...grammar.alarm_rule import (
     AlarmRef,

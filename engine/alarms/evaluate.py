@@ -16,10 +16,11 @@ import json
 import math
 import operator
 import re
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from fractions import Fraction
-from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any
 
 from ..events import number_text
 
@@ -150,7 +151,7 @@ def service_json(value: Any) -> str:
 # --------------------------------------------------------------------------- time
 
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _to_ms(value: Any, what: str = "timestamp") -> int:
@@ -175,7 +176,7 @@ def _to_ms(value: Any, what: str = "timestamp") -> int:
         return _to_ms(parsed, what)
     if isinstance(value, datetime):
         if value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
+            value = value.replace(tzinfo=UTC)
         return (value - _EPOCH) // timedelta(milliseconds=1)
     raise TypeError(f"{what}: expected a datetime, epoch milliseconds or ISO-8601 text, "
                     f"got {type(value).__name__}")

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
 
 from .evaluate import (
+    _KEEP,
     DEFAULT_ACCOUNT_ID,
     DEFAULT_REGION,
     INITIAL_REASON,
     INSUFFICIENT_DATA,
     AlarmResult,
     Datapoint,
-    _KEEP,
     _check_state,
     _datapoint,
     _decision,

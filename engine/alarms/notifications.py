@@ -5,9 +5,10 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any
 
 from .evaluate import (
     _SNS_DEFAULT_TREAT_MISSING,

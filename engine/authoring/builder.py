@@ -31,8 +31,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from ...grammar import nodes, parse, parse_selector, unparse
 from ..links import cite
@@ -190,7 +191,7 @@ class SpaceDelimitedTextPattern(BuiltPattern):
     columns: tuple[str, ...] = ()
     restrictions: tuple[tuple[str, nodes.SlotCompare], ...] = field(default=(), repr=False)
 
-    def where_string(self, column: str, comparison: str, value: str) -> "SpaceDelimitedTextPattern":
+    def where_string(self, column: str, comparison: str, value: str) -> SpaceDelimitedTextPattern:
         """Add ``column = "value"`` (or ``!=``); a ``*`` in `value` is a wildcard (DECISIONS P8).
 
         Raises:
@@ -200,7 +201,7 @@ class SpaceDelimitedTextPattern(BuiltPattern):
         op = _operator(comparison, _STRING_OPS)
         return self._with(column, nodes.SlotCompare(op, _string_literal(value)))
 
-    def where_number(self, column: str, comparison: str, value: int | float | str) -> "SpaceDelimitedTextPattern":
+    def where_number(self, column: str, comparison: str, value: int | float | str) -> SpaceDelimitedTextPattern:
         """Add ``column op number``; the field compares as a number when its text is one (P9).
 
         Raises:
@@ -216,7 +217,7 @@ class SpaceDelimitedTextPattern(BuiltPattern):
         if column not in self.columns:
             raise FilterPatternError(f"{column!r} is not a column of this pattern: {', '.join(self.columns)}")
 
-    def _with(self, column: str, restriction: nodes.SlotCompare) -> "SpaceDelimitedTextPattern":
+    def _with(self, column: str, restriction: nodes.SlotCompare) -> SpaceDelimitedTextPattern:
         return _delimited(self.columns, (*self.restrictions, (column, restriction)))
 
 

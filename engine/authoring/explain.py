@@ -23,8 +23,9 @@ from __future__ import annotations
 import functools
 import json
 import re
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 from ...grammar import nodes, parse, unparse
 from ...grammar.printer import quote
@@ -94,13 +95,13 @@ class Clause:
     span: tuple[int, int] | None = None
     resolved: Any = None
     reason: str | None = None
-    children: list["Clause"] = field(default_factory=list)
+    children: list[Clause] = field(default_factory=list)
 
     @property
     def matched(self) -> bool:
         return self.status == MATCHED
 
-    def first_failure(self) -> "Clause | None":
+    def first_failure(self) -> Clause | None:
         """The first clause, depth first, that decided a failure (the deepest one with a reason)."""
         if self.status != NOT_MATCHED:
             return None

@@ -24,13 +24,13 @@ pattern is about CloudTrail records, and reports every such ``!=`` of a pattern 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
 
 from ...grammar import nodes, parse, unparse
-from ..codes import LINT, codes
 from ...grammar.printer import quote
+from ..codes import LINT, codes
 from ..events import number_text
 from ..links import cite
 from ..matching.regex import compile_regex

@@ -15,7 +15,7 @@ import select
 import stat
 import sys
 import time
-from typing import Callable
+from collections.abc import Callable
 
 
 def now_ms() -> int:

@@ -684,7 +684,7 @@ def _iso_prefix_ms(text: str, pos: int = 0) -> int | None:
     return None if m is None else _iso_ms(m)
 
 
-_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
+_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
 _ONE_MS = datetime.timedelta(milliseconds=1)
 
 
@@ -1781,4 +1781,4 @@ def _read_input(inp: OpenedInput, fmt: str, sink: _Sink, multi_line_start: Any =
         yield from _read_lines(chain((head,), more), LINE_HANDLERS[fmt](), sink, inp, multi_line_start)
 
 
-from . import payloads  # payloads builds on the helpers above
+from . import payloads  # noqa: E402 - payloads builds on the helpers above

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import functools
 import operator
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
 
 import orjson
-from dataclasses import dataclass, field
-from typing import Any, Callable
 
 from ...grammar import nodes, parse
 from ..events import (

@@ -17,14 +17,15 @@ in forty) is offered to every filter, each with its own escape-aware prefilter.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, Sequence
+from typing import Protocol
 
 from sortedcontainers import SortedDict
 
-from .compiler import Atom, CompiledPattern, getter
-from ..events import LogEvent
 from ...grammar import nodes
+from ..events import LogEvent
+from .compiler import Atom, CompiledPattern, getter
 
 
 class RuntimeFilter(Protocol):
@@ -234,7 +235,7 @@ class Route:
     default_filters: list[RuntimeFilter] = field(default_factory=list)
 
     @classmethod
-    def build(cls, key: str | None, filters: list[RuntimeFilter], track_minutes: bool) -> "Route":
+    def build(cls, key: str | None, filters: list[RuntimeFilter], track_minutes: bool) -> Route:
         filed = sum(1 for f in filters if f.compiled.anchors)
         index = FilterIndex(filters) if filed >= INDEX_FROM else None
         defaults = [f for f in filters if f.default_value is not None]

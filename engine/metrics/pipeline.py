@@ -14,18 +14,18 @@ from __future__ import annotations
 import datetime as _dt
 import functools
 import math
+import time
 from array import array
 from bisect import bisect_left
-import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Iterator
 
 from sortedcontainers import SortedDict
 
-from .cardinality import CardinalityGuard
-from .transform import NO_VALUE, MetricKey, RuntimeFilter, build_filter
 from ..matching.routing import Route
+from .cardinality import CardinalityGuard
 from .series import STANDARD_STATISTICS, STATISTICS, Aggregate, PartialAggregates, parse_statistic
+from .transform import NO_VALUE, MetricKey, RuntimeFilter, build_filter
 
 MINUTE_MS = 60_000
 MAX_EVENT_BYTES = 1_048_576  # DECISIONS M6
@@ -37,7 +37,7 @@ _STANDARD = tuple((name, STATISTICS[parse_statistic(name).kind], parse_statistic
 @functools.lru_cache(maxsize=4096)  # the period starts of a run repeat across its series
 def iso(ms: int) -> str:
     """Epoch milliseconds as ISO-8601 UTC text (``2024-01-01T00:00:00Z``)."""
-    t = _dt.datetime.fromtimestamp(ms / 1000, tz=_dt.timezone.utc)
+    t = _dt.datetime.fromtimestamp(ms / 1000, tz=_dt.UTC)
     text = t.isoformat(timespec="milliseconds" if ms % 1000 else "seconds")
     return text.replace("+00:00", "Z")
 
@@ -551,8 +551,8 @@ class AlarmBank:
 
     def __init__(self, metric_alarms, composite_alarms, *, account: str | None = None,
                  region: str | None = None) -> None:
-        from ..alarms.evaluator import AlarmEvaluator
         from ..alarms.composite import CompositeAlarmEvaluator, composite_evaluation_order
+        from ..alarms.evaluator import AlarmEvaluator
 
         kw = {}
         if account:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Iterator, Sequence
 
 from ..inputs.cloudtrail_validate import ArchiveReport, Hashed, HashingStream, is_archive_log, validate_archive
 from ..inputs.readers import (

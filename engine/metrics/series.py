@@ -24,10 +24,11 @@ import functools
 import math
 import re
 from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any, Callable, Hashable, Iterator
+from typing import Any
 
 from sortedcontainers import SortedDict
 

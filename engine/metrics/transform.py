@@ -7,12 +7,13 @@ read = matched + unmatched (+ rejected, for events its log group lost before mat
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from ...grammar import nodes, parse_selector
-from ..matching.compiler import CompiledPattern, compile_pattern, getter
 from ..events import INEXACT_FLOAT, MISSING, NOT_JSON, LogEvent, scalar_text
+from ..matching.compiler import CompiledPattern, compile_pattern, getter
 
 # Returned by value and dimension readers when the event has no usable value.
 NO_VALUE: Any = object()

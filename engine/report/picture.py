@@ -26,8 +26,9 @@ import datetime as _dt
 import html
 import json
 import math
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 __all__ = [
     "AlarmView",
@@ -290,7 +291,7 @@ def build_picture(
 def _parse_time(text: str) -> int:
     value = _dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     if value.tzinfo is None:
-        value = value.replace(tzinfo=_dt.timezone.utc)
+        value = value.replace(tzinfo=_dt.UTC)
     return round(value.timestamp() * 1000)
 
 
@@ -498,14 +499,14 @@ def _num(value: float | None) -> str:
 
 
 def _clock(ms: int, with_date: bool) -> str:
-    t = _dt.datetime.fromtimestamp(ms / 1000, tz=_dt.timezone.utc)
+    t = _dt.datetime.fromtimestamp(ms / 1000, tz=_dt.UTC)
     if with_date:
         return t.strftime("%Y-%m-%d %H:%M")
     return t.strftime("%H:%M:%S") if t.second else t.strftime("%H:%M")
 
 
 def _iso(ms: int) -> str:
-    t = _dt.datetime.fromtimestamp(ms / 1000, tz=_dt.timezone.utc)
+    t = _dt.datetime.fromtimestamp(ms / 1000, tz=_dt.UTC)
     return t.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -910,7 +911,7 @@ def _axes(frame: _Frame, out: list[str], values: bool = True) -> None:
         out.append(f'<text class="value-label" x="{frame.x0 - 6:.1f}" y="{y + 4:.1f}" text-anchor="end">'
                    f"{_e(_compact(v))}<title>{_e(_exact(v))}</title></text>")
     ticks = _time_ticks(frame.start, frame.end)
-    for i, t in enumerate(ticks):
+    for _i, t in enumerate(ticks):
         x = frame.x(t)
         # The first and last labels are anchored inwards, so that no label leaves the picture.
         anchor = "start" if x - frame.x0 < 40 else "end" if frame.x1 - x < 40 else "middle"

@@ -18,16 +18,17 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
-from typing import Any, Iterable
+from typing import Any
 
 import yaml
 
 from ...grammar import PatternError
-from ..matching.compiler import compile_pattern
 from ..config.native import Config
+from ..matching.compiler import compile_pattern
 
 __all__ = [
     "DEFAULT_LOG_GROUP",
@@ -144,7 +145,7 @@ def _sort_key(control: str) -> tuple:
     return tuple(int(n) if n.isdigit() else n for n in re.split(r"[.-]", control))
 
 
-@lru_cache(maxsize=None)
+@cache
 def controls(version: str = DEFAULT_VERSION) -> tuple[Control, ...]:
     """The metric-filter controls of a version, in control order.
 

@@ -7,7 +7,7 @@ accept the file whatever a test name or an event holds.
 from __future__ import annotations
 
 import re
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from xml.etree import ElementTree
 
 from ..errors import ConfigIssue

@@ -14,9 +14,10 @@ import datetime as _dt
 import difflib
 import math
 import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 from ..alarms.evaluate import INITIAL_REASON, INSUFFICIENT_DATA, STATES
 from ..config.native import Config, MetricFilter, iter_config_issues
@@ -105,7 +106,7 @@ def _parse_instant(value: Any) -> int | None:
     """Epoch ms of an absolute time (a YAML timestamp or ISO-8601 text); None when it is not one."""
     if isinstance(value, _dt.datetime):
         if value.tzinfo is None:
-            value = value.replace(tzinfo=_dt.timezone.utc)
+            value = value.replace(tzinfo=_dt.UTC)
         return (value - _EPOCH) // _dt.timedelta(milliseconds=1)
     if isinstance(value, _dt.date) and not isinstance(value, _dt.datetime):
         return _parse_instant(_dt.datetime(value.year, value.month, value.day))
@@ -120,7 +121,7 @@ def _parse_instant(value: Any) -> int | None:
     return None
 
 
-_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
+_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
 
 
 class Instant(int):

@@ -281,7 +281,7 @@ def read_entries(doc: Document, parameters: Mapping[str, str] | None = None) -> 
         try:
             if isinstance(e.get("blacklist"), str) and e["blacklist"]:
                 entry.blacklist = _re2(e["blacklist"])
-            for j, f in enumerate(e.get("filters") or []):
+            for _j, f in enumerate(e.get("filters") or []):
                 kind = f.get("type") if isinstance(f, Mapping) else None
                 expression = f.get("expression") if isinstance(f, Mapping) else None
                 if kind not in ("include", "exclude") or not isinstance(expression, str) or not expression:
