@@ -591,3 +591,18 @@ def test_threshold_beyond_the_double_range_is_a_config_error(tmp_path):
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stderr.decode()
     assert "MetricAlarms[0].Threshold: Threshold must be a number" in done.stdout.decode() + done.stderr.decode()
+
+
+def test_cloudformation_ref_cycles_and_expression_properties_are_reported(tmp_path):
+    """A resource whose name refers back to itself, and Properties that are one expression, are
+    config errors with their paths (found by the YAML-structure fuzzer), never a traceback."""
+    template = tmp_path / "template.yaml"
+    template.write_text(
+        "Resources:\n  F:\n    Type: AWS::Logs::MetricFilter\n    Properties: !Ref\n      FilterName: x\n"
+        "  G:\n    Type: AWS::Logs::MetricFilter\n    Properties:\n      FilterName: !Ref G\n      LogGroupName: !Ref G\n"
+        "      FilterPattern: ERROR\n      MetricTransformations: [{MetricName: M, MetricNamespace: N, MetricValue: '1'}]\n")
+    done = subprocess.run([str(CWFILTER), "check", str(template)], capture_output=True, timeout=60, check=False)
+    out = done.stdout.decode() + done.stderr.decode()
+    assert done.returncode == 2 and "Traceback" not in out, out
+    assert "Resources.G.Properties.FilterName: CWF200" in out and "circular reference" in out
+    assert 'Resources.F.Properties.filterPattern: Missing required parameter in input: "filterPattern"' in out

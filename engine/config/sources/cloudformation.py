@@ -138,6 +138,7 @@ class Template:
         self.used: set[str] = set()
         self.assumed: dict[str, Any] = {}
         self.passive = False
+        self._resolving: set[str] = set()  # resources whose Ref is being resolved (cycles)
         self.notes: list[Finding] = []
         self._condition_cache: dict[str, Any] = {}
         self.cdk = is_cdk(data)
@@ -182,6 +183,15 @@ class Template:
         return value
 
     def _resource_ref(self, name: str) -> Any:
+        if name in self._resolving:
+            return Unresolved(f"!Ref {name}", f"the name of {name} refers back to {name} (a circular reference)")
+        self._resolving.add(name)
+        try:
+            return self._resource_ref_of(name)
+        finally:
+            self._resolving.discard(name)
+
+    def _resource_ref_of(self, name: str) -> Any:
         resource = self.resources[name]
         kind = resource.get("Type") if isinstance(resource, Mapping) else None
         prop = _REF_NAME_PROPERTY.get(kind) if isinstance(kind, str) else None  # a list Type is unhashable
@@ -519,6 +529,10 @@ def read(doc: Document, parameters: Mapping[str, str]) -> tuple[list[SourceItem]
                 passive = template.resolve({k: v for k, v in raw_props.items() if not matters(k)})
             finally:
                 template.passive = False
+            # Properties that are themselves one expression (`Properties: !Ref X`) resolve to no mapping:
+            # the resource then has no properties, and its own checks say what is missing.
+            props = props if isinstance(props, Mapping) else {}
+            passive = passive if isinstance(passive, Mapping) else {}
             props = {k: (props if k in props else passive)[k] for k in raw_props if k in props or k in passive}
 
         def line(path: tuple, _lid: str = lid) -> int | None:
