@@ -21,6 +21,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from .hclexpr import _Fail, _matching_brace
+
 _HEREDOC_OPEN_RE = re.compile(r"<<(-?)([A-Za-z][A-Za-z0-9._-]*)[ \t]*\n?")
 _STRING_RULES = ("string", "string_with_interpolation")  # the rule's name differs across 7.x
 _TYPE_KEYWORDS = ("bool", "number", "string")
@@ -193,18 +195,7 @@ def quote_template(text: str) -> str:
 
 def _interpolation_end(text: str, open_at: int) -> int:
     """The index after the ``}`` closing the ``{`` at `open_at` (quoted strings skipped), else the end."""
-    depth, i, n = 0, open_at, len(text)
-    while i < n:
-        c = text[i]
-        if c == '"':
-            i += 1
-            while i < n and text[i] != '"':
-                i += 2 if text[i] == "\\" else 1
-        elif c == "{":
-            depth += 1
-        elif c == "}":
-            depth -= 1
-            if depth == 0:
-                return i + 1
-        i += 1
-    return n
+    try:
+        return _matching_brace(text, open_at) + 1
+    except _Fail:
+        return len(text)
