@@ -10,7 +10,7 @@ from __future__ import annotations
 import bisect
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from json.decoder import scanstring
 from pathlib import Path
 
@@ -95,7 +95,7 @@ def _yaml_documents(text: str, source: str) -> list[_Document]:
     try:
         while loader.check_node():
             node = loader.get_node()
-            reading.check_node_graph(node, text)
+            loader.check_composed(node, text)
             data = loader.construct_document(node)
             lines: dict[PathT, int] = {}
             _yaml_lines(node, (), lines)
@@ -178,11 +178,20 @@ def _json_lines(text: str) -> dict[PathT, int]:
     return lines
 
 
-def _load_documents(paths: Sequence[str | Path]) -> tuple[list[_Document], list[ConfigIssue]]:
+def _load_documents(paths: Sequence[str | Path], parsed: Mapping[str, Sequence[_Document]] | None = None
+                    ) -> tuple[list[_Document], list[ConfigIssue]]:
+    """The documents of `paths`, and the problems of the files that cannot be read.
+
+    `parsed` holds the documents of files already read exactly as this reader reads them (file
+    name -> its documents), so that a file is not read and parsed again.
+    """
     docs: list[_Document] = []
     problems: list[ConfigIssue] = []
     for name in paths:
         source = "<stdin>" if str(name) == "-" else str(name)
+        if parsed is not None and source in parsed and source != "<stdin>":
+            docs.extend(parsed[source])
+            continue
         try:
             source, text = _read_text(name)
             docs.extend(_parse_documents(text, source))

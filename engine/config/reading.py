@@ -158,6 +158,9 @@ class BoundedComposer:
     reached. libyaml's own nesting limit (deeper than this one) is reported the same way."""
 
     _cwf_depth = 0
+    # What the last document composed holds: whether it defines an anchor, and its deepest level.
+    _cwf_anchored = False
+    _cwf_deepest = 0
 
     def check_node(self) -> bool:  # PyYAML's API
         return self._cwf_bounded(super().check_node)  # type: ignore[misc]
@@ -182,6 +185,9 @@ class BoundedComposer:
 
     def compose_node(self, parent: Any, index: Any) -> Any:  # PyYAML's hook
         self._cwf_depth += 1
+        if parent is None:  # a document's root: start counting again
+            self._cwf_anchored, self._cwf_deepest = False, 0
+        self._cwf_deepest = max(self._cwf_deepest, self._cwf_depth)
         try:
             if self._cwf_depth > MAX_DEPTH + 1:  # the scalars of the deepest collection are one more
                 mark = self.peek_event().start_mark  # type: ignore[attr-defined]
@@ -190,6 +196,15 @@ class BoundedComposer:
             return super().compose_node(parent, index)  # type: ignore[misc]
         finally:
             self._cwf_depth -= 1
+            if parent is None:
+                self._cwf_anchored = bool(self.anchors)  # type: ignore[attr-defined]
+
+    def check_composed(self, node: Any, text: str | None = None) -> None:
+        """`check_node_graph` of the document just composed, skipped when it cannot find anything:
+        a document without anchors has no aliases (so no loop and nothing to expand), and one no
+        deeper than `MAX_DEPTH` levels (scalars included) cannot be nested too deeply."""
+        if self._cwf_anchored or self._cwf_deepest > MAX_DEPTH:
+            check_node_graph(node, text)
 
 
 if _CParser is not None:

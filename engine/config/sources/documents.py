@@ -37,6 +37,9 @@ class Document:
     data: Any
     lines: dict[PathT, int] = field(default_factory=dict)
     text: str = ""
+    # True when a CloudFormation short tag (``!Ref``) was read as its long form: the config reader,
+    # which does not know these tags, would read the text differently.
+    short_tags: bool = False
 
     def line(self, path: PathT) -> int | None:
         """The line of `path`, else of its nearest ancestor that has one."""
@@ -63,10 +66,12 @@ class _Loader(ConfigLoader):
     """The config loader (YAML 1.2 numbers) with CloudFormation's short tags added below."""
 
     yaml_constructors = dict(ConfigLoader.yaml_constructors)  # the tags stay off ConfigLoader
+    cwf_short_tags = False  # set when a short tag is constructed
 
 
 def _tag_constructor(short: str, long: str):
     def construct(loader: yaml.Loader, node: yaml.Node) -> dict:
+        loader.cwf_short_tags = True
         if isinstance(node, yaml.ScalarNode):
             value: Any = loader.construct_scalar(node)
             if short == "GetAtt" and isinstance(value, str):
@@ -90,12 +95,13 @@ def parse_yaml(text: str, source: str) -> list[Document]:
     try:
         while loader.check_node():
             node = loader.get_node()
-            reading.check_node_graph(node, text)
+            loader.check_composed(node, text)
+            loader.cwf_short_tags = False
             data = loader.construct_document(node)
             lines: dict[PathT, int] = {}
             if node is not None:
                 _yaml_lines(node, (), lines)
-            docs.append(Document(source, data, lines, text))
+            docs.append(Document(source, data, lines, text, loader.cwf_short_tags))
     except reading.DocumentProblem as exc:
         raise DocumentError(exc.message, exc.line, exc.column) from None
     except yaml.MarkedYAMLError as exc:
