@@ -4,9 +4,10 @@ python-hcl2 parses the file structure and leaves each expression as text: ``"\\"
 a quoted template, ``"${var.x == \\"p\\" ? 5 : 10}"`` for a bare expression. This module evaluates
 that text: literals, templates with interpolation, ``var.*``, ``local.*``, ``each.*``,
 ``count.index``, resource attributes (through a callback), indexing, conditionals, arithmetic,
-comparisons, ``for`` expressions, splat expressions, and function calls: the pure functions are
-`hclfuncs`, the value conversions and bounds `hclvalues`; ``file`` and ``templatefile`` are here. Anything that depends on the world (data sources read from AWS,
-unknown functions) is an `Unresolved` marker with the reason.
+comparisons, ``for`` expressions, splat expressions and function calls (the pure functions are
+in `hclfuncs`, the value conversions and bounds in `hclvalues`; ``file`` and ``templatefile``
+are here). Anything that depends on the world (data sources read from AWS, unknown functions) is
+an `Unresolved` marker with the reason.
 
 An expression is compiled once into a tree of closures, then evaluated, so that only the branch a
 conditional takes is evaluated (as Terraform does) and a ``for`` body runs once per element.
