@@ -20,6 +20,8 @@ import pytest
 from cwfilter.engine.config import sources
 from cwfilter.engine.config.sources import check_sources
 from cwfilter.grammar import fastpath, parser
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 DATA = Path(__file__).parent / "data"
 LINES_PER_FILTER = 7
@@ -130,3 +132,39 @@ def test_large_yaml_and_json_configs_have_the_same_findings(tmp_path, suffix):
                key=repr)
     assert [re.sub(r"F:\d+", "F", x[3]) for x in a] == [re.sub(r"F:\d+", "F", x[3]) for x in b]
     assert [x[:3] for x in a] == [x[:3] for x in b]
+
+
+_json_text = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(-10**30, 10**30), st.floats(allow_nan=False), st.text(max_size=5)),
+    lambda kids: st.one_of(st.lists(kids, max_size=4),
+                           st.lists(st.tuples(st.sampled_from(["a", "b", "metricFilters", "é", "0"]), kids),
+                                    max_size=4)),
+    max_leaves=20)
+
+
+def _dump(value, draw) -> str:
+    """JSON text of `value` (pairs lists are objects, repeated keys kept) with varied whitespace."""
+    space = draw(st.sampled_from(["", " ", "\n", "\n  ", "\t", "\r\n"]))
+    if isinstance(value, list) and value and all(isinstance(v, tuple) for v in value):
+        return "{" + space + ("," + space).join(f"{json.dumps(k)}{space}:{space}{_dump(v, draw)}" for k, v in value) + space + "}"
+    if isinstance(value, tuple):
+        return _dump(list(value), draw)
+    if isinstance(value, list):
+        return "[" + space + ("," + space).join(_dump(v, draw) for v in value) + space + "]"
+    return json.dumps(value)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_json_lines_worked_out_per_path_are_the_full_maps(data):
+    from cwfilter.engine.config.loading import _json_lines, _JsonLines
+
+    text = _dump(data.draw(_json_text), data.draw)
+    json.loads(text)
+    full = _json_lines(text)
+    paths = list(full) + [(*p, extra) for p in full for extra in ("zz", 7, -1)]
+    for path in paths:
+        assert _JsonLines(text).get(path) == full.get(path), (text, path)
+    lazy = _JsonLines(text)  # one instance asked for every path in turn, then as a whole
+    assert [lazy.get(p) for p in paths] == [full.get(p) for p in paths]
+    assert dict(lazy) == full

@@ -9,13 +9,14 @@ values) and its lines are taken from PyYAML's node marks (YAML's flow style read
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
 
 from .. import reading
-from ..loading import _json_lines, _yaml_lines
+from ..loading import _JsonLines, _yaml_lines
 from ..loading import _Loader as ConfigLoader
 
 PathT = tuple
@@ -35,7 +36,7 @@ class Document:
 
     source: str
     data: Any
-    lines: dict[PathT, int] = field(default_factory=dict)
+    lines: Mapping[PathT, int] = field(default_factory=dict)
     text: str = ""
     # True when a CloudFormation short tag (``!Ref``) was read as its long form: the config reader,
     # which does not know these tags, would read the text differently.
@@ -116,9 +117,9 @@ def parse_yaml(text: str, source: str) -> list[Document]:
     return docs
 
 
-def json_lines(text: str) -> dict[PathT, int]:
-    """The line of each key of a JSON text that `json.loads` accepted."""
-    return _json_lines(text)
+def json_lines(text: str) -> Mapping[PathT, int]:
+    """The line of each key of a JSON text that `json.loads` accepted (worked out when asked for)."""
+    return _JsonLines(text)
 
 
 def parse_text(text: str, source: str, *, want_lines: bool = True) -> list[Document]:
