@@ -69,6 +69,11 @@ def _parse_documents(text: str, source: str) -> list[_Document]:
     Text that starts with ``{`` or ``[`` is read as JSON first; when that fails it is read as YAML,
     except in a ``.json`` file, where the JSON syntax error is reported.
     """
+    with reading.collector_paused():
+        return _parse_text(text, source)
+
+
+def _parse_text(text: str, source: str) -> list[_Document]:
     looks_json = text.lstrip()[:1] in ("{", "[")
     json_error: _SyntaxProblem | None = None
     if looks_json:

@@ -428,6 +428,12 @@ def check_sources(paths: Sequence[str], parameters: Mapping[str, str] | None = N
     if unknown and RULES:
         raise ValueError(f"unknown lint code {', '.join(unknown)}; the codes are {', '.join(RULES)}")
     scan = _scan(paths, parameters, {"var_files": list(var_files), "module_paths": dict(module_paths or {})})
+    with reading.documents_settled():  # the documents read stay alive to the end
+        return _check_scanned(paths, parameters, lint_ignore, scan)
+
+
+def _check_scanned(paths: Sequence[str], parameters: Mapping[str, str], lint_ignore: list[str],
+                   scan: _Scan) -> list[Finding]:
     findings = list(scan.findings)
     if scan.native_paths:
         with _stdin(scan.stdin_text):

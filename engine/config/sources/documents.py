@@ -128,6 +128,11 @@ def parse_text(text: str, source: str, *, want_lines: bool = True) -> list[Docum
     Raises:
         DocumentError: neither reads it.
     """
+    with reading.collector_paused():
+        return _parse_text(text, source, want_lines)
+
+
+def _parse_text(text: str, source: str, want_lines: bool) -> list[Document]:
     try:
         reading.check_text_size(text)
     except reading.DocumentProblem as exc:
