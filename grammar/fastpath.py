@@ -97,9 +97,13 @@ class _JsonReader:
     its text (parentheses included), from which the enclosing ``&&`` / ``||`` take their spans.
     """
 
+    # Deeper parentheses go to the grammar's non-recursive reader (this one recurses per level).
+    MAX_DEPTH = 50
+
     def __init__(self, text: str) -> None:
         self.text = text
         self.pos = 0
+        self.depth = 0
 
     def skip(self) -> None:
         self.pos = _WS.match(self.text, self.pos).end()
@@ -146,9 +150,13 @@ class _JsonReader:
         self.skip()
         start = self.pos
         if self.take("("):
+            self.depth += 1
+            if self.depth > self.MAX_DEPTH:
+                raise _Miss
             inner, _, _ = self.or_()
             if not self.take(")"):
                 raise _Miss
+            self.depth -= 1
             return inner, start, self.pos
         sel = _SELECTOR.match(self.text, start)
         if sel is None:

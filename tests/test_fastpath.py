@@ -145,3 +145,10 @@ def test_the_direct_reader_reads_the_common_shapes(text):
 def test_the_direct_reader_declines_the_rest(text):
     assert fastpath.read(text, _start(text)) is None
     _lark(text, _start(text))  # the grammar reads it (or refuses it) as before
+
+
+def test_deep_parentheses_go_to_the_grammar():
+    deep = "{ " + "(" * 60 + "$.a = 1" + ")" * 60 + " }"
+    assert fastpath.read(deep, "json_pattern") is None
+    shallow = "{ " + "(" * 40 + "$.a = 1" + ")" * 40 + " }"
+    assert _agrees(shallow)
