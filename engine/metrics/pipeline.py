@@ -183,6 +183,7 @@ class Engine:
         self.unrouted = 0
         self.refused = {"tooOld": 0, "tooNew": 0}
         self._closed_minutes_end: int | None = None
+        self._closed: list | None = None  # batch: what `close` returned
         # DECISIONS M2: per filter with a defaultValue, the minutes in which it matched; the
         # minutes with events are kept per route.
         self._matched_minutes: dict[int, set[int]] = {
@@ -393,8 +394,9 @@ class Engine:
 
         Batch mode: every datapoint, by period start then series, then the alarm transitions of
         an evaluation at every boundary from the earliest event through the first boundary after
-        the newest one, or `until_ms` (DECISIONS A1). Live mode: the periods not yet emitted or
-        changed since, and the alarms evaluated up to the clock.
+        the newest one, or `until_ms` (DECISIONS A1); closing again returns the same items (a run
+        interrupted while it wrote them finishes with the rest). Live mode: the periods not yet
+        emitted or changed since, and the alarms evaluated up to the clock.
         """
         if self.live:
             self._settle_minutes(None)
@@ -403,6 +405,8 @@ class Engine:
             if self.alarms is not None:
                 out.extend(self.alarms.evaluate_until(now, self.started_ms if self.started_ms is not None else now))
             return out
+        if self._closed is not None:
+            return self._closed
         # A batch run is the one-part case of a partial aggregate (`RunAggregate`).
         from .partial import RunAggregate
 
@@ -411,7 +415,8 @@ class Engine:
         for i, count in outcome.default_samples.items():
             self.filters[i].counters.default_samples += count
         self.alarms = outcome.alarms
-        return outcome.items()
+        self._closed = outcome.items()
+        return self._closed
 
     def partial(self, inputs=None):
         """Batch mode: the mergeable partial aggregate of the events fed so far (`RunAggregate`),
@@ -603,6 +608,7 @@ class AlarmBank:
         )
         self._horizon: int | None = None  # history before this instant is no longer evaluated
         self._next_t: int | None = None
+        self._unreported: list[AlarmChange] = []  # transitions of an interrupted `evaluate_until`
         self.ever_alarm: set[str] = set()
 
     def range_ms(self) -> int:
@@ -733,7 +739,7 @@ class AlarmBank:
             self._next_t = -(-first_ms // step) * step
             for ev in self.evaluators:
                 ev.state_timestamp = first_ms  # created with the first event (A7)
-        changes: list[AlarmChange] = []
+        changes = self._unreported
         t = self._next_t
         first_round = t == -(-first_ms // step) * step
         # An evaluation decides its state from the cells in its range and the period each falls
@@ -754,6 +760,8 @@ class AlarmBank:
         # (next evaluation time, evaluator): every alarm is evaluated at the first boundary.
         wake = [(t, i) for i in range(len(evaluators))]
         while t <= limit_ms:
+            # Interrupted (Ctrl-C), the next call resumes here: no alarm has been evaluated after t.
+            self._next_t = t
             changed: list[str] = []
             due = []
             while wake and wake[0][0] <= t:
@@ -799,6 +807,7 @@ class AlarmBank:
             t = max(t + step, -(-min(nxt, limit_ms + 1) // step) * step)
         self._next_t = t
         self._prune(t)
+        self._unreported = []
         return changes
 
     def _prune(self, now: int) -> None:
