@@ -693,9 +693,13 @@ class AlarmBank:
         return index
 
     @staticmethod
-    def _points(cells, t: int, plan: tuple) -> list[tuple]:
+    def _points(cells, t: int, plan: tuple, periods: dict) -> list[tuple]:
         """The datapoints of an evaluation at `t` (a cadence boundary): ``(position, period start,
-        statistic, sample count)``, newest period first, each period's cells merged."""
+        statistic, sample count)``, newest period first, each period's cells merged.
+
+        `periods` keeps each period's ``(statistic, sample count)`` by its start: a period is
+        merged once, not again at each later evaluation whose range holds it.
+        """
         starts, units, aggs = cells
         _, p_ms, size, _, unit, stat = plan
         lo, hi = bisect_left(starts, t - size * p_ms), bisect_left(starts, t)
@@ -705,15 +709,21 @@ class AlarmBank:
                 return []
             pos = (t - starts[lo] - 1) // p_ms + 1
             return [(pos, t - pos * p_ms, agg.statistic(stat), agg.sample_count)]
-        by_pos: dict[int, Aggregate] = {}
-        for j in range(lo, hi):
-            if unit and units[j] != unit:
-                continue
-            pos = (t - starts[j] - 1) // p_ms + 1
-            have = by_pos.get(pos)
-            by_pos[pos] = aggs[j] if have is None else have.merge(aggs[j])
-        return [(pos, t - pos * p_ms, agg.statistic(stat), agg.sample_count)
-                for pos, agg in sorted(by_pos.items()) if agg.sample_count]
+        if lo == hi:
+            return []
+        out = []
+        for pos in range(1, size + 1):
+            start = t - pos * p_ms
+            known = periods.get(start)
+            if known is None:
+                agg = None
+                for j in range(bisect_left(starts, start, lo, hi), bisect_left(starts, start + p_ms, lo, hi)):
+                    if not unit or units[j] == unit:
+                        agg = aggs[j] if agg is None else agg.merge(aggs[j])
+                known = periods[start] = (agg.statistic(stat), agg.sample_count) if agg and agg.sample_count else ()
+            if known:
+                out.append((pos, start, *known))
+        return out
 
     @staticmethod
     def _changes(starts: list[int], plan: tuple) -> list[int]:
@@ -750,6 +760,7 @@ class AlarmBank:
         plans = self._plans
         evaluators = self.evaluators
         changes_at: dict[tuple, list[int]] = {}
+        merged: dict[tuple, dict] = {}  # per (series, period, unit, statistic): periods merged
         times = []
         for plan in plans:
             cells = index.get(plan[0])
@@ -773,7 +784,15 @@ class AlarmBank:
                     heapq.heappush(wake, (t - t % plan[3] + plan[3], i))
                     continue
                 cells = index.get(plan[0])
-                tr = ev.evaluate_points(t, self._points(cells, t, plan) if cells else [])
+                if cells:
+                    key = (plan[0], plan[1], plan[4], plan[5])
+                    periods = merged.get(key)
+                    if periods is None:
+                        periods = merged[key] = {}
+                    points = self._points(cells, t, plan, periods)
+                else:
+                    points = []
+                tr = ev.evaluate_points(t, points)
                 later = times[i]
                 j = bisect_right(later, t)
                 if j < len(later):
