@@ -223,7 +223,11 @@ def _day_text(day: int, fmt: str) -> str:
 
 def _clock_text(ms: int) -> str:
     """``HH:mm:ss`` of the time of day of `ms` (UTC)."""
-    seconds = ms % _DAY_MS // 1000
+    return _clock_of(ms % _DAY_MS // 1000)
+
+
+@functools.lru_cache(maxsize=4096)  # evaluation times and period starts fall on whole minutes
+def _clock_of(seconds: int) -> str:
     return f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
 
 
@@ -477,9 +481,12 @@ def _datapoint(item: Any) -> Datapoint:
     raise TypeError(f"a datapoint is a (timestamp, value) pair or a mapping, got {item!r}")
 
 
-def _slot(points: Iterable[Datapoint], spec: _Spec, at_ms: int) -> dict[int, Datapoint]:
-    """Place each datapoint in its evaluation period; position 1 is the newest (DECISIONS A8)."""
-    periods = _periods(spec, at_ms)
+def _slot(points: Iterable[Datapoint], spec: _Spec, at_ms: int,
+          periods: list[tuple[int, int]] | None = None) -> dict[int, Datapoint]:
+    """Place each datapoint in its evaluation period; position 1 is the newest (DECISIONS A8).
+    `periods` are those of `at_ms` when the caller has them."""
+    if periods is None:
+        periods = _periods(spec, at_ms)
     newest_end, oldest_start = periods[0][1], periods[-1][0]
     p = spec.period * 1000
     slots: dict[int, Datapoint] = {}
@@ -732,7 +739,7 @@ def _evaluate(spec: _Spec, points: Iterable[Datapoint], at_ms: int,
 
 def _decision(spec: _Spec, points: Iterable[Datapoint], at_ms: int, periods: list[tuple[int, int]]):
     """The state one evaluation decides (or _KEEP), with the points its reason would cite."""
-    slots = _slot(points, spec, at_ms)
+    slots = _slot(points, spec, at_ms, periods)
     state, real, filled = _decide(spec, slots, periods)
     if state is not _KEEP and state != INSUFFICIENT_DATA and spec.low_sample_minimum is not None:
         # alarms.md §5.6: with EvaluateLowSampleCountPercentile=ignore, a percentile alarm keeps
