@@ -62,6 +62,12 @@ BLOCK_FORMATS: Final = ("lines", "jsonl")
 FATAL_PROBLEMS: Final = ("truncated-gzip", "corrupt-gzip", "unreadable", "missing", "is-a-directory")
 
 
+# (data, start, cut) -> the number of lines in data[start:cut]: a consumer of whole blocks of line
+# input, each a run of lines that end with a line break and are events as they stand (valid UTF-8,
+# no CR, none empty or oversize). What lies outside the block holds no line break of it.
+PlainBlock = Callable[[bytes, int, int], int]
+
+
 class MessageInputError(Exception):
     """An input that cannot be read to its end; the command stops with an error."""
 
@@ -123,6 +129,7 @@ def read_messages(
     stats: MessageStats,
     fmt: str = "auto",
     block_filter: Callable[[bytes], bool] | None = None,
+    plain_block: PlainBlock | None = None,
 ) -> Iterator[tuple[int, str]]:
     """Yield ``(event number, message)`` for every event of the inputs, in order.
 
@@ -131,6 +138,8 @@ def read_messages(
         stats: filled as the inputs are read; `stats.events` is the number of the last event.
         fmt: one of `FORMATS`; ``auto`` sniffs each input as `cwfilter run` does.
         block_filter: a compiled pattern's test for a block of lines that may hold a match.
+        plain_block: takes over each block of line input whose lines are events as they stand
+            (see `PlainBlock`); those events are then not yielded.
 
     Raises:
         ValueError: an unknown `fmt`.
@@ -141,7 +150,7 @@ def read_messages(
     for name in names:
         inp = _open(name)
         try:
-            yield from _input_messages(inp, name, fmt, stats, block_filter)
+            yield from _input_messages(inp, name, fmt, stats, block_filter, plain_block)
         except OSError as exc:
             raise MessageInputError(f"cannot read {display(name)}: {exc.strerror or exc}") from None
         finally:
@@ -149,7 +158,8 @@ def read_messages(
 
 
 def _input_messages(inp: OpenedInput, name: str, fmt: str, stats: MessageStats,
-                    block_filter: Callable[[bytes], bool] | None) -> Iterator[tuple[int, str]]:
+                    block_filter: Callable[[bytes], bool] | None,
+                    plain_block: PlainBlock | None = None) -> Iterator[tuple[int, str]]:
     head = b""
     blocks = fmt in BLOCK_FORMATS
     if fmt == "auto":
@@ -159,7 +169,7 @@ def _input_messages(inp: OpenedInput, name: str, fmt: str, stats: MessageStats,
             blocks = chosen in BLOCK_FORMATS and not document
     if blocks:
         chunks = chain((head,), inp.read_blocks(READ_CHUNK))
-        yield from _line_messages(chunks, inp, name, stats, block_filter)
+        yield from _line_messages(chunks, inp, name, stats, block_filter, plain_block)
         return
     replay = OpenedInput(inp.source, io.BufferedReader(_Prefixed(head, inp.stream.read1), CHUNK),
                          None, inp.compressed, inp._gunzip)
@@ -187,7 +197,8 @@ def _input_messages(inp: OpenedInput, name: str, fmt: str, stats: MessageStats,
 
 
 def _line_messages(chunks: Iterable[bytes], inp: OpenedInput, name: str, stats: MessageStats,
-                   block_filter: Callable[[bytes], bool] | None) -> Iterator[tuple[int, str]]:
+                   block_filter: Callable[[bytes], bool] | None,
+                   plain_block: PlainBlock | None = None) -> Iterator[tuple[int, str]]:
     """One event per non-empty line; see the module docstring.
 
     The line ending (``\\n`` or ``\\r\\n``) is removed, and so is a UTF-8 byte-order mark at the
@@ -241,6 +252,12 @@ def _line_messages(chunks: Iterable[bytes], inp: OpenedInput, name: str, stats: 
         # and can only make the block look like it may match (then its lines are split and
         # tested one by one).
         plain = cut - start <= MAX_EVENT_BYTES and _plain_lines(data, start)
+        if plain and plain_block is not None:
+            lines = plain_block(data, start, cut)
+            stats.events += lines
+            line_no += lines
+            pending = data[cut:]
+            continue
         if plain and block_filter is not None and not block_filter(data):
             # No line of the block can match: count its events without splitting it.
             lines = data.count(b"\n", start)
