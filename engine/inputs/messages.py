@@ -26,21 +26,10 @@ from typing import Final
 from stringzilla import find as _find
 from stringzilla import find_first_of as _find_first_of
 
-from .readers import (
-    CHUNK,
-    FORMATS,
-    MAX_EVENT_BYTES,
-    STDIN_NAME,
-    InputError,
-    InputStats,
-    OpenedInput,
-    Problem,
-    _Prefixed,
-    _read_head,
-    _sniff,
-    open_input,
-    read_events,
-)
+from .opening import STDIN_NAME, OpenedInput, _Prefixed, open_input
+from .readers import read_events
+from .records import CHUNK, FORMATS, MAX_EVENT_BYTES, InputError, InputStats, Problem
+from .sniffing import _read_head, _sniff
 
 __all__ = [
     "FORMATS",
