@@ -26,7 +26,6 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
-import hashlib
 import os
 import re
 import zlib
@@ -184,6 +183,8 @@ def hash_log_file(path: str, *, keep: bool = False, limit: int = MAX_DIGEST_BYTE
     Errors as the AWS CLI words them: ``invalid format`` (not gzip, damaged or cut),
     ``unexpected data after end of compressed stream``; ``not found`` when it cannot be opened.
     """
+    import hashlib  # here: reading logs (`cwfilter test`) loads this module without hashing
+
     try:
         with open(path, "rb") as fh:
             return _inflate(fh.read, hashlib.sha256(), keep, limit)
@@ -199,6 +200,8 @@ class HashingStream:
     """
 
     def __init__(self, stream: Any) -> None:
+        import hashlib
+
         self._stream = stream
         self.sha = hashlib.sha256()
 

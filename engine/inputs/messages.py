@@ -27,7 +27,6 @@ from stringzilla import find as _find
 from stringzilla import find_first_of as _find_first_of
 
 from .opening import STDIN_NAME, OpenedInput, _Prefixed, open_input
-from .readers import read_events
 from .records import CHUNK, FORMATS, MAX_EVENT_BYTES, InputError, InputStats, Problem
 from .sniffing import _read_head, _sniff
 
@@ -177,6 +176,9 @@ def _input_messages(inp: OpenedInput, name: str, fmt: str, stats: MessageStats,
             stats.invalid_utf8 += 1
         else:
             stats.problem(f"{where}: {problem.position}: {problem.kind}: {problem.detail}")
+
+    # Here, not at the top: line input (the common case of `cwfilter test`) needs no other reader.
+    from .readers import read_events
 
     shared = InputStats(on_problem=on_problem)
     # The times are not looked at; "now" spares the clock for events that carry none.

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from ..inputs.readers import MAX_EVENT_BYTES
+from ..inputs.records import MAX_EVENT_BYTES
 
 
 def plural(count: int, noun: str, many: str | None = None) -> str:
