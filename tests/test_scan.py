@@ -22,16 +22,14 @@ import sys
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, assume, example, given, settings
-from hypothesis import strategies as st
-
 from cwfilter import compile_pattern, parse
 from cwfilter.engine.inputs import messages
 from cwfilter.engine.inputs.messages import MAX_EVENT_BYTES, MessageStats, read_messages
-from cwfilter.engine.inputs.readers import open_input
 from cwfilter.engine.inputs.scan import TermScan, bytes_beneath, line_terms, plain_terms, scan_inputs
 from cwfilter.engine.report.text import input_notes
 from cwfilter.grammar import PatternError, nodes
+from hypothesis import HealthCheck, assume, example, given, settings
+from hypothesis import strategies as st
 
 DATA = Path(__file__).parent / "data"
 CORPUS = DATA / "corpus"
@@ -86,6 +84,7 @@ def scanned(data_chunks: list[bytes], terms: tuple, line_buffered: bool) -> tupl
     for _, message in messages._line_messages(data_chunks, _NoDecompressError(), "in.log", stats, None, scan.block):
         if scan.matches(message):
             scan.write(message)
+    scan.flush()
     return out.getvalue(), stats, scan.matched
 
 

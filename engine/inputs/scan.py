@@ -33,6 +33,8 @@ __all__ = ["TermScan", "bytes_beneath", "line_terms", "plain_terms", "scan_input
 # left to the parser.
 _WORDS: Final = re.compile(r"[ \t\r\n]*[?-]?[A-Za-z0-9_]+(?:(?:[ \t\r\n]+[?-]?|[?-])[A-Za-z0-9_]+)*[ \t\r\n]*")
 _TERM: Final = re.compile(r"([?-]?)([A-Za-z0-9_]+)")
+# Matching events given as text are written out together once this many bytes are held.
+HELD_BYTES: Final = 1 << 16
 # DECISIONS P15: a longer pattern is refused by the parser, which says so.
 _MAX_PATTERN: Final = 1024
 
@@ -124,6 +126,8 @@ class TermScan:
         self._excluded = tuple(w.encode("utf-8") for w in exclude)
         self._out = out
         self._line_buffered = line_buffered
+        self._held: list[bytes] = []
+        self._held_bytes = 0
         self._find = stringzilla.find
         self._count = stringzilla.count
 
@@ -138,11 +142,30 @@ class TermScan:
         return True
 
     def write(self, message: str) -> None:
-        """Write one matching event given as text (as a text stdout with backslashreplace would)."""
+        """Write one matching event given as text (as a text stdout with backslashreplace would).
+
+        Unless line-buffered, events are held until `HELD_BYTES` gather, the next block's
+        matches go out or `flush` is called: one write for many, even on an unbuffered stdout
+        (PYTHONUNBUFFERED).
+        """
         self.matched += 1
-        self._out.write(message.encode("utf-8", "backslashreplace") + b"\n")
+        data = message.encode("utf-8", "backslashreplace") + b"\n"
         if self._line_buffered:
+            self._out.write(data)
             self._out.flush()
+            return
+        self._held.append(data)
+        self._held_bytes += len(data)
+        if self._held_bytes >= HELD_BYTES:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the events held back."""
+        if self._held:
+            data = b"".join(self._held)
+            self._held.clear()
+            self._held_bytes = 0
+            self._out.write(data)
 
     def block(self, data: bytes, start: int, cut: int) -> int:
         """A `messages.PlainBlock`: write the matching lines of ``data[start:cut]``; return its line count."""
@@ -171,6 +194,10 @@ class TermScan:
                     self._out.write(hit)
                     self._out.flush()
             else:
+                if self._held:
+                    hits[:0] = self._held
+                    self._held.clear()
+                    self._held_bytes = 0
                 self._out.write(b"".join(hits))
         return self._count(data, b"\n", start, cut)
 
@@ -181,7 +208,10 @@ def scan_inputs(scan: TermScan, names: Iterable[str], stats: MessageStats, fmt: 
     Raises what `read_messages` raises; ``scan.matched`` counts what was written before.
     """
     matches: Callable[[str], bool] = scan.matches
-    for _, message in read_messages(names, stats, fmt, plain_block=scan.block):
-        if matches(message):
-            scan.write(message)
+    try:
+        for _, message in read_messages(names, stats, fmt, plain_block=scan.block):
+            if matches(message):
+                scan.write(message)
+    finally:
+        scan.flush()  # also before an input's error is reported: what matched before it is out
     return scan.matched
