@@ -1,10 +1,11 @@
 """The `cwfilter` command (`python -m cwfilter`): a small front that decides before the CLI loads.
 
-`cwfilter test PATTERN [FILE]...` with a pattern of plain words and text output, the grep-like use,
-needs neither typer, Lark nor pydantic: it is run here, with the same reading, output, messages
-and exit codes as the full command (`cli.test_command`). Anything else, or anything this front
-is not sure of (another option, an input that cannot be read, a CloudTrail digest among the
-inputs, a terminal's table), goes to the full command line in `cli`, which handles it as always.
+`cwfilter test PATTERN [FILE]...` with text output, the grep-like use, is run here without typer,
+with the same reading, output, messages and exit codes as the full command (`cli.test_command`);
+a pattern of plain words (``ERROR``, ``ERROR -DEBUG``) is read without Lark too, and its matches
+found by block scanning. Anything else, or anything this front is not sure of (another option,
+an invalid pattern, an input that cannot be read, a CloudTrail digest among the inputs, a
+terminal's table), goes to the full command line in `cli`, which handles it as always.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ def main() -> None:
     """Console-script entry point (`cwfilter`)."""
     args = sys.argv[1:]
     if args[:1] == ["test"]:
-        code = _plain_test(args[1:])
+        code = _text_test(args[1:])
         if code is not None:
             raise SystemExit(code)
     from .cli import main as cli_main
@@ -68,8 +69,8 @@ def _test_arguments(args: list[str]) -> tuple[str, list[str], str | None, bool, 
     return positional[0], positional[1:], output, line_buffered, fmt
 
 
-def _plain_test(args: list[str]) -> int | None:
-    """Run `cwfilter test` for a pattern of plain words with text output; None to leave it to the CLI."""
+def _text_test(args: list[str]) -> int | None:
+    """Run `cwfilter test` with text output; None to leave it to the CLI."""
     parsed = _test_arguments(args)
     if parsed is None:
         return None
@@ -79,12 +80,23 @@ def _plain_test(args: list[str]) -> int | None:
     stdout = sys.stdout
     if output is None and stdout.isatty():
         return None  # a table
-    from .engine.inputs.scan import bytes_beneath, plain_terms
+    from .engine.inputs.scan import bytes_beneath, line_terms, plain_terms
 
-    terms = plain_terms(pattern)
     out = bytes_beneath(stdout)
-    if terms is None or out is None:
+    if out is None:
         return None
+    terms = plain_terms(pattern)
+    compiled = None
+    if terms is None:
+        # Any other pattern: parsed here (Lark), still without typer; an invalid one is the CLI's
+        # to report.
+        from . import PatternError, compile_pattern
+
+        try:
+            compiled = compile_pattern(pattern)
+        except PatternError:
+            return None
+        terms = line_terms(compiled.tree)
     from .engine.inputs.cloudtrail_validate import is_digest_file
     from .engine.inputs.messages import FORMATS, MessageInputError, MessageStats, check_readable
 
@@ -96,13 +108,17 @@ def _plain_test(args: list[str]) -> int | None:
     except MessageInputError:
         return None
 
-    from .engine.inputs.scan import TermScan, scan_inputs
+    from .engine.inputs.scan import MatchWriter, TermScan, scan_inputs
 
     stdout.reconfigure(errors="backslashreplace")
     stats = MessageStats()
-    scan = TermScan(*terms, out=out, line_buffered=line_buffered or stdout.isatty())
+    line_buffered = line_buffered or stdout.isatty()
+    if terms is not None:
+        writer: MatchWriter = TermScan(*terms, out=out, line_buffered=line_buffered)
+    else:
+        writer = MatchWriter(compiled.matches, out, line_buffered)
     try:
-        scan_inputs(scan, names, stats, fmt)
+        scan_inputs(writer, names, stats, fmt, compiled.block_filter if terms is None else None)
         stdout.flush()
     except MessageInputError as exc:
         # An input cut short (damaged gzip data): what was written stays, the error follows.
@@ -114,20 +130,26 @@ def _plain_test(args: list[str]) -> int | None:
     except BrokenPipeError:
         # The reader went away (`cwfilter test ... | head -1`): what matched so far decides.
         _silence_stdout()
-        return EXIT_MATCH if scan.matched else EXIT_NO_MATCH
+        return EXIT_MATCH if writer.matched else EXIT_NO_MATCH
     except KeyboardInterrupt:
         # Ctrl-C on `tail -f ... | cwfilter test`: what was printed stays; account for what was read.
         _flush_quietly()
-        _report(stats)
+        _report([], stats)
         return 130
-    _report(stats)
-    return EXIT_MATCH if scan.matched else EXIT_NO_MATCH
+    hints = []
+    if not writer.matched and pattern.lstrip().startswith(("{", "[")):
+        from .engine.report.text import shape_hint_notes
+
+        hints = shape_hint_notes(files)
+    _report(hints, stats)
+    return EXIT_MATCH if writer.matched else EXIT_NO_MATCH
 
 
-def _report(stats: object) -> None:
+def _report(notes: list[str], stats: object) -> None:
+    """The notes, then what reading saw besides the events, on stderr (as the CLI writes them)."""
     from .engine.report.text import input_notes
 
-    for line in input_notes(stats):
+    for line in [*notes, *input_notes(stats)]:
         sys.stderr.write(f"cwfilter: {line}\n")
     sys.stderr.flush()
 

@@ -300,14 +300,10 @@ def _term_scan(compiled: Any, line_buffered: bool) -> Any:
 
 def _test_shape_hints(names: list[str]) -> None:
     """Say when an input that matched nothing looks like an export or like Firehose payloads."""
-    from .engine.inputs.payloads import HINT_TEXT, input_head, shape_hint
+    from .engine.report.text import shape_hint_notes
 
-    for name in names[:20]:
-        head = input_head(name)
-        hint = shape_hint(head[1], "lines") if head is not None else None
-        if hint is not None:
-            _note(f"{name}: no event matched, and {HINT_TEXT[hint]}: JSON and space-delimited patterns "
-                  f"cannot match its lines as they are; read it with `cwfilter run -f {hint}`")
+    for line in shape_hint_notes(names):
+        _note(line)
 
 
 def _input_failed(exc: Exception) -> NoReturn:

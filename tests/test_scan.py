@@ -266,12 +266,53 @@ def test_console_script_exit_codes_and_errors(tmp_path):
 
 
 def test_help_and_other_commands_are_the_full_command_line():
-    code = "import sys; from cwfilter.cli import main; sys.argv[0] = 'cwfilter'; main()"
+    code = FULL_CLI
     for args in (["test", "--help"], ["--help"], ["test"], ["test", "-o", "json", "x", "/nonexistent"],
                  ["--version"], ["test", "--bogus", "ERROR"]):
         direct = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, env={**os.environ, "COLUMNS": "100"})
         front = subprocess.run([str(CWFILTER), *args], capture_output=True, env={**os.environ, "COLUMNS": "100"})
         assert (front.returncode, front.stdout, front.stderr) == (direct.returncode, direct.stdout, direct.stderr), args
+
+
+FULL_CLI = "import sys; from cwfilter.cli import main; sys.argv[0] = 'cwfilter'; main()"
+
+
+@pytest.mark.parametrize("args", [
+    ["{ $.level = \"ERROR\" }", "{export}"],  # no match, and the input looks like an export: a hint
+    ["{ $.level = \"ERROR\" }", "{jsonl}"],
+    ["-o", "text", "[ip, id, user, ts, request, status = 404, bytes]", "{apache}"],
+    ["%GET /[a-z]+%", "{apache}"],
+    ["\"Googlebot/2.1\" -bingbot", "{apache}", "{jsonl}"],
+    ["{ $.level = }", "{jsonl}"],  # invalid: the CLI's caret
+    ["ERROR", "{jsonl}", "{missing}"],
+    ["--format", "jsonl", "--", "ERROR", "{jsonl}"],
+    ["-f", "cloudtrail", "eventName", "{jsonl}"],
+])
+def test_front_and_full_command_line_agree(tmp_path, args):
+    """The console script (its front) and `cli.main` alone give the same output, messages and exit code."""
+    export = tmp_path / "export.log"
+    export.write_bytes(b'2024-05-01T12:00:00.000Z {"level":"ERROR"}\n2024-05-01T12:00:01.000Z {"level":"INFO"}\n')
+    jsonl = tmp_path / "app.jsonl"
+    jsonl.write_bytes(b'{"level":"ERROR","msg":"one"}\n{"level":"INFO"}\n\n{"level":"ERROR","bad":"\xff"}\r\n')
+    files = {"export": export, "jsonl": jsonl, "apache": CORPUS / "apache" / "aws-docs-filter-pattern-examples.log",
+             "missing": tmp_path / "missing.log"}
+    argv = ["test", *(str(files[a[1:-1]]) if a.startswith("{") and a[1:-1] in files else a for a in args)]
+    environ = {**os.environ, "COLUMNS": "100", "NO_COLOR": "1"}
+    direct = subprocess.run([sys.executable, "-c", FULL_CLI, *argv], capture_output=True, env=environ)
+    front = subprocess.run([str(CWFILTER), *argv], capture_output=True, env=environ)
+    assert (front.returncode, front.stdout, front.stderr) == (direct.returncode, direct.stdout, direct.stderr)
+
+
+def test_the_json_path_loads_no_cli(tmp_path):
+    path = tmp_path / "a.jsonl"
+    path.write_bytes(b'{"a": 1}\n{"a": 2}\n')
+    code = ("import sys, runpy; sys.argv = ['cwfilter', 'test', '{ $.a = 2 }', sys.argv[1]]\n"
+            "try:\n    runpy.run_module('cwfilter', run_name='__main__')\n"
+            "except SystemExit as e:\n    assert e.code == 0, e.code\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in {'typer', 'click', 'pydantic', 'rich'}"
+            " or m == 'cwfilter.cli'))")
+    done = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True)
+    assert done.stdout == '{"a": 2}\n[]\n'
 
 
 def test_the_plain_word_path_loads_no_parser_or_cli(tmp_path):

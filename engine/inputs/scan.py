@@ -22,9 +22,9 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any, BinaryIO, Final
 
-from .messages import MessageStats, read_messages
+from .messages import MessageStats, PlainBlock, read_messages
 
-__all__ = ["TermScan", "bytes_beneath", "line_terms", "plain_terms", "scan_inputs"]
+__all__ = ["MatchWriter", "TermScan", "bytes_beneath", "line_terms", "plain_terms", "scan_inputs"]
 
 # DECISIONS P17, P3: unquoted terms are runs of [A-Za-z0-9_], each with an optional `?` or `-`
 # operator, which may also start a new term inside a word (`ORDER-ITEM-1` is `ORDER -ITEM -1`);
@@ -103,43 +103,27 @@ def bytes_beneath(stream: Any) -> BinaryIO | None:
         return None
 
 
-class TermScan:
-    """The scan of one term pattern; writes matching events to `out` and counts them.
+class MatchWriter:
+    """Writes the events a pattern matches to a binary stream, and counts them.
 
     Args:
-        include, exclude: the pattern's terms (see `line_terms`).
-        out: a binary stream (``sys.stdout.buffer``); lines are written UTF-8 encoded, each
+        matches: message -> whether the pattern matches it (a compiled pattern's `matches`).
+        out: a binary stream (``sys.stdout.buffer``); events are written UTF-8 encoded, each
             followed by ``\\n``.
         line_buffered: flush after each matching event (a terminal, ``--line-buffered``);
-            otherwise each block's matches go out in one write.
+            otherwise matching events go out together (see `write`).
     """
 
-    def __init__(self, include: tuple[str, ...], exclude: tuple[str, ...], out: BinaryIO,
-                 line_buffered: bool = False) -> None:
-        import stringzilla
+    #: A `messages.PlainBlock` for whole blocks of line input, or None.
+    block: PlainBlock | None = None
 
+    def __init__(self, matches: Callable[[str], bool], out: BinaryIO, line_buffered: bool = False) -> None:
         self.matched = 0
-        self._include, self._exclude = include, exclude
-        longest = max(include, key=lambda w: len(w.encode("utf-8")))
-        self._needle = longest.encode("utf-8")
-        self._others = tuple(w.encode("utf-8") for w in include if w != longest)
-        self._excluded = tuple(w.encode("utf-8") for w in exclude)
+        self.matches = matches
         self._out = out
         self._line_buffered = line_buffered
         self._held: list[bytes] = []
         self._held_bytes = 0
-        self._find = stringzilla.find
-        self._count = stringzilla.count
-
-    def matches(self, message: str) -> bool:
-        """Whether the pattern matches one event's text (DECISIONS P1: substring, case-sensitive)."""
-        for w in self._include:
-            if w not in message:
-                return False
-        for w in self._exclude:
-            if w in message:
-                return False
-        return True
 
     def write(self, message: str) -> None:
         """Write one matching event given as text (as a text stdout with backslashreplace would).
@@ -167,7 +151,39 @@ class TermScan:
             self._held_bytes = 0
             self._out.write(data)
 
-    def block(self, data: bytes, start: int, cut: int) -> int:
+
+class TermScan(MatchWriter):
+    """The block scan of one term pattern (see the module docstring).
+
+    Args:
+        include, exclude: the pattern's terms (see `line_terms`).
+        out, line_buffered: as for `MatchWriter`; each block's matching lines go out in one write.
+    """
+
+    def __init__(self, include: tuple[str, ...], exclude: tuple[str, ...], out: BinaryIO,
+                 line_buffered: bool = False) -> None:
+        import stringzilla
+
+        super().__init__(self._terms_match, out, line_buffered)
+        self._include, self._exclude = include, exclude
+        longest = max(include, key=lambda w: len(w.encode("utf-8")))
+        self._needle = longest.encode("utf-8")
+        self._others = tuple(w.encode("utf-8") for w in include if w != longest)
+        self._excluded = tuple(w.encode("utf-8") for w in exclude)
+        self._find = stringzilla.find
+        self._count = stringzilla.count
+
+    def _terms_match(self, message: str) -> bool:
+        """Whether the pattern matches one event's text (DECISIONS P1: substring, case-sensitive)."""
+        for w in self._include:
+            if w not in message:
+                return False
+        for w in self._exclude:
+            if w in message:
+                return False
+        return True
+
+    def block(self, data: bytes, start: int, cut: int) -> int:  # type: ignore[override]
         """A `messages.PlainBlock`: write the matching lines of ``data[start:cut]``; return its line count."""
         find, needle, others, excluded = self._find, self._needle, self._others, self._excluded
         hits: list[bytes] = []
@@ -202,16 +218,20 @@ class TermScan:
         return self._count(data, b"\n", start, cut)
 
 
-def scan_inputs(scan: TermScan, names: Iterable[str], stats: MessageStats, fmt: str = "auto") -> int:
-    """Read the inputs as `read_messages` does and write the events `scan` matches; return how many.
+def scan_inputs(writer: MatchWriter, names: Iterable[str], stats: MessageStats, fmt: str = "auto",
+                block_filter: Callable[[bytes], bool] | None = None) -> int:
+    """Read the inputs as `read_messages` does and write the events `writer` matches; return how many.
 
-    Raises what `read_messages` raises; ``scan.matched`` counts what was written before.
+    A `TermScan` takes whole blocks of line input; `block_filter` (a compiled pattern's) lets
+    blocks without a match be counted without being split.
+
+    Raises what `read_messages` raises; ``writer.matched`` counts what was written before.
     """
-    matches: Callable[[str], bool] = scan.matches
+    matches = writer.matches
     try:
-        for _, message in read_messages(names, stats, fmt, plain_block=scan.block):
+        for _, message in read_messages(names, stats, fmt, block_filter, writer.block):
             if matches(message):
-                scan.write(message)
+                writer.write(message)
     finally:
-        scan.flush()  # also before an input's error is reported: what matched before it is out
-    return scan.matched
+        writer.flush()  # also before an input's error is reported: what matched before it is out
+    return writer.matched
