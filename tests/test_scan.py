@@ -261,8 +261,11 @@ def test_console_script_exit_codes_and_errors(tmp_path):
     # `| head -1`: the reader goes away; no traceback, exit 0.
     big = tmp_path / "big.log"
     big.write_bytes(b"ERROR line\n" * 300_000)
-    done = subprocess.run(f"'{CWFILTER}' test ERROR '{big}' | head -1", shell=True, capture_output=True)
-    assert done.stdout == b"ERROR line\n" and b"Traceback" not in done.stderr
+    for args in ("ERROR", "-o text --line-buffered ERROR", "'{ $.a = 1 }' -f lines"):
+        done = subprocess.run(f"'{CWFILTER}' test {args} '{big}' | head -1; echo ${{PIPESTATUS[0]}} >&2", shell=True,
+                              capture_output=True, executable="/bin/bash")
+        assert done.stdout == (b"ERROR line\n" if "ERROR" in args else b"")
+        assert done.stderr in (b"0\n", b"141\n") if "ERROR" in args else done.stderr == b"1\n", done.stderr
 
 
 def test_help_and_other_commands_are_the_full_command_line():

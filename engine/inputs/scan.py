@@ -103,6 +103,14 @@ def bytes_beneath(stream: Any) -> BinaryIO | None:
         return None
 
 
+class _OutputFailed(Exception):
+    """Writing out failed inside a `PlainBlock` (the original OSError in `error`)."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(error)
+        self.error = error
+
+
 class MatchWriter:
     """Writes the events a pattern matches to a binary stream, and counts them.
 
@@ -205,16 +213,20 @@ class TermScan(MatchWriter):
             at = find(data, needle, end + 1, cut)
         if hits:
             self.matched += len(hits)
-            if self._line_buffered:
-                for hit in hits:
-                    self._out.write(hit)
-                    self._out.flush()
-            else:
-                if self._held:
-                    hits[:0] = self._held
-                    self._held.clear()
-                    self._held_bytes = 0
-                self._out.write(b"".join(hits))
+            try:
+                if self._line_buffered:
+                    for hit in hits:
+                        self._out.write(hit)
+                        self._out.flush()
+                else:
+                    if self._held:
+                        hits[:0] = self._held
+                        self._held.clear()
+                        self._held_bytes = 0
+                    self._out.write(b"".join(hits))
+            except OSError as exc:
+                # Raised inside the reader, which takes its own OSErrors for the input's.
+                raise _OutputFailed(exc) from None
         return self._count(data, b"\n", start, cut)
 
 
@@ -232,6 +244,8 @@ def scan_inputs(writer: MatchWriter, names: Iterable[str], stats: MessageStats, 
         for _, message in read_messages(names, stats, fmt, block_filter, writer.block):
             if matches(message):
                 writer.write(message)
+    except _OutputFailed as failed:
+        raise failed.error from None  # a pipe closed by the reader (`| head -1`), a full disk
     finally:
         writer.flush()  # also before an input's error is reported: what matched before it is out
     return writer.matched
