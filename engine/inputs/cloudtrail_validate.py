@@ -33,8 +33,6 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-import orjson
-
 __all__ = [
     "ArchiveReport",
     "FileResult",
@@ -130,6 +128,8 @@ def is_digest_file(path: str) -> bool:
     if not head.startswith(b"{") or not _DIGEST_HINT_RE.search(head):
         return False
     first = head.split(b"\n", 1)[0]
+    import orjson  # here: reading logs loads this module, and most inputs are no JSON digest
+
     try:
         return is_digest_document(orjson.loads(first))
     except orjson.JSONDecodeError:
@@ -235,6 +235,8 @@ class KeysError(ValueError):
 
 
 def _load_json_or_lines(path: str, what: str) -> list[Any]:
+    import orjson
+
     try:
         with open(path, "rb") as fh:
             data = fh.read()
@@ -585,6 +587,8 @@ def validate_archive(
         if end is not None and d.stamp > end + dt.timedelta(hours=1):
             continue
         chains.setdefault((*d.chain, d.backfill), []).append(d)
+
+    import orjson
 
     def load(d: _Digest) -> tuple[Hashed, dict[str, Any] | None]:
         hashed = hash_log_file(d.path, keep=True)

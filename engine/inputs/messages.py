@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import codecs
 import io
-import json
 import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -346,6 +345,8 @@ def read_json_messages(name: str, stats: MessageStats) -> Iterator[tuple[int, st
     if inp.decompress_error is not None:
         raise MessageInputError(f"cannot read {display(name)}: {inp.decompress_error[1]}")
     data = data.removeprefix(UTF8_BOM)
+    import json
+
     # surrogateescape keeps invalid UTF-8 visible per message, so it can be counted per event.
     try:
         messages = json.loads(data.decode("utf-8", errors="surrogateescape"))
