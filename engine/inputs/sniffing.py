@@ -123,6 +123,8 @@ def _sniff(head: bytes) -> tuple[str, bool]:
     body = body[:SNIFF_BYTES]
     if body[0] in "{[":
         # Imported here: a text log (the common input of `cwfilter test`) needs no JSON decoder.
+        import orjson
+
         from .cloudtrail_validate import is_digest_document
         from .decoding import _loads
 
