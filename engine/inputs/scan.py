@@ -12,6 +12,9 @@ valid UTF-8, so a term is in a line's bytes exactly when it is in its text; no C
 empty or oversize line to count. Every other event (a line cut by a read, a block with a CR, an
 empty or oversize line or invalid UTF-8, an input in a document format) comes as a message and is
 tested as text, as before. The output and the accounting are those of per-line evaluation.
+
+`MatchWriter` writes the matches of any other pattern the same way (bytes, held and written
+together), without the block scan.
 """
 
 from __future__ import annotations
