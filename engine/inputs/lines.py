@@ -15,10 +15,10 @@ import orjson
 
 from .decoding import _decode, _loads, _utf8_len
 from .opening import OpenedInput
-from .records import _BOM, MAX_EVENT_BYTES, InputEvent
+from .records import _BOM, MAX_EVENT_BYTES, InputEvent, RuledOut
 from .sink import _Reject, _Sink
 from .sniffing import VPC_DEFAULT_FIELDS, _is_vpc_header
-from .timestamps import _epoch_ms, _jsonl_ms, _lambda_ms, _plain_ms
+from .timestamps import JSONL_TIMESTAMP_FIELDS, _epoch_ms, _jsonl_ms, _lambda_ms, _plain_ms, _value_ms
 
 __all__ = [
     "LINE_HANDLERS",
@@ -212,14 +212,118 @@ def _join_lines(lines: Iterable[tuple[int, bytes | None, bool, int]], start: Any
         yield group[0], None if group[1] is None else b"\n".join(group[1]), group[2], group[3]
 
 
+_NOT_CACHED: Final = object()
+# The integers orjson decodes as integers; it reads the others as floats (the full path's values).
+_ORJSON_INTS: Final = range(-(2**63), 2**64)
+
+
+class _SieveStamps:
+    """The stamp of a JSON line from the values of its timestamp fields as the sieve decoded them
+    (`JSONL_TIMESTAMP_FIELDS`, absent ones `unset`): as `_jsonl_ms` on the full decode, the first
+    field whose value is a stamp. None when there is none, or when the full decode could read the
+    value differently (an integer orjson reads as a float). Texts are cached (a trail repeats them)."""
+
+    __slots__ = ("unset", "cache")
+
+    def __init__(self, unset: Any) -> None:
+        self.unset = unset
+        self.cache: dict[str, int | None] = {}
+
+    def __call__(self, values: Iterable[Any]) -> int | None:
+        for v in values:
+            if v is self.unset:
+                continue
+            if type(v) is str:
+                ms = self.cache.get(v, _NOT_CACHED)
+                if ms is _NOT_CACHED:
+                    if len(self.cache) >= 65536:
+                        self.cache.clear()
+                    ms = self.cache[v] = _value_ms(v)
+            elif type(v) is int and v not in _ORJSON_INTS:
+                return None
+            else:
+                ms = _value_ms(v)
+            if ms is not None:
+                return ms
+        return None
+
+
 def _read_lines(chunks: Iterable[bytes], handler: Any, sink: _Sink, inp: OpenedInput,
-                multi_line_start: Any = None) -> Iterator[InputEvent]:
+                multi_line_start: Any = None, sieve_for: Callable[..., Any] | None = None
+                ) -> Iterator[InputEvent | RuledOut]:
     st = sink.st
     last = 0
     cut_reported = False
     lines = _split_lines(chunks)
     if multi_line_start is not None:
         lines = _join_lines(lines, multi_line_start)
+    sieve = None
+    if sieve_for is not None and type(handler) is _JsonLines and multi_line_start is None and not sink.now_mode:
+        group = sink.bound_group or sink.default_group
+        sieve = sieve_for(group, JSONL_TIMESTAMP_FIELDS)
+    if sieve is None:
+        yield from _read_each_line(lines, handler, sink, inp)
+        return
+    # JSON lines with a sieve: an ASCII line (valid UTF-8, its size its length) that decodes into
+    # the sieve's struct, that no filter can match and that carries its own stamp is only counted;
+    # every other line takes the full path below, exactly as without a sieve.
+    decode, ruled_out, extra_values, unset = sieve.decode, sieve.ruled_out, sieve.extra_values, sieve.UNSET
+    stamps: list[int] = []
+    stamp_of = _SieveStamps(unset)
+    origins = st.timestamp_origins
+
+    def flush() -> RuledOut:
+        n = len(stamps)
+        sink.ordinal += n
+        st.read += n
+        st.delivered += n
+        origins["event"] += n
+        sink.last_stamp = stamps[-1]
+        out = RuledOut(group, stamps.copy(), stamps[0])
+        stamps.clear()
+        return out
+
+    def one(item: tuple[int, bytes | None, bool, int]) -> Iterator[tuple[int, bytes | None, bool, int]]:
+        yield item
+
+    try:
+        for item in lines:
+            last = item[0]
+            raw = item[1]
+            if (raw is not None and raw.isascii() and len(raw) <= MAX_EVENT_BYTES and not raw.endswith(b"\r")
+                    and (item[2] or inp.decompress_error is None)):
+                try:
+                    obj = decode(raw)
+                except Exception:  # not JSON, not of the struct's shape, too deep: the full path decides
+                    obj = None
+                if obj is not None and ruled_out(obj):
+                    ms = stamp_of(extra_values(obj))
+                    if ms is not None:
+                        stamps.append(ms)
+                        if len(stamps) >= 4096:
+                            yield flush()
+                        continue
+            if stamps:
+                yield flush()
+            yield from _read_each_line(one(item), handler, sink, inp, report_cut=False)
+            if not item[2] and inp.decompress_error is not None:
+                cut_reported = True  # the line the data ends in was rejected as cut
+    except OSError:
+        if stamps:
+            yield flush()
+        raise
+    if stamps:
+        yield flush()
+    cut = inp.decompress_error
+    if cut is not None and not cut_reported:
+        sink.problem(f"after line {last}", cut[0], cut[1])
+
+
+def _read_each_line(lines: Iterable[tuple[int, bytes | None, bool, int]], handler: Any, sink: _Sink,
+                    inp: OpenedInput, report_cut: bool = True) -> Iterator[InputEvent]:
+    st = sink.st
+    last = 0
+    cut_reported = False
     for lineno, raw, terminated, size in lines:
         last = lineno
         position = f"line {lineno}"
@@ -260,7 +364,7 @@ def _read_lines(chunks: Iterable[bytes], handler: Any, sink: _Sink, inp: OpenedI
         if event is not None:
             yield event
     cut = inp.decompress_error
-    if cut is not None and not cut_reported:
+    if cut is not None and not cut_reported and report_cut:
         sink.problem(f"after line {last}", cut[0], cut[1])
 
 

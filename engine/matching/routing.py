@@ -135,6 +135,7 @@ class FilterIndex:
                 else:
                     other.append((atom, i))
         self.paths = tuple((get, exact.get, tuple(other)) for get, exact, other in by_path.values())
+        self._anchor_paths = tuple((path, exact.get, tuple(other)) for path, (_, exact, other) in by_path.items())
         self.needles: list[tuple[str, int]] = []
         keys: list[_KeyIndex] = []
         for key, atoms in by_key.items():
@@ -195,6 +196,25 @@ class FilterIndex:
         if self.always:
             hits += self.always
         return sorted(set(hits)) if len(hits) > 1 else hits
+
+    def sieve(self, extra: Sequence[str] = ()):
+        """A `Sieve` deciding `candidates_doc` from a partial decode of JSON lines (decoding the
+        members in `extra` too), or None when every event is a candidate (a filter the index
+        cannot file) or an anchor path is not made of member names only."""
+        if self.always:
+            return None
+        from .sieve import Sieve, key_path  # msgspec: only runs over JSON lines need it
+
+        paths = []
+        for path, exact, other in self._anchor_paths:
+            names = key_path(path)
+            if names is None:
+                return None
+            paths.append((names, exact, other))
+        try:
+            return Sieve(paths, extra)
+        except ValueError:
+            return None
 
     def candidates_doc(self, doc: dict) -> list[int] | tuple[int, ...]:
         """`candidates` for an event already decoded: the values at the filed selectors decide."""

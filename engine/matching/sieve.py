@@ -1,0 +1,130 @@
+"""Ruling out JSON lines from a partial decode: only the values a route's index files and the few
+top-level members the reader needs (its timestamp fields) are decoded, by msgspec into a typed
+struct, and the rest of the line is validated and skipped in C.
+
+An event the index's anchors rule out for every filter of its route needs no full decode: it is
+counted, and its time taken, from the struct. The sieve is only ever sure or silent: a line it
+cannot decode into its struct (not JSON, not an object, a member of the wrong shape on an anchor
+path, a lone surrogate, nesting past Python's recursion limit, ...) is left to the full path,
+which decides exactly as before. msgspec validates the syntax of what it skips (escapes, numbers,
+control characters) but not the UTF-8 of skipped strings: the reader hands it only ASCII lines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from operator import attrgetter
+from typing import Any
+
+import msgspec
+
+from ...grammar import nodes
+
+UNSET = msgspec.UNSET
+
+
+def _tree(paths: Sequence[tuple[str, ...]], extra: Sequence[str]) -> dict | None:
+    """Member names as a tree: a leaf (a value read whole) is None. None when a name is both a
+    leaf and an object on the way to another (the struct could not type it)."""
+    root: dict = {}
+    for path in [*paths, *((name,) for name in extra)]:
+        node = root
+        for i, name in enumerate(path):
+            last = i == len(path) - 1
+            if name in node:
+                child = node[name]
+                if (child is None) != last:
+                    return None
+                node = child
+            else:
+                node[name] = None if last else {}
+                node = node[name]
+            if node is None:
+                break
+    return root
+
+
+def _struct(name: str, tree: dict) -> tuple[type, dict[str, str]]:
+    """A struct type for `tree`; its attributes are `m0`, `m1`, ... (renamed to the member names).
+    Returns the type and the attribute of each member name."""
+    fields: list[tuple[str, Any, Any]] = []
+    rename: dict[str, str] = {}
+    attrs: dict[str, str] = {}
+    for i, (member, child) in enumerate(tree.items()):
+        attr = f"m{i}"
+        rename[attr] = member
+        attrs[member] = attr
+        kind = Any if child is None else _struct(f"{name}_{i}", child)[0]
+        fields.append((attr, kind, UNSET))
+    cls = msgspec.defstruct(name, fields, rename=rename, kw_only=True)
+    return cls, attrs
+
+
+class Sieve:
+    """Partial decoding of JSON lines for one route's index.
+
+    Args:
+        paths: the index's anchor paths with the lookups of their values: ``(member names,
+            exact-value lookup, other atoms as (atom, position))``.
+        extra: top-level members to decode as well (read with `extra_values`).
+
+    Raises:
+        ValueError: the paths cannot be typed as one struct.
+    """
+
+    #: The value of a member absent from the line.
+    UNSET = UNSET
+
+    def __init__(self, paths: Sequence[tuple[tuple[str, ...], Callable, tuple]], extra: Sequence[str]) -> None:
+        tree = _tree([p for p, _, _ in paths], extra)
+        if tree is None:
+            raise ValueError("a member is both a value and an object on the anchor paths")
+        cls, attrs = _struct("Partial", tree)
+        self.decode = msgspec.json.Decoder(cls).decode
+        top = attrs
+        readers = []
+        for path, exact, other in paths:
+            steps = []
+            node_attrs, node_tree = top, tree
+            for name in path:
+                steps.append(node_attrs[name])
+                child = node_tree[name]
+                if child is not None:
+                    node_tree = child
+                    node_attrs = _struct_attrs(child)
+            readers.append((tuple(steps), exact, other))
+        self._readers = tuple(readers)
+        self.extra_values = attrgetter(*(top[name] for name in extra)) if extra else (lambda o: ())
+        if len(extra) == 1:
+            one = self.extra_values
+            self.extra_values = lambda o: (one(o),)
+        self.ruled_out = self._ruled_out
+
+    def _ruled_out(self, obj: Any) -> bool:
+        """Whether no filter of the route can match the event `obj` was decoded from: no anchor
+        value is a string the index files (as `FilterIndex.candidates_doc` decides)."""
+        for steps, exact, other in self._readers:
+            v = obj
+            for attr in steps:
+                v = getattr(v, attr)
+                if v is UNSET:
+                    break
+            if type(v) is not str:
+                continue
+            if exact(v):
+                return False
+            for atom, _ in other:
+                if atom.holds_for(v):
+                    return False
+        return True
+
+
+def _struct_attrs(tree: dict) -> dict[str, str]:
+    return {member: f"m{i}" for i, member in enumerate(tree)}
+
+
+def key_path(path: tuple | None) -> tuple[str, ...] | None:
+    """The member names of a selector path made only of member steps, else None."""
+    if not path or not all(isinstance(s, nodes.Key) for s in path):
+        return None
+    return tuple(s.name for s in path)
