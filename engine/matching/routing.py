@@ -135,7 +135,7 @@ class FilterIndex:
                 else:
                     other.append((atom, i))
         self.paths = tuple((get, exact.get, tuple(other)) for get, exact, other in by_path.values())
-        self._anchor_paths = tuple((path, exact.get, tuple(other)) for path, (_, exact, other) in by_path.items())
+        self._anchor_paths = tuple((path, exact, tuple(other)) for path, (_, exact, other) in by_path.items())
         self.needles: list[tuple[str, int]] = []
         keys: list[_KeyIndex] = []
         for key, atoms in by_key.items():

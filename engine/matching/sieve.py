@@ -64,8 +64,8 @@ class Sieve:
     """Partial decoding of JSON lines for one route's index.
 
     Args:
-        paths: the index's anchor paths with the lookups of their values: ``(member names,
-            exact-value lookup, other atoms as (atom, position))``.
+        paths: the index's anchor paths with what their values are looked up in: ``(member
+            names, exact values (a container), other atoms as (atom, position))``.
         extra: top-level members to decode as well (read with `extra_values`).
 
     Raises:
@@ -98,25 +98,34 @@ class Sieve:
         if len(extra) == 1:
             one = self.extra_values
             self.extra_values = lambda o: (one(o),)
-        self.ruled_out = self._ruled_out
+        self.ruled_out = _generated(self._readers)
 
-    def _ruled_out(self, obj: Any) -> bool:
-        """Whether no filter of the route can match the event `obj` was decoded from: no anchor
-        value is a string the index files (as `FilterIndex.candidates_doc` decides)."""
-        for steps, exact, other in self._readers:
-            v = obj
-            for attr in steps:
-                v = getattr(v, attr)
-                if v is UNSET:
-                    break
-            if type(v) is not str:
-                continue
-            if exact(v):
-                return False
-            for atom, _ in other:
-                if atom.holds_for(v):
-                    return False
-        return True
+
+def _generated(readers: Sequence[tuple[tuple[str, ...], Callable, tuple]]) -> Callable[[Any], bool]:
+    """Whether no filter of the route can match the event a struct was decoded from: no anchor
+    value is a string the index files (as `FilterIndex.candidates_doc` decides on the full decode).
+    Generated as straight-line code: one attribute read per step, no loops."""
+    env: dict[str, Any] = {"UNSET": UNSET}
+    lines = ["def ruled_out(o):"]
+    for r, (steps, exact, other) in enumerate(readers):
+        env[f"exact{r}"] = exact
+        env[f"other{r}"] = tuple(atom for atom, _ in other)
+        pad = "    "
+        lines.append(f"{pad}v = o.{steps[0]}")
+        for attr in steps[1:]:
+            lines.append(f"{pad}if v is not UNSET:")
+            pad += "    "
+            lines.append(f"{pad}v = v.{attr}")
+        lines.append(f"{pad}if type(v) is str:")
+        lines.append(f"{pad}    if v in exact{r}:")
+        lines.append(f"{pad}        return False")
+        if other:
+            lines.append(f"{pad}    for atom in other{r}:")
+            lines.append(f"{pad}        if atom.holds_for(v):")
+            lines.append(f"{pad}            return False")
+    lines.append("    return True")
+    exec("\n".join(lines), env)  # noqa: S102 - built above from attribute names m0, m1, ...
+    return env["ruled_out"]
 
 
 def _struct_attrs(tree: dict) -> dict[str, str]:
