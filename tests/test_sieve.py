@@ -15,8 +15,9 @@ from pathlib import Path
 import orjson
 from cwfilter.engine.config.native import load_config
 from cwfilter.engine.inputs.decoding import _loads
-from cwfilter.engine.inputs.lines import _SieveStamps
+from cwfilter.engine.inputs.lines import _line_blocks, _SieveStamps, _split_lines
 from cwfilter.engine.inputs.readers import InputStats, RuledOut, read_events
+from cwfilter.engine.inputs.records import MAX_EVENT_BYTES
 from cwfilter.engine.inputs.timestamps import JSONL_TIMESTAMP_FIELDS, _jsonl_ms
 from cwfilter.engine.metrics.pipeline import Engine
 from cwfilter.engine.metrics.runner import RunResult, run, run_summary
@@ -174,3 +175,26 @@ def test_ruled_out_events_come_together_and_are_accounted(tmp_path):
     st_ = stats.as_dict()["total"]
     assert (st_["read"], st_["delivered"], st_["rejected"]) == (13, 12, 1)
     assert _jsonl_ms(orjson.loads(ROUTINE)) == ruled[0].timestamps[0] == 1_704_067_200_000
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([b"", b"\n", b"ab", b"{}\n", b"x" * 70_000, b"y\n" * 3, b"\r\n",
+                                 b"z" * (MAX_EVENT_BYTES - 2), b"w" * (MAX_EVENT_BYTES + 5)]), max_size=8),
+       st.lists(st.integers(1, 200_000), min_size=1, max_size=6))
+def test_line_blocks_are_split_lines(pieces, cuts):
+    """The block splitter gives the lines, numbers and sizes of the line splitter, however the
+    input is cut into reads (lines carried over reads, over the event-size limit, unterminated)."""
+    data = b"".join(pieces)
+    chunks, at, i = [], 0, 0
+    while at < len(data):
+        size = cuts[i % len(cuts)]
+        chunks.append(data[at:at + size])
+        at, i = at + size, i + 1
+    flat = []
+    for item in _line_blocks(iter(chunks)):
+        if len(item) == 2:
+            first, block = item
+            flat += [(first + k, line, True, len(line)) for k, line in enumerate(block)]
+        else:
+            flat.append(item)
+    assert flat == list(_split_lines(iter(chunks)))

@@ -186,6 +186,58 @@ def _split_lines(chunks: Iterable[bytes]) -> Iterator[tuple[int, bytes | None, b
         yield lineno + 1, bytes(pending), False, len(pending)
 
 
+_LINE_LIMIT: Final = MAX_EVENT_BYTES + 1  # room for a `\r` before the `\n`
+
+
+def _line_blocks(chunks: Iterable[bytes]) -> Iterator[tuple[int, list[bytes]] | tuple[int, bytes | None, bool, int]]:
+    """`_split_lines` by the block: the complete lines of a read that lie wholly inside it come
+    as ``(first line number, [line bytes, ...])`` (one `split` call); a line carried over from
+    one read to the next, or the last one, comes as `_split_lines` yields it. Flattened, the
+    same lines with the same numbers and sizes (tests/test_sieve.py checks it)."""
+    limit = _LINE_LIMIT
+    lineno = 0
+    pending = bytearray()
+    dropped = -1  # bytes of the current line dropped so far, -1 when not dropping
+    for chunk in chunks:
+        start, n = 0, len(chunk)
+        if pending or dropped >= 0:  # finish the line carried over, as `_split_lines` does
+            nl = chunk.find(b"\n")
+            if nl < 0:
+                if dropped >= 0:
+                    dropped += n
+                else:
+                    pending += chunk
+                    if len(pending) > limit:
+                        dropped = len(pending)
+                        pending.clear()
+                continue
+            lineno += 1
+            if dropped >= 0:
+                size, dropped = dropped + nl, -1
+                yield lineno, None, True, size
+            else:
+                pending += memoryview(chunk)[:nl]
+                line = bytes(pending)
+                pending.clear()
+                yield lineno, (None if len(line) > limit else line), True, len(line)
+            start = nl + 1
+        end = chunk.rfind(b"\n")
+        if end >= start:
+            block = chunk[start:end].split(b"\n")
+            yield lineno + 1, block
+            lineno += len(block)
+            start = end + 1
+        if start < n:
+            pending += memoryview(chunk)[start:]
+            if len(pending) > limit:
+                dropped = len(pending)
+                pending.clear()
+    if dropped >= 0:
+        yield lineno + 1, None, False, dropped
+    elif pending:
+        yield lineno + 1, bytes(pending), False, len(pending)
+
+
 def _join_lines(lines: Iterable[tuple[int, bytes | None, bool, int]], start: Any
                 ) -> Iterator[tuple[int, bytes | None, bool, int]]:
     """The CloudWatch agent's multi-line grouping of `_split_lines` output: a line in which
@@ -272,41 +324,78 @@ def _read_lines(chunks: Iterable[bytes], handler: Any, sink: _Sink, inp: OpenedI
     stamp_of = _SieveStamps(unset)
     origins = st.timestamp_origins
 
-    def flush() -> RuledOut:
-        n = len(stamps)
+    counted = 0  # how many of `stamps` the input's accounting holds
+
+    def settle() -> bool:
+        """Count the ruled-out lines since the last call as read and delivered (before a line on
+        the full path, whose accounting may depend on theirs); True for the input's first stamp."""
+        nonlocal counted
+        n = len(stamps) - counted
+        first = sink.last_stamp is None
         sink.ordinal += n
         st.read += n
         st.delivered += n
         origins["event"] += n
         sink.last_stamp = stamps[-1]
+        counted = len(stamps)
+        return first
+
+    def flush() -> RuledOut:
+        """The ruled-out lines so far, for the engine (in a batch run their order is immaterial)."""
+        nonlocal counted
+        if len(stamps) > counted:
+            settle()
         out = RuledOut(group, stamps.copy(), stamps[0])
         stamps.clear()
+        counted = 0
         return out
 
-    def one(item: tuple[int, bytes | None, bool, int]) -> Iterator[tuple[int, bytes | None, bool, int]]:
-        yield item
+    def sieved(lineno: int, raw: bytes) -> bool:
+        """Whether the complete line `raw` was ruled out (and its stamp kept)."""
+        if raw.isascii() and len(raw) <= MAX_EVENT_BYTES and not raw.endswith(b"\r"):
+            try:
+                obj = decode(raw)
+            except Exception:  # not JSON, not of the struct's shape, too deep: the full path decides
+                return False
+            if ruled_out(obj):
+                ms = stamp_of(extra_values(obj))
+                if ms is not None:
+                    stamps.append(ms)
+                    return True
+        return False
 
     try:
-        for item in lines:
-            last = item[0]
-            raw = item[1]
-            if (raw is not None and raw.isascii() and len(raw) <= MAX_EVENT_BYTES and not raw.endswith(b"\r")
-                    and (item[2] or inp.decompress_error is None)):
-                try:
-                    obj = decode(raw)
-                except Exception:  # not JSON, not of the struct's shape, too deep: the full path decides
-                    obj = None
-                if obj is not None and ruled_out(obj):
-                    ms = stamp_of(extra_values(obj))
-                    if ms is not None:
-                        stamps.append(ms)
-                        if len(stamps) >= 4096:
-                            yield flush()
-                        continue
-            if stamps:
+        for item in _line_blocks(chunks):
+            if len(item) == 2:  # complete lines, read in one piece
+                first, block = item
+                for lineno, raw in enumerate(block, first):
+                    if raw.isascii() and len(raw) <= MAX_EVENT_BYTES and not raw.endswith(b"\r"):
+                        try:
+                            obj = decode(raw)
+                        except Exception:  # not JSON, not of the struct's shape, too deep: the full path decides
+                            obj = None
+                        if obj is not None and ruled_out(obj):
+                            ms = stamp_of(extra_values(obj))
+                            if ms is not None:
+                                stamps.append(ms)
+                                continue
+                    if len(stamps) > counted and settle():
+                        yield flush()  # events waiting for the input's first stamp take this one
+                    size = len(raw)
+                    yield from _read_each_line([(lineno, None if size > _LINE_LIMIT else raw, True, size)],
+                                               handler, sink, inp, report_cut=False)
+                last = first + len(block) - 1
+                if len(stamps) >= 4096:
+                    yield flush()
+                continue
+            lineno, raw, terminated, _ = last_item = item
+            last = lineno
+            if raw is not None and (terminated or inp.decompress_error is None) and sieved(lineno, raw):
+                continue
+            if len(stamps) > counted and settle():
                 yield flush()
-            yield from _read_each_line(one(item), handler, sink, inp, report_cut=False)
-            if not item[2] and inp.decompress_error is not None:
+            yield from _read_each_line([last_item], handler, sink, inp, report_cut=False)
+            if not terminated and inp.decompress_error is not None:
                 cut_reported = True  # the line the data ends in was rejected as cut
     except OSError:
         if stamps:

@@ -56,7 +56,8 @@ def _struct(name: str, tree: dict) -> tuple[type, dict[str, str]]:
         attrs[member] = attr
         kind = Any if child is None else _struct(f"{name}_{i}", child)[0]
         fields.append((attr, kind, UNSET))
-    cls = msgspec.defstruct(name, fields, rename=rename, kw_only=True)
+    # Without GC tracking: a struct decoded from JSON text cannot be part of a reference cycle.
+    cls = msgspec.defstruct(name, fields, rename=rename, kw_only=True, gc=False)
     return cls, attrs
 
 
