@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 
 import orjson
+import stringzilla
 from cwfilter.engine.config.native import load_config
 from cwfilter.engine.inputs.decoding import _loads
 from cwfilter.engine.inputs.lines import _line_blocks, _SieveStamps, _split_lines
@@ -121,6 +122,8 @@ def _run(engine: Engine, trail: Path) -> tuple[list, dict, InputStats]:
           b'{"eventTime":"2024-01-01T00:00:00Z","x":"\\ud800"}', b'{"eventTime":"2024-01-01T00:00:00Z","x":NaN}',
           b'{"eventTime":"2024-01-01T00:00:00Z","x":"\xff"}', b'{"time":1e999,"eventTime":"2024-01-01T00:00:00Z"}',
           b'{"eventTime":"2024-01-01T00:00:00Z","x":12345678901234567890123}'], False)
+@example([ROUTINE + b" " + ROUTINE, ROUTINE, b'{"eventTime":"2024-01-01T00:00:00Z",', b'"eventName":"DeleteTrail"}',
+          ROUTINE + b"\t", ROUTINE], True)  # two values on a line, one value over two lines
 def test_a_run_with_the_sieve_is_the_run_without(tmp_path, batch, final_newline):
     config = _security_hub(tmp_path)
     trail = tmp_path / "trail.jsonl"
@@ -190,11 +193,12 @@ def test_line_blocks_are_split_lines(pieces, cuts):
         size = cuts[i % len(cuts)]
         chunks.append(data[at:at + size])
         at, i = at + size, i + 1
-    flat = []
-    for item in _line_blocks(iter(chunks)):
-        if len(item) == 2:
-            first, block = item
-            flat += [(first + k, line, True, len(line)) for k, line in enumerate(block)]
-        else:
-            flat.append(item)
-    assert flat == list(_split_lines(iter(chunks)))
+    for count in (bytes.count, stringzilla.count):
+        flat = []
+        for item in _line_blocks(iter(chunks), count):
+            if len(item) == 2:
+                first, piece = item
+                flat += [(first + k, line, True, len(line)) for k, line in enumerate(piece.split(b"\n"))]
+            else:
+                flat.append(item)
+        assert flat == list(_split_lines(iter(chunks)))

@@ -189,11 +189,13 @@ def _split_lines(chunks: Iterable[bytes]) -> Iterator[tuple[int, bytes | None, b
 _LINE_LIMIT: Final = MAX_EVENT_BYTES + 1  # room for a `\r` before the `\n`
 
 
-def _line_blocks(chunks: Iterable[bytes]) -> Iterator[tuple[int, list[bytes]] | tuple[int, bytes | None, bool, int]]:
+def _line_blocks(chunks: Iterable[bytes], count: Callable[[bytes, bytes], int] = bytes.count
+                 ) -> Iterator[tuple[int, bytes] | tuple[int, bytes | None, bool, int]]:
     """`_split_lines` by the block: the complete lines of a read that lie wholly inside it come
-    as ``(first line number, [line bytes, ...])`` (one `split` call); a line carried over from
+    as ``(first line number, their bytes without the last line break)``; a line carried over from
     one read to the next, or the last one, comes as `_split_lines` yields it. Flattened, the
-    same lines with the same numbers and sizes (tests/test_sieve.py checks it)."""
+    same lines with the same numbers and sizes (tests/test_sieve.py checks it). `count` counts
+    the occurrences of bytes in bytes (`bytes.count`, or a faster equivalent)."""
     limit = _LINE_LIMIT
     lineno = 0
     pending = bytearray()
@@ -223,9 +225,9 @@ def _line_blocks(chunks: Iterable[bytes]) -> Iterator[tuple[int, list[bytes]] | 
             start = nl + 1
         end = chunk.rfind(b"\n")
         if end >= start:
-            block = chunk[start:end].split(b"\n")
-            yield lineno + 1, block
-            lineno += len(block)
+            piece = chunk[start:end]
+            yield lineno + 1, piece
+            lineno += count(piece, b"\n") + 1
             start = end + 1
         if start < n:
             pending += memoryview(chunk)[start:]
@@ -320,6 +322,7 @@ def _read_lines(chunks: Iterable[bytes], handler: Any, sink: _Sink, inp: OpenedI
     # the sieve's struct, that no filter can match and that carries its own stamp is only counted;
     # every other line takes the full path below, exactly as without a sieve.
     decode, ruled_out, extra_values, unset = sieve.decode, sieve.ruled_out, sieve.extra_values, sieve.UNSET
+    decode_lines, count = sieve.decode_lines, sieve.count
     stamps: list[int] = []
     stamp_of = _SieveStamps(unset)
     origins = st.timestamp_origins
@@ -365,9 +368,35 @@ def _read_lines(chunks: Iterable[bytes], handler: Any, sink: _Sink, inp: OpenedI
         return False
 
     try:
-        for item in _line_blocks(chunks):
+        for item in _line_blocks(chunks, count):
             if len(item) == 2:  # complete lines, read in one piece
-                first, block = item
+                first, piece = item
+                block = piece.split(b"\n")
+                # Lines that each are one object (every line break sits between `}` and `{`, never
+                # within a JSON value) are decoded in one call; anything else line by line.
+                objs = None
+                if (piece.isascii() and piece.startswith(b"{") and piece.endswith(b"}")
+                        and len(piece) <= MAX_EVENT_BYTES and len(block) - 1 == count(piece, b"}\n{")):
+                    try:
+                        objs = decode_lines(piece)
+                    except Exception:  # a line the struct refuses: each is decoded on its own below
+                        objs = None
+                if objs is not None and len(objs) == len(block):
+                    for k, obj in enumerate(objs):
+                        if ruled_out(obj):
+                            ms = stamp_of(extra_values(obj))
+                            if ms is not None:
+                                stamps.append(ms)
+                                continue
+                        if len(stamps) > counted and settle():
+                            yield flush()  # events waiting for the input's first stamp take this one
+                        raw = block[k]
+                        yield from _read_each_line([(first + k, raw, True, len(raw))], handler, sink, inp,
+                                                   report_cut=False)
+                    last = first + len(block) - 1
+                    if len(stamps) >= 4096:
+                        yield flush()
+                    continue
                 for lineno, raw in enumerate(block, first):
                     if raw.isascii() and len(raw) <= MAX_EVENT_BYTES and not raw.endswith(b"\r"):
                         try:

@@ -17,6 +17,7 @@ from operator import attrgetter
 from typing import Any
 
 import msgspec
+import stringzilla
 
 from ...grammar import nodes
 
@@ -81,7 +82,12 @@ class Sieve:
         if tree is None:
             raise ValueError("a member is both a value and an object on the anchor paths")
         cls, attrs = _struct("Partial", tree)
-        self.decode = msgspec.json.Decoder(cls).decode
+        decoder = msgspec.json.Decoder(cls)
+        self.decode = decoder.decode
+        #: Whitespace-separated values (several lines) in one call: a list of structs.
+        self.decode_lines = decoder.decode_lines
+        #: `bytes.count` with SIMD search (stringzilla), for the reader's scans of whole reads.
+        self.count = stringzilla.count
         top = attrs
         readers = []
         for path, exact, other in paths:
