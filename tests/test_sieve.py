@@ -202,3 +202,24 @@ def test_line_blocks_are_split_lines(pieces, cuts):
             else:
                 flat.append(item)
         assert flat == list(_split_lines(iter(chunks)))
+
+
+def test_inputs_of_one_log_group_share_the_sieve(tmp_path):
+    """Several JSON-lines inputs: the sieve is built once, and the run is the run without it."""
+    config = _security_hub(tmp_path)
+    wanted = b'{"eventTime":"2024-01-01T00:02:00Z","eventName":"DeleteTrail"}'
+    paths = []
+    for i in range(3):
+        path = tmp_path / f"part{i}.jsonl"
+        path.write_bytes(b"\n".join([ROUTINE] * (5 + i) + [wanted, b"{bad"]) + b"\n")
+        paths.append(f"{path}@trail")
+    sieved, plain = _engine(config), _engine(config, Unsieved)
+    first = sieved.sieve("trail", JSONL_TIMESTAMP_FIELDS)
+    assert first is not None and sieved.sieve("trail", JSONL_TIMESTAMP_FIELDS) is first
+    results = []
+    for engine in (sieved, plain):
+        result = RunResult()
+        points = list(run(engine, paths, result=result))
+        results.append((points, run_summary(engine, result)))
+    assert results[0] == results[1]
+    assert results[0][1]["inputs"]["total"]["read"] == 3 * 7 + 3

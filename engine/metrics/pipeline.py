@@ -189,6 +189,7 @@ class Engine:
             id(f): set() for f in self.filters if f.default_value is not None
         }
         self._routes: dict[str | None, Route] = {}
+        self._sieves: dict[tuple, Any] = {}
         self.until_ms = until_ms
         metric_alarms = list(getattr(config, "metric_alarms", None) or [])
         composite_alarms = list(getattr(config, "composite_alarms", None) or [])
@@ -312,8 +313,11 @@ class Engine:
             return None
         if log_group is None and len(self.log_groups) > 1:
             return None
-        route = self._routes.get(log_group) or self.route(log_group)
-        return route.index.sieve(extra) if route.index is not None else None
+        key = (log_group, tuple(extra))
+        if key not in self._sieves:  # built once per log group, however many inputs it has
+            route = self._routes.get(log_group) or self.route(log_group)
+            self._sieves[key] = route.index.sieve(extra) if route.index is not None else None
+        return self._sieves[key]
 
     def count_ruled_out(self, log_group: str | None, timestamps: Sequence[int]) -> None:
         """Count events of `log_group` that no filter of its route can match (a batch run's
