@@ -802,7 +802,7 @@ def _line_regex(before, after, exact: bool):
         if isinstance(slot, nodes.Slot) and slot.condition is not None:
             captured.append(group)
             group += 3
-            return _FIELD_CAPTURE
+            return _folded_capture(slot.condition) or _FIELD_CAPTURE
         return _FIELD_SKIP
 
     parts.extend(field(s) for s in before)
@@ -811,6 +811,41 @@ def _line_regex(before, after, exact: bool):
     parts.extend(field(s) for s in after)
     parts.append(r"\Z")
     return re.compile("".join(parts), re.DOTALL).match, captured
+
+
+def _folded_capture(expr: nodes.SlotExpr) -> str | None:
+    """`_FIELD_CAPTURE` narrowed to the fields an ``=`` text literal can match, or None.
+
+    ``= text`` needs the field's text to be `text`; ``= pre*...`` needs it to start with `pre`
+    (DECISIONS P8: the first piece is a prefix). Written into the full-line regex, the literal
+    makes most lines fail inside the regex at that field instead of after the whole line. Each
+    of the three forms of a field (DECISIONS P13) keeps its capture group; a form that cannot
+    hold the literal (a `"` inside a quoted field, a separator inside a plain one) never matches.
+    The slot's predicate still runs on what the regex captured.
+    """
+    import re
+
+    if isinstance(expr, nodes.SlotAnd):  # any `=` conjunct narrows the field
+        return next((f for f in map(_folded_capture, expr.items) if f is not None), None)
+    if not isinstance(expr, nodes.SlotCompare) or expr.op != "=":
+        return None
+    value = expr.value
+    if not isinstance(value, nodes.Literal) or value.is_number:
+        return None
+    whole = not value.has_wildcard
+    prefix = value.text.split("*", 1)[0]
+    if not prefix and not whole:
+        return None
+    lit = re.escape(prefix)
+    never = "(?!)()"
+    quoted = bracket = plain = never
+    if '"' not in prefix:
+        quoted = '"(' + lit + ("" if whole else r'[^"]*+') + r')(?:"[ \t]*+|\Z)'
+    if "]" not in prefix:
+        bracket = r"\[(" + lit + ("" if whole else r"[^\]]*+") + r")(?:\][ \t]*+|\Z)"
+    if prefix and prefix[0] not in '"[' and " " not in prefix and "\t" not in prefix:
+        plain = "(" + lit + ("" if whole else r"[^ \t]*+") + r")(?:[ \t]++|\Z)"
+    return f"(?:{quoted}|{bracket}|{plain})"
 
 
 def _slot_predicate(expr: nodes.SlotExpr, text: str) -> Callable[[str], bool]:
