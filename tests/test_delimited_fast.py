@@ -95,3 +95,55 @@ def test_one_folded_slot_reads_its_field(text, quoted, fields):
     compiled = _compile(nodes.DelimitedPattern(tuple(slots)))
     line = " ".join(fields)
     assert compiled.matches(line) is compiled.match_event(LogEvent(line)), (compiled.text, line)
+
+
+# --------------------------------------------------------------------------- timestamps
+
+_clf_stamps = st.builds(
+    lambda d, mon, y, h, mi, s, sign, oh, om: f"[{d}/{mon}/{y}:{h}:{mi}:{s} {sign}{oh}{om}]",
+    st.sampled_from(["1", "01", "17", "31", "32", "0", "123"]),
+    st.sampled_from(["May", "Feb", "Dec", "Foo", "may"]),
+    st.sampled_from(["2015", "2024", "999"]),
+    st.sampled_from(["10", "00", "23", "24", "7"]),
+    st.sampled_from(["05", "59", "60"]),
+    st.sampled_from(["03", "60", "61"]),
+    st.sampled_from(["+", "-", " "]),
+    st.sampled_from(["00", "07", "24"]),
+    st.sampled_from(["00", "30", "60"]),
+)
+_iso_stamps = st.sampled_from([
+    "2024-01-01T00:00:00Z", "2024-01-01 00:00:00,123", "2024-02-30T00:00:00Z", "2024-01-01T25:00:00Z",
+    "2019-06-07T19:11:20.562Z", "2024-01-01T00:00:00+02:00", "2024-01-01T00:00:00 -0700", "2024-01-01T00:00:00+99",
+    "2024-01-01T00:00:001", "1234-", "[INFO]\t2020-01-31T22:12:58.534Z",
+])
+_prefixes = st.one_of(
+    st.sampled_from(["", "83.149.9.216 - - ", "[", "a[b] ", "1.2.3.4 - [x] ", "[ERROR] ", "- - ", "12345 "]),
+    st.text(alphabet="ab[] -5", max_size=110),
+)
+
+
+@st.composite
+def _stamped_lines(draw):
+    stamp = draw(st.one_of(_clf_stamps, _iso_stamps, st.text(alphabet="[]0123456789/:+- ", max_size=30)))
+    return draw(_prefixes) + stamp + draw(st.sampled_from(["", " \"GET / HTTP/1.1\" 200 5", "]", "9"]))
+
+
+@settings(max_examples=600, deadline=None)
+@given(lines=st.lists(_stamped_lines(), min_size=1, max_size=12), repeat=st.booleans())
+def test_stamp_cache_agrees_with_reading_every_stamp(lines, repeat):
+    """`_plain_ms_cached` (one cache over many lines, as a reader keeps it) equals `_plain_ms`."""
+    from cwfilter.engine.inputs.timestamps import _plain_ms, _plain_ms_cached
+
+    cache: dict = {}
+    for line in lines + (lines if repeat else []):
+        assert _plain_ms_cached(line, cache) == _plain_ms(line), line
+
+
+def test_stamp_cache_is_bounded():
+    from cwfilter.engine.inputs.timestamps import STAMP_CACHE_SIZE, _plain_ms, _plain_ms_cached
+
+    cache: dict = {}
+    for s in range(STAMP_CACHE_SIZE + 500):
+        line = f"1.2.3.4 - - [17/May/2015:{s // 3600 % 24:02d}:{s // 60 % 60:02d}:{s % 60:02d} +0000] x"
+        assert _plain_ms_cached(line, cache) == _plain_ms(line) is not None
+        assert len(cache) <= STAMP_CACHE_SIZE
