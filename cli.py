@@ -569,7 +569,7 @@ def _render_run_compact(datapoints: list[Any], summary: dict, changes: list[Any]
     from rich.text import Text
 
     from .engine.metrics.pipeline import iso
-    from .engine.report.picture import sparkline
+    from .engine.report.chart import sparkline
     from .engine.report.text import metric_totals, short_number
 
     console = Console(highlight=False)
@@ -1158,7 +1158,7 @@ def _print_pictures(picture: Any, stream: Any) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from .engine.report.picture import default_statistic, metric_grid, sparkline, terminal_chart
+    from .engine.report.chart import default_statistic, metric_grid, sparkline, terminal_chart
     from .engine.report.text import number
 
     console = Console(file=stream, highlight=False)
@@ -1201,7 +1201,7 @@ def _print_pictures(picture: Any, stream: Any) -> None:
 
 
 def _write_report(picture: Any, path: str) -> None:
-    from .engine.report.picture import render_html
+    from .engine.report.html_report import render_html
 
     with open(path, "w", encoding="utf-8") as f:
         f.write(render_html(picture, version=__version__))
