@@ -769,10 +769,28 @@ def _compile_delimited(tree: nodes.DelimitedPattern, text: str) -> CompiledPatte
                     return False
             return True
 
+        if len(line_checks) == 1 and prefilter is _true:
+            match_text = _one_check_matcher(matcher, *line_checks[0])
+
     return CompiledPattern(
         text, "delimited", tree, match_event, extract_event, prefilter, match_text, needs_fields=True,
         block_filter=_block_scan(required) if required else None,
     )
+
+
+def _one_check_matcher(matcher, k: int, pred: Callable[[str], bool]) -> Callable[[str], bool]:
+    """`match_text` for a pattern with one conditioned slot and no literal to look for first:
+    the slot's three capture groups (quoted, bracketed, plain) are read directly."""
+    groups = (k + 1, k + 2, k + 3)
+
+    def match_one(m: str) -> bool:
+        found = matcher(m)
+        if found is None:
+            return False
+        quoted, bracketed, plain = found.group(*groups)
+        return pred(quoted if quoted is not None else bracketed if bracketed is not None else plain)
+
+    return match_one
 
 
 # One field of DECISIONS P13 with the separators after it: a `"` group (to the next `"`, or to
@@ -922,4 +940,7 @@ def _make_plain_prefilter(req) -> Callable[[str], bool]:
     if not req:
         return _true
     words = tuple(g[0] for g in req)
+    if len(words) == 1:
+        word = words[0]
+        return lambda m: word in m
     return lambda m: all(w in m for w in words)
