@@ -147,3 +147,23 @@ def test_stamp_cache_is_bounded():
         line = f"1.2.3.4 - - [17/May/2015:{s // 3600 % 24:02d}:{s // 60 % 60:02d}:{s % 60:02d} +0000] x"
         assert _plain_ms_cached(line, cache) == _plain_ms(line) is not None
         assert len(cache) <= STAMP_CACHE_SIZE
+
+
+# --------------------------------------------------------------------------- events read
+
+@settings(max_examples=200, deadline=None)
+@given(message=st.text(max_size=20), timestamp=st.one_of(st.none(), st.integers()),
+       group=st.one_of(st.none(), st.text(max_size=5)), origin=st.sampled_from(["event", "previous", "read"]))
+def test_fast_event_maker_builds_the_same_record(message, timestamp, group, origin):
+    import dataclasses
+
+    import pytest
+    from cwfilter.engine.inputs.records import InputEvent
+    from cwfilter.engine.inputs.sink import _make_event
+
+    built = _make_event(message, timestamp, group, "src", "line 3", origin, None)
+    want = InputEvent(message, timestamp, group, "src", "line 3", origin, None)
+    assert type(built) is InputEvent and built == want and repr(built) == repr(want)
+    assert dataclasses.astuple(built) == dataclasses.astuple(want)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        built.message = "x"  # type: ignore[misc]
