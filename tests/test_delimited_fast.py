@@ -167,3 +167,37 @@ def test_fast_event_maker_builds_the_same_record(message, timestamp, group, orig
     assert dataclasses.astuple(built) == dataclasses.astuple(want)
     with pytest.raises(dataclasses.FrozenInstanceError):
         built.message = "x"  # type: ignore[misc]
+
+
+# --------------------------------------------------------------------------- routes
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(trees=st.lists(st.one_of(_patterns(), st.sampled_from(["ERROR", "?a ?b", "%a[b5]%", "5 -a"])),
+                      min_size=1, max_size=3),
+       lines=st.lists(_lines(), min_size=1, max_size=6))
+def test_text_route_matches_the_filters_the_event_route_matches(trees, lines):
+    """A route of a few text filters decides each on the raw text (`Route.by_text`); the same
+    route deciding on a shared `LogEvent` (prefilter, then the event matcher) matches the same."""
+    from types import SimpleNamespace
+
+    from cwfilter.engine.matching.routing import Route
+
+    compiled = []
+    for tree in trees:
+        text = tree if isinstance(tree, str) else cwfilter.unparse(tree)
+        try:
+            compiled.append(cwfilter.compile_pattern(text))
+        except cwfilter.PatternError:
+            assume(False)
+    filters = [SimpleNamespace(compiled=c, default_value=None) for c in compiled]
+    fast = Route.build("g", filters, track_minutes=False)
+    assert fast.by_text
+    slow = Route.build("g", filters, track_minutes=False)
+    slow.by_text = False
+    for line in lines:
+        got, ev = fast.match(line, 5)
+        want, _ = slow.match(line, 5)
+        assert [id(f) for f in got] == [id(f) for f in want], (line, [c.text for c in compiled])
+        assert (ev is None) == (not got)
+        if ev is not None:
+            assert ev.message == line and ev.timestamp == 5
