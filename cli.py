@@ -443,6 +443,9 @@ class _Renderer:
         self.compact = False
         self.live = False  # --follow: print transitions as they happen, also in the compact table
         self.definitions: dict = {}  # the run's filters and alarms, echoed in json output
+        # Items taken: counted just before each is written or kept, so that a Ctrl-C while one
+        # is written (it stays in the stream's buffer) does not write it again.
+        self.done = 0
 
     def item(self, item: Any) -> None:
         """A datapoint or an alarm transition, as the engine produces them."""
@@ -457,10 +460,12 @@ class _Renderer:
 
     def transition(self, change: Any) -> None:
         """Print an alarm transition as it happens (in event time) and run its actions."""
+        line = json.dumps(change.detail(), ensure_ascii=False) + "\n" if self.output is RunOutput.jsonl else None
+        self.done += 1
         self.transitions.append(change)
         t = change.transition
-        if self.output is RunOutput.jsonl:
-            sys.stdout.write(json.dumps(change.detail(), ensure_ascii=False) + "\n")
+        if line is not None:
+            sys.stdout.write(line)
             sys.stdout.flush()
         elif self.output is RunOutput.table and (self.live or not self.compact):
             from .engine.metrics.pipeline import iso
@@ -497,17 +502,21 @@ class _Renderer:
 
     def datapoint(self, dp: Any) -> None:
         if self.output is RunOutput.jsonl:
-            sys.stdout.write(json.dumps(dp.to_json(self.statistics), ensure_ascii=False) + "\n")
+            text = json.dumps(dp.to_json(self.statistics), ensure_ascii=False) + "\n"
+            self.done += 1
+            sys.stdout.write(text)
             sys.stdout.flush()  # streaming users read each period as it closes
             if self.collect:
                 self.kept.append(dp)
         elif self.output is RunOutput.emf:
-            for doc in dp.to_emf():
-                sys.stdout.write(json.dumps(doc, ensure_ascii=False) + "\n")
+            text = "".join(json.dumps(doc, ensure_ascii=False) + "\n" for doc in dp.to_emf())
+            self.done += 1
+            sys.stdout.write(text)
             sys.stdout.flush()
             if self.collect:
                 self.kept.append(dp)
         else:
+            self.done += 1
             self.kept.append(dp)
 
     def finish(self, summary: dict) -> None:
@@ -518,6 +527,9 @@ class _Renderer:
             # The engine's document, with the metrics written one at a time: peak memory stays
             # near that of jsonl output however many series there are.
             doc = run_document([], self.transitions, summary, self.statistics, self.definitions)
+            history = doc.get("alarmHistory")
+            if history:
+                doc["alarmHistory"] = []  # written below, an item at a time
             head, tail = json.dumps(doc, indent=4, ensure_ascii=False).split('"metrics": [],', 1)
             out = sys.stdout
             out.write(head + '"metrics": [')
@@ -526,11 +538,26 @@ class _Renderer:
                 text = json.dumps(metric, indent=4, ensure_ascii=False)
                 out.write(sep + "        " + text.replace("\n", "\n        "))
                 sep = ",\n"
-            out.write(("\n    ]," if sep != "\n" else "],") + tail + "\n")
+            out.write("\n    ]," if sep != "\n" else "],")
+            if history:
+                before, tail = tail.split('"alarmHistory": [],', 1)
+                out.write(before + '"alarmHistory": [\n        ')
+                out.write(",\n        ".join(map(_indented_item, history)) + "\n    ],")
+            out.write(tail + "\n")
         elif self.output is RunOutput.table and self.compact:
             _render_run_compact(self.kept, summary, self.transitions)
         elif self.output is RunOutput.table:
             _render_run_table(self.kept, self.statistics)
+
+
+def _indented_item(item: dict) -> str:
+    """``json.dumps(item, indent=4, ensure_ascii=False)`` as it reads two levels deep in a
+    document; a flat object of strings (an alarm history item) without the pure-Python encoder
+    that `indent` selects."""
+    if all(type(k) is str and type(v) is str for k, v in item.items()) and item:
+        enc = json.encoder.encode_basestring
+        return "{\n" + ",\n".join([f"            {enc(k)}: {enc(v)}" for k, v in item.items()]) + "\n        }"
+    return json.dumps(item, indent=4, ensure_ascii=False).replace("\n", "\n        ")
 
 
 def _render_run_table(datapoints: list[Any], statistics: list[str]) -> None:
@@ -882,7 +909,10 @@ def run_command(
         raise typer.Exit(0) from None
     except KeyboardInterrupt:
         progress.clear()
-        for item in engine.close():
+        # Batch: everything comes from `close`, which returns the same items when the run was
+        # interrupted while writing them: the rest is written, nothing twice.
+        rest = engine.close()
+        for item in rest if follow else rest[renderer.done:]:
             renderer.item(item)
         summary = _summary(engine, result)
         renderer.finish(summary)
