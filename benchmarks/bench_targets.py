@@ -187,6 +187,82 @@ def test_space_delimited_vs_split_floor(benchmark, full):
         assert f_split / ours >= 0.5
 
 
+@pytest.mark.benchmark(group="match-delimited")
+def test_eight_field_delimited_vs_split_floor(benchmark, full):
+    """Eight slots against nine-field combined-format lines: the `status = 5*` prefix, written
+    into the full-line regex, fails most lines at their sixth field."""
+    data = apache_lines() * (10 if full else 1)
+    pattern = "[ip, id, user, ts, request, status = 5*, bytes > 1000, level]"
+    matches = cwfilter.compile_pattern(pattern).matches
+    hits = benchmark.pedantic(over(data, matches), rounds=1, iterations=1)
+
+    def expected(m: str) -> bool:  # eight fields exactly, status 5xx, bytes > 1000
+        f = split_fields(m)
+        return len(f) == 8 and f[5].startswith("5") and re.fullmatch(r"[0-9]+", f[6]) is not None and int(f[6]) > 1000
+
+    assert hits == sum(1 for m in data if expected(m))
+    # The same slots on lines cut to eight fields, so matches are counted too.
+    cut = [" ".join(f'"{x}"' if " " in x or not x else x for x in split_fields(m)[:8]) for m in data]
+    assert sum(1 for m in cut if matches(m)) == sum(1 for m in cut if expected(m))
+    assert matches('1.2.3.4 - - [17/May/2015:10:05:03 +0000] "GET / HTTP/1.1" 503 2048 "-"')
+    if full:
+        f_split, ours = best_of(ROUNDS, over(data, str.split), over(data, matches))
+        _record(benchmark, events=len(data), ratio_vs_F_split=f_split / ours)
+        assert f_split / ours >= 0.5
+
+
+def _apache_run_config():
+    return cwfilter.Config.model_validate({"metricFilters": [
+        {"filterName": "server-errors", "logGroupName": "web",
+         "filterPattern": "[ip, id, user, ts, request, status = 5*, bytes, referrer, agent]",
+         "metricTransformations": [{"metricName": "ServerErrorBytes", "metricNamespace": "Web",
+                                    "metricValue": "$bytes"}]},
+        {"filterName": "not-found", "logGroupName": "web",
+         "filterPattern": "[ip, id, user, ts, request, status = 404, bytes, referrer, agent]",
+         "metricTransformations": [{"metricName": "NotFound", "metricNamespace": "Web", "metricValue": "1"}]},
+    ]})
+
+
+@pytest.mark.benchmark(group="run-delimited")
+def test_apache_run_in_process(benchmark, full, tmp_path):
+    """What `cwfilter run` does per line for two space-delimited filters (reading, stamps,
+    matching, sums), against the same sums in a bare Python loop (`str.split`, as awk splits).
+    The whole-process target (<= 8x mawk) is in compare_tools.py; this records the figure."""
+    from cwfilter.engine.inputs.readers import read_events
+
+    corpus = apache_lines()
+    log = tmp_path / "apache.log"
+    log.write_text("\n".join(corpus * (10 if full else 1)) + "\n")
+    config = _apache_run_config()
+
+    def engine_run():
+        engine = Engine(config, keep_values=False)
+        for ev in read_events(f"{log}@web", lookahead=1000):
+            engine.feed(ev.message, ev.timestamp, ev.log_group, ev.doc)
+        sums: dict[str, float] = {}
+        for dp in engine.close():
+            sums[dp.key.name] = sums.get(dp.key.name, 0) + dp.aggregate.statistic("Sum")
+        return sums
+
+    def awk_like():
+        b = c = 0
+        with open(log, encoding="utf-8") as fh:
+            for line in fh:
+                f = line.split()
+                if len(f) > 9 and f[8].startswith("5") and f[9].isdigit():
+                    b += int(f[9])
+                elif len(f) > 8 and f[8] == "404":
+                    c += 1
+        return {"ServerErrorBytes": b, "NotFound": c}
+
+    sums = benchmark.pedantic(engine_run, rounds=1, iterations=1)
+    assert sums == awk_like()
+    if full:
+        t_ours, t_awk = best_of(3, engine_run, awk_like)
+        n = len(corpus) * 10
+        _record(benchmark, events=n, us_per_line=t_ours / n * 1e6, ratio_vs_python_split_loop=t_ours / t_awk)
+
+
 # --------------------------------------------------------------------------- regex
 
 

@@ -18,7 +18,7 @@ from .opening import OpenedInput
 from .records import _BOM, MAX_EVENT_BYTES, InputEvent, RuledOut
 from .sink import _Reject, _Sink
 from .sniffing import VPC_DEFAULT_FIELDS, _is_vpc_header
-from .timestamps import JSONL_TIMESTAMP_FIELDS, _epoch_ms, _jsonl_ms, _lambda_ms, _plain_ms, _value_ms
+from .timestamps import JSONL_TIMESTAMP_FIELDS, _epoch_ms, _jsonl_ms, _lambda_ms, _plain_ms_cached, _value_ms
 
 __all__ = [
     "LINE_HANDLERS",
@@ -31,10 +31,13 @@ _SKIP: Final = object()  # a line handler's answer for a line that is not an eve
 class _PlainLines:
     """``lines``: any text; the stamp is a leading ISO-8601, a Lambda or an Apache time."""
 
-    __slots__ = ()
+    __slots__ = ("stamps",)
+
+    def __init__(self) -> None:
+        self.stamps: dict[str, int | None] = {}  # stamp text -> epoch ms, for `_plain_ms_cached`
 
     def stamp(self, text: str) -> Any:
-        return _plain_ms(text)
+        return _plain_ms_cached(text, self.stamps)
 
 
 class _LambdaLines:

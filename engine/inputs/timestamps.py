@@ -118,6 +118,55 @@ def _plain_ms(text: str) -> int | None:
     return ms
 
 
+_NOT_CACHED: Final = object()
+# Distinct stamp texts a reader remembers before it starts over (memory stays bounded).
+STAMP_CACHE_SIZE: Final = 16384
+
+
+def _plain_ms_cached(text: str, cache: dict[str, int | None]) -> int | None:
+    """`_plain_ms`, remembering the result of each stamp text in `cache`.
+
+    The lines of a log repeat their stamps (an Apache stamp names a second, and a busy server
+    writes many lines in it), and reading a stamp costs more than finding its text. A line that
+    cannot start with an ISO-8601 or Lambda stamp (no ``-`` at offset 4, no leading ``[``) can
+    only hold an Apache stamp, which starts at the first ``[`` of the line when it is there: the
+    text from that ``[`` to its ``]`` is looked up, and read by `_clf_ms` only when it was not
+    seen before. A line with a leading ISO stamp is looked up by the text `_ISO_RE` matched.
+    """
+    if text[4:5] == "-":
+        m = _ISO_RE.match(text)
+        if m is not None:
+            key = m.group()
+            ms = cache.get(key, _NOT_CACHED)
+            if ms is _NOT_CACHED:
+                ms = _iso_ms(m)
+                if len(cache) >= STAMP_CACHE_SIZE:
+                    cache.clear()
+                cache[key] = ms
+            if ms is not None:
+                return ms
+        return _plain_ms(text)
+    if text.startswith("["):
+        return _plain_ms(text)
+    # Only an Apache stamp is left, and `_CLF_RE` matches at a `[` before `_CLF_WINDOW`.
+    at = text.find("[", 0, _CLF_WINDOW)
+    if at < 0:
+        return None
+    end = text.find("]", at + 26, at + 29)  # `[d/Mon/yyyy:hh:mm:ss +zzzz]` is 27 or 28 long
+    if end >= 0:
+        ms = cache.get(text[at : end + 1], _NOT_CACHED)
+        if ms is not _NOT_CACHED:
+            return ms  # a key is a whole stamp, so `_CLF_RE` matches at the first `[`
+    m = _CLF_RE.search(text, 0, _CLF_WINDOW + 30)
+    if m is None or m.start() >= _CLF_WINDOW:
+        return None
+    ms = _clf_ms(text)
+    if len(cache) >= STAMP_CACHE_SIZE:
+        cache.clear()
+    cache[m.group()] = ms
+    return ms
+
+
 # Below this magnitude a number is taken as epoch seconds, above as milliseconds: 1e11 ms is March
 # 1973, 1e11 s the year 5138, so no stamp of a real log is ambiguous.
 _SECONDS_BELOW: Final = 1e11

@@ -829,10 +829,28 @@ def _compile_delimited(tree: nodes.DelimitedPattern, text: str) -> CompiledPatte
                     return False
             return True
 
+        if len(line_checks) == 1 and prefilter is _true:
+            match_text = _one_check_matcher(matcher, *line_checks[0])
+
     return CompiledPattern(
         text, "delimited", tree, match_event, extract_event, prefilter, match_text, needs_fields=True,
         block_filter=_block_scan(required) if required else None,
     )
+
+
+def _one_check_matcher(matcher, k: int, pred: Callable[[str], bool]) -> Callable[[str], bool]:
+    """`match_text` for a pattern with one conditioned slot and no literal to look for first:
+    the slot's three capture groups (quoted, bracketed, plain) are read directly."""
+    groups = (k + 1, k + 2, k + 3)
+
+    def match_one(m: str) -> bool:
+        found = matcher(m)
+        if found is None:
+            return False
+        quoted, bracketed, plain = found.group(*groups)
+        return pred(quoted if quoted is not None else bracketed if bracketed is not None else plain)
+
+    return match_one
 
 
 # One field of DECISIONS P13 with the separators after it: a `"` group (to the next `"`, or to
@@ -862,7 +880,7 @@ def _line_regex(before, after, exact: bool):
         if isinstance(slot, nodes.Slot) and slot.condition is not None:
             captured.append(group)
             group += 3
-            return _FIELD_CAPTURE
+            return _folded_capture(slot.condition) or _FIELD_CAPTURE
         return _FIELD_SKIP
 
     parts.extend(field(s) for s in before)
@@ -871,6 +889,41 @@ def _line_regex(before, after, exact: bool):
     parts.extend(field(s) for s in after)
     parts.append(r"\Z")
     return re.compile("".join(parts), re.DOTALL).match, captured
+
+
+def _folded_capture(expr: nodes.SlotExpr) -> str | None:
+    """`_FIELD_CAPTURE` narrowed to the fields an ``=`` text literal can match, or None.
+
+    ``= text`` needs the field's text to be `text`; ``= pre*...`` needs it to start with `pre`
+    (DECISIONS P8: the first piece is a prefix). Written into the full-line regex, the literal
+    makes most lines fail inside the regex at that field instead of after the whole line. Each
+    of the three forms of a field (DECISIONS P13) keeps its capture group; a form that cannot
+    hold the literal (a `"` inside a quoted field, a separator inside a plain one) never matches.
+    The slot's predicate still runs on what the regex captured.
+    """
+    import re
+
+    if isinstance(expr, nodes.SlotAnd):  # any `=` conjunct narrows the field
+        return next((f for f in map(_folded_capture, expr.items) if f is not None), None)
+    if not isinstance(expr, nodes.SlotCompare) or expr.op != "=":
+        return None
+    value = expr.value
+    if not isinstance(value, nodes.Literal) or value.is_number:
+        return None
+    whole = not value.has_wildcard
+    prefix = value.text.split("*", 1)[0]
+    if not prefix and not whole:
+        return None
+    lit = re.escape(prefix)
+    never = "(?!)()"
+    quoted = bracket = plain = never
+    if '"' not in prefix:
+        quoted = '"(' + lit + ("" if whole else r'[^"]*+') + r')(?:"[ \t]*+|\Z)'
+    if "]" not in prefix:
+        bracket = r"\[(" + lit + ("" if whole else r"[^\]]*+") + r")(?:\][ \t]*+|\Z)"
+    if prefix and prefix[0] not in '"[' and " " not in prefix and "\t" not in prefix:
+        plain = "(" + lit + ("" if whole else r"[^ \t]*+") + r")(?:[ \t]++|\Z)"
+    return f"(?:{quoted}|{bracket}|{plain})"
 
 
 def _slot_predicate(expr: nodes.SlotExpr, text: str) -> Callable[[str], bool]:
@@ -947,4 +1000,7 @@ def _make_plain_prefilter(req) -> Callable[[str], bool]:
     if not req:
         return _true
     words = tuple(g[0] for g in req)
+    if len(words) == 1:
+        word = words[0]
+        return lambda m: word in m
     return lambda m: all(w in m for w in words)

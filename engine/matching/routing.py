@@ -38,6 +38,9 @@ class RuntimeFilter(Protocol):
 #: Index a route once this many of its filters can be filed in it; below, plain prefilters win.
 INDEX_FROM = 3
 _WS = " \t\r\n"
+#: Up to this many text filters on a route are each decided on the raw text; with more, one
+#: shared split of the fields (`LogEvent.fields`) costs less than a full-line regex per filter.
+TEXT_FILTERS_UP_TO = 3
 
 
 def raw_string_values(message: str, needle: str, start: int) -> list[str]:
@@ -258,6 +261,10 @@ class Route:
     #: defaultValue.
     seen_minutes: SortedDict | None = None
     default_filters: list[RuntimeFilter] = field(default_factory=list)
+    #: A few filters that all match on the raw text (terms, regex, space-delimited): each is
+    #: decided by `CompiledPattern.matches` (for space-delimited, one full-line regex that
+    #: fails most lines early) and the event is built only when one matches.
+    by_text: bool = False
 
     @classmethod
     def build(cls, key: str | None, filters: list[RuntimeFilter], track_minutes: bool) -> Route:
@@ -268,6 +275,8 @@ class Route:
             key, filters, index,
             seen_minutes=SortedDict() if defaults and track_minutes else None,
             default_filters=defaults,
+            by_text=index is None and len(filters) <= TEXT_FILTERS_UP_TO
+            and all(f.compiled.kind in ("terms", "regex", "delimited") for f in filters),
         )
 
     def match(
@@ -281,6 +290,9 @@ class Route:
         shared decoded event without their raw-text prefilters: the index has ruled for all of
         them at once, and one decode beats a prefilter per filter for the few events it lets by.
         """
+        if self.by_text:
+            out = [f for f in self.filters if f.compiled.matches(message)]
+            return out, (LogEvent(message, timestamp, doc) if out else None)
         if self.index is None:
             ev = None
             out = []
