@@ -497,8 +497,11 @@ class _Renderer:
 
     def datapoint(self, dp: Any) -> None:
         if self.output is RunOutput.jsonl:
-            sys.stdout.write(json.dumps(dp.to_json(self.statistics), ensure_ascii=False) + "\n")
-            sys.stdout.flush()  # streaming users read each period as it closes
+            from .engine.report.jsontext import datapoint_line
+
+            sys.stdout.write(datapoint_line(dp, self.statistics) + "\n")
+            if self.live:
+                sys.stdout.flush()  # streaming users read each period as it closes
             if self.collect:
                 self.kept.append(dp)
         elif self.output is RunOutput.emf:
@@ -513,7 +516,7 @@ class _Renderer:
     def finish(self, summary: dict) -> None:
         if self.output is RunOutput.json:
             from .engine.report.document import run_document
-            from .engine.report.text import iter_metrics
+            from .engine.report.jsontext import metric_texts
 
             # The engine's document, with the metrics written one at a time: peak memory stays
             # near that of jsonl output however many series there are.
@@ -522,9 +525,8 @@ class _Renderer:
             out = sys.stdout
             out.write(head + '"metrics": [')
             sep = "\n"
-            for metric in iter_metrics(self.kept, self.statistics):
-                text = json.dumps(metric, indent=4, ensure_ascii=False)
-                out.write(sep + "        " + text.replace("\n", "\n        "))
+            for text in metric_texts(self.kept, self.statistics, margin="        "):
+                out.write(sep + "        " + text)
                 sep = ",\n"
             out.write(("\n    ]," if sep != "\n" else "],") + tail + "\n")
         elif self.output is RunOutput.table and self.compact:

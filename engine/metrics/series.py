@@ -489,6 +489,17 @@ class Aggregate:
         stat = name if isinstance(name, Statistic) else parse_statistic(name)
         return STATISTICS[stat.kind](self, stat)
 
+    def standard_statistics(self) -> tuple[float | None, ...]:
+        """SampleCount, Average, Sum, Minimum and Maximum at once, each as `statistic` gives it."""
+        n = self.sample_count
+        if n and self._counts is None:
+            try:  # as `_sum` and `_average`: int / int is rounded once
+                return (float(n), self._total / (n << self._shift), self._total / (1 << self._shift),
+                        self.minimum, self.maximum)
+            except OverflowError:
+                pass
+        return tuple(STATISTICS[kind](self, _STANDARD_PARSED[kind]) for kind in STANDARD_STATISTICS)
+
     # -- helpers used by the statistic table ---------------------------------------------------
 
     def _exact_sum(self) -> Fraction:
@@ -688,6 +699,7 @@ STATISTICS: dict[str, Callable[[Aggregate, Statistic], float | None]] = {
     "WM": _winsorized_mean,
     "PR": _percentile_rank,
 }
+_STANDARD_PARSED = {kind: Statistic(kind, text=kind) for kind in STANDARD_STATISTICS}
 
 
 # --------------------------------------------------------------------------------------------

@@ -53,6 +53,27 @@ def group_metrics(datapoints: list[Any], statistics: list[str]) -> list[dict]:
 
 def iter_metrics(datapoints: list[Any], statistics: list[str]) -> Iterator[dict]:
     """`group_metrics` one entry at a time, so that a writer holds one metric's datapoints."""
+    for key, points in grouped_datapoints(datapoints):
+        items = []
+        for dp in points:
+            item = dp.to_json(statistics)
+            for drop in ("Namespace", "MetricName", "Dimensions"):
+                item.pop(drop)
+            items.append(item)
+        yield {
+            "Namespace": key.namespace,
+            "MetricName": key.name,
+            "Dimensions": key.dimensions_json(),
+            "Label": key.name,
+            "Datapoints": items,
+        }
+
+
+def grouped_datapoints(datapoints: list[Any]) -> Iterator[tuple[Any, list[Any]]]:
+    """(series, its datapoints by time) in the order of `iter_metrics`.
+
+    A live run emits a period again when late samples change it: only its newest revision counts.
+    """
     if any(dp.revision for dp in datapoints):
         latest: dict[tuple, Any] = {}
         for dp in datapoints:
@@ -60,7 +81,7 @@ def iter_metrics(datapoints: list[Any], statistics: list[str]) -> Iterator[dict]
             if seen is None or dp.revision > seen.revision:
                 latest[(dp.key, dp.timestamp_ms)] = dp
         datapoints = list(latest.values())
-    groups: dict[Any, list[Any]] = {}
+    groups: dict[Any, Any] = {}
     for dp in datapoints:
         group = groups.get(dp.key)
         if group is None:
@@ -71,19 +92,7 @@ def iter_metrics(datapoints: list[Any], statistics: list[str]) -> Iterator[dict]
             groups[dp.key] = [group, dp]
     for key in sorted(groups, key=lambda k: (k.namespace, k.name, k.dimensions, k.unit or "")):
         group = groups[key]
-        points = []
-        for dp in sorted(group, key=lambda d: d.timestamp_ms) if type(group) is list else (group,):
-            item = dp.to_json(statistics)
-            for drop in ("Namespace", "MetricName", "Dimensions"):
-                item.pop(drop)
-            points.append(item)
-        yield {
-            "Namespace": key.namespace,
-            "MetricName": key.name,
-            "Dimensions": key.dimensions_json(),
-            "Label": key.name,
-            "Datapoints": points,
-        }
+        yield key, sorted(group, key=lambda d: d.timestamp_ms) if type(group) is list else [group]
 
 
 def number(value: Any) -> str:
