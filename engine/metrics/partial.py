@@ -109,13 +109,15 @@ class RunAggregate:
         Args:
             engine: a batch-mode `Engine` that has not been closed.
             inputs: the `InputStats` of the inputs it was fed, if any.
-            share: use the engine's aggregates instead of copies (the engine is done with them).
+            share: use the engine's table and aggregates themselves, not copies (the engine is done with them).
         """
         if engine.live:
             raise ValueError("a live engine has no partial aggregate: its periods are emitted as it runs")
         out = cls(period=engine.period)
-        for (key, start), agg in engine.table._cells.items():
-            out.cells[(key, start)] = agg if share else agg.copy()
+        if share:
+            out.cells = engine.table._cells
+        else:
+            out.cells = {cell: agg.copy() for cell, agg in engine.table._cells.items()}
         bank = engine.alarms
         if bank is not None:
             out.alarm_period = bank.base_seconds
@@ -310,8 +312,8 @@ class RunAggregate:
                     merged[cell] = agg.copy()
                 else:
                     have.merge_in(agg)
-        datapoints = [Datapoint(k, s, out_period, merged[(k, s)])
-                      for k, s in sorted(merged, key=lambda c: (c[1], key_order(c[0])))]
+        datapoints = [Datapoint(k, s, out_period, agg)
+                      for (k, s), agg in sorted(merged.items(), key=lambda c: (c[0][1], key_order(c[0][0])))]
         changes: list = []
         if bank is not None:
             first = self.first_ms if self.first_ms is not None else until_ms
