@@ -50,6 +50,10 @@ def _number(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+def _period(value: Any) -> str:
+    return str(value) if type(value) is int else _number(value)
+
+
 def _scalar(value: Any) -> str:
     return _string(value) if type(value) is str else _number(value)
 
@@ -71,44 +75,83 @@ def _extended(agg: Any, statistics: Iterable[str]) -> dict[str, Any]:
     return {name: agg.statistic(name) for name in statistics}
 
 
+_NAMES: dict[tuple, tuple[str, str, str]] = {}
+
+
+def _names(key: Any) -> tuple[str, str, str]:
+    """The namespace, metric name and unit of a series as JSON strings (few per run: kept)."""
+    ident = (key.namespace, key.name, key.unit)
+    texts = _NAMES.get(ident)
+    if texts is None:
+        if len(_NAMES) >= 4096:
+            _NAMES.clear()
+        texts = _NAMES[ident] = (_scalar(key.namespace), _scalar(key.name), _scalar(key.unit or "None"))
+    return texts
+
+
+_FLOATS: dict[float, str] = {}
+
+
+def _float(value: float) -> str:
+    text = float.__repr__(value)
+    if len(_FLOATS) >= 4096:
+        _FLOATS.clear()
+    _FLOATS[value] = text
+    return text
+
+
+def _statistics(agg: Any) -> tuple[str, str, str, str, str]:
+    """The five standard statistics as JSON numbers.
+
+    Writing a float (its shortest repr) is most of the cost of a datapoint, and a run's datapoints
+    repeat few values (every period of a count metric is 1.0 five times): the texts of the last few
+    thousand values are kept.
+    """
+    stats = agg.standard_statistics()  # floats, or None for an empty period
+    try:
+        # No zero anywhere (so no 0.0 and -0.0 to tell apart) and, as the sum is checked, nothing
+        # but finite floats.
+        kept = (stats[3] > 0.0 or stats[4] < 0.0) and stats[2] - stats[2] == 0.0
+    except TypeError:
+        kept = False
+    if not kept:
+        return tuple(map(_number, stats))  # type: ignore[return-value]
+    count, average, total, low, high = stats
+    get = _FLOATS.get
+    return (get(count) or _float(count), get(average) or _float(average), get(total) or _float(total),
+            get(low) or _float(low), get(high) or _float(high))
+
+
+def _tail(dp: Any, statistics: Iterable[str], nl: str, sep: str) -> str:
+    """What follows ``Unit``: the extended statistics and the revision, if any."""
+    text = ""
+    if statistics:
+        ext = _extended(dp.aggregate, statistics)
+        if ext:
+            inner = nl + "    " if nl else ""
+            text += f'{sep}{nl}"ExtendedStatistics": {{' + sep.join(
+                f"{inner}{_string(name)}: {_number(value)}" for name, value in ext.items()) + f"{nl}}}"
+    if dp.revision:
+        text += f'{sep}{nl}"Revision": {_number(dp.revision)}'
+    return text
+
+
 def datapoint_line(dp: Any, statistics: Iterable[str] = ()) -> str:
     """One datapoint as ``-o jsonl`` writes it (without the newline)."""
     key = dp.key
-    agg = dp.aggregate
-    dims = ", ".join(f'{{"Name": {_scalar(k)}, "Value": {_scalar(v)}}}' for k, v in key.dimensions)
-    count, average, total, low, high = agg.standard_statistics()
-    text = (f'{{"Namespace": {_scalar(key.namespace)}, "MetricName": {_scalar(key.name)}, '
-            f'"Dimensions": [{dims}], "Timestamp": {_time(dp.timestamp_ms)}, "Period": {_number(dp.period)}, '
-            f'"SampleCount": {_number(count)}, "Average": {_number(average)}, "Sum": {_number(total)}, '
-            f'"Minimum": {_number(low)}, "Maximum": {_number(high)}, "Unit": {_scalar(key.unit or "None")}')
-    if statistics:
-        ext = _extended(agg, statistics)
-        if ext:
-            text += ', "ExtendedStatistics": {' + ", ".join(
-                f"{_string(name)}: {_number(value)}" for name, value in ext.items()) + "}"
-    if dp.revision:
-        text += f', "Revision": {_number(dp.revision)}'
-    return text + "}"
-
-
-def _point_text(dp: Any, statistics: Iterable[str], nl: str) -> str:
-    """One entry of a metric's ``Datapoints`` at the indentation `nl` (newline and margin) opens."""
-    agg = dp.aggregate
-    inner = nl + "    "
-    count, average, total, low, high = agg.standard_statistics()
-    text = (f'{{{inner}"Timestamp": {_time(dp.timestamp_ms)},{inner}"Period": {_number(dp.period)},'
-            f'{inner}"SampleCount": {_number(count)},{inner}"Average": {_number(average)},'
-            f'{inner}"Sum": {_number(total)},{inner}"Minimum": {_number(low)},'
-            f'{inner}"Maximum": {_number(high)},{inner}"Unit": {_scalar(dp.key.unit or "None")}')
-    if statistics:
-        ext = _extended(agg, statistics)
-        if ext:
-            deeper = inner + "    "
-            text += f',{inner}"ExtendedStatistics": {{' + ",".join(
-                f"{deeper}{_string(name)}: {_number(value)}" for name, value in ext.items()) + f"{inner}}}"
-    if dp.revision:
-        text += f',{inner}"Revision": {_number(dp.revision)}'
-    return text + nl + "}"
+    namespace, name, unit = _names(key)
+    dims = key.dimensions
+    if len(dims) == 1:
+        (k, v), = dims
+        dims_text = f'{{"Name": {_scalar(k)}, "Value": {_scalar(v)}}}'
+    else:
+        dims_text = ", ".join(f'{{"Name": {_scalar(k)}, "Value": {_scalar(v)}}}' for k, v in dims)
+    time = _TIMES.get(dp.timestamp_ms) or _time(dp.timestamp_ms)
+    count, average, total, low, high = _statistics(dp.aggregate)
+    tail = _tail(dp, statistics, "", ", ") if statistics or dp.revision else ""
+    return (f'{{"Namespace": {namespace}, "MetricName": {name}, "Dimensions": [{dims_text}], "Timestamp": {time}, '
+            f'"Period": {_period(dp.period)}, "SampleCount": {count}, "Average": {average}, "Sum": {total}, '
+            f'"Minimum": {low}, "Maximum": {high}, "Unit": {unit}{tail}}}')
 
 
 def metric_texts(datapoints: list[Any], statistics: list[str], margin: str = "") -> Iterator[str]:
@@ -117,12 +160,24 @@ def metric_texts(datapoints: list[Any], statistics: list[str], margin: str = "")
     nl = "\n" + margin
     i1, i2, i3 = nl + "    ", nl + "        ", nl + "            "
     for key, points in grouped_datapoints(datapoints):
-        if key.dimensions:
+        namespace, name, unit = _names(key)
+        dimensions = key.dimensions
+        if len(dimensions) == 1:
+            (k, v), = dimensions
+            dims = f'[{i2}{{{i3}"Name": {_scalar(k)},{i3}"Value": {_scalar(v)}{i2}}}{i1}]'
+        elif dimensions:
             dims = "[" + ",".join(f'{i2}{{{i3}"Name": {_scalar(k)},{i3}"Value": {_scalar(v)}{i2}}}'
-                                  for k, v in key.dimensions) + i1 + "]"
+                                  for k, v in dimensions) + i1 + "]"
         else:
             dims = "[]"
-        body = ",".join(i2 + _point_text(dp, statistics, i2) for dp in points)
-        name = _scalar(key.name)
-        yield (f'{{{i1}"Namespace": {_scalar(key.namespace)},{i1}"MetricName": {name},{i1}"Dimensions": {dims},'
-               f'{i1}"Label": {name},{i1}"Datapoints": ' + (f"[{body}{i1}]" if points else "[]") + f"{nl}}}")
+        texts = []
+        for dp in points:
+            time = _TIMES.get(dp.timestamp_ms) or _time(dp.timestamp_ms)
+            count, average, total, low, high = _statistics(dp.aggregate)
+            tail = _tail(dp, statistics, i3, ",") if statistics or dp.revision else ""
+            texts.append(f'{i2}{{{i3}"Timestamp": {time},{i3}"Period": {_period(dp.period)},{i3}"SampleCount": {count},'
+                         f'{i3}"Average": {average},{i3}"Sum": {total},{i3}"Minimum": {low},{i3}"Maximum": {high},'
+                         f'{i3}"Unit": {unit}{tail}{i2}}}')
+        body = f"[{','.join(texts)}{i1}]" if texts else "[]"
+        yield (f'{{{i1}"Namespace": {namespace},{i1}"MetricName": {name},{i1}"Dimensions": {dims},'
+               f'{i1}"Label": {name},{i1}"Datapoints": {body}{nl}}}')

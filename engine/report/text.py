@@ -81,18 +81,25 @@ def grouped_datapoints(datapoints: list[Any]) -> Iterator[tuple[Any, list[Any]]]
             if seen is None or dp.revision > seen.revision:
                 latest[(dp.key, dp.timestamp_ms)] = dp
         datapoints = list(latest.values())
-    groups: dict[Any, Any] = {}
+    # Series by (namespace, name, dimensions, unit), in that order (no unit sorts as ""; the last
+    # item keeps a unit of "" apart from none).
+    groups: dict[tuple, Any] = {}
     for dp in datapoints:
-        group = groups.get(dp.key)
+        k = dp.key
+        series = (k.namespace, k.name, k.dimensions, k.unit or "", k.unit is None)
+        group = groups.get(series)
         if group is None:
-            groups[dp.key] = dp  # most series of a high-cardinality run have one datapoint
+            groups[series] = dp  # most series of a high-cardinality run have one datapoint
         elif type(group) is list:
             group.append(dp)
         else:
-            groups[dp.key] = [group, dp]
-    for key in sorted(groups, key=lambda k: (k.namespace, k.name, k.dimensions, k.unit or "")):
-        group = groups[key]
-        yield key, sorted(group, key=lambda d: d.timestamp_ms) if type(group) is list else [group]
+            groups[series] = [group, dp]
+    for series in sorted(groups):
+        group = groups[series]
+        if type(group) is list:
+            yield group[0].key, sorted(group, key=lambda d: d.timestamp_ms)
+        else:
+            yield group.key, [group]
 
 
 def number(value: Any) -> str:
