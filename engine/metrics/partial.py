@@ -265,7 +265,6 @@ class RunAggregate:
             filters: the `RuntimeFilter`s of the config, when the caller has them.
         """
         from .pipeline import AlarmBank, Datapoint
-        from .pipeline import _key_order as key_order
         from .transform import build_filter
 
         out_period = period or self.period
@@ -312,8 +311,7 @@ class RunAggregate:
                     merged[cell] = agg.copy()
                 else:
                     have.merge_in(agg)
-        datapoints = [Datapoint(k, s, out_period, agg)
-                      for (k, s), agg in sorted(merged.items(), key=lambda c: (c[0][1], key_order(c[0][0])))]
+        datapoints = [Datapoint(k, s, out_period, agg) for (k, s), agg in sorted(merged.items(), key=_item_order)]
         changes: list = []
         if bank is not None:
             first = self.first_ms if self.first_ms is not None else until_ms
@@ -501,6 +499,12 @@ def _add_row(out: RunAggregate, row: dict) -> None:
 
 def _key_order(key: MetricKey) -> tuple:
     return (key.namespace, key.name, key.dimensions, key.unit or "")
+
+
+def _item_order(item: tuple) -> tuple:
+    """A ((series, start), aggregate) item by period start, then `_key_order`, in one flat tuple."""
+    key, start = item[0]
+    return (start, key.namespace, key.name, key.dimensions, key.unit or "")
 
 
 # ---------------------------------------------------------------------------- parts
