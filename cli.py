@@ -571,7 +571,7 @@ def _render_run_compact(datapoints: list[Any], summary: dict, changes: list[Any]
     from rich.text import Text
 
     from .engine.metrics.pipeline import iso
-    from .engine.report.picture import sparkline
+    from .engine.report.chart import sparkline
     from .engine.report.text import metric_totals, short_number
 
     console = Console(highlight=False)
@@ -755,7 +755,7 @@ def run_command(
     archive read is incomplete or modified), 2 for a bad config, option or unreadable input. Bad events (invalid
     UTF-8, oversize, malformed JSON) are counted in the summary, not fatal.
     """
-    from .engine.config.native import ConfigError
+    from .engine.errors import ConfigError
     from .engine.inputs.readers import FORMATS
     from .engine.metrics.pipeline import Engine
     from .engine.metrics.runner import RunOptions, RunResult, UnboundInputError, run
@@ -1160,7 +1160,7 @@ def _print_pictures(picture: Any, stream: Any) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from .engine.report.picture import default_statistic, metric_grid, sparkline, terminal_chart
+    from .engine.report.chart import default_statistic, metric_grid, sparkline, terminal_chart
     from .engine.report.text import number
 
     console = Console(file=stream, highlight=False)
@@ -1203,7 +1203,7 @@ def _print_pictures(picture: Any, stream: Any) -> None:
 
 
 def _write_report(picture: Any, path: str) -> None:
-    from .engine.report.picture import render_html
+    from .engine.report.html_report import render_html
 
     with open(path, "w", encoding="utf-8") as f:
         f.write(render_html(picture, version=__version__))
@@ -1222,7 +1222,7 @@ def plot_command(
 
     Exit status: 0 done, 2 unreadable results or config.
     """
-    from .engine.config.native import ConfigError
+    from .engine.errors import ConfigError
     from .engine.report.picture import build_picture
 
     try:
@@ -1312,8 +1312,8 @@ def import_command(
     `cwfilter import template.yaml > cwfilter.yaml`. Exit status: 0 written, 2 when a source has
     an error (a value that cannot be resolved, an invalid filter or alarm).
     """
-    from .engine.config.native import ConfigError
     from .engine.config.sources import load_sources, parse_parameters, render_native
+    from .engine.errors import ConfigError
 
     try:
         loaded = load_sources(sources, parse_parameters(parameter), on_warning=lambda w: _note(str(w)),
@@ -1532,8 +1532,8 @@ def rules_cis_command(
     if log_group or namespace or sns_topic:
         _error("--log-group, --namespace and --sns-topic shape the printed pack; --check reads them from CONFIG")
         raise typer.Exit(EXIT_ERROR)
-    from .engine.config.native import ConfigError
     from .engine.config.sources import load_sources, parse_parameters
+    from .engine.errors import ConfigError
 
     try:
         # The config may come from any source `check` reads (CloudFormation, CDK, Terraform ...),

@@ -18,7 +18,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from .alarms import evaluate, validation
-from .config import native
+from .config import model
 from .links import DOCS_URL
 from .testing import scenario as _scenario
 
@@ -57,7 +57,7 @@ def _alarm_types() -> dict[str, dict]:
         "ExtendedStatistic": text,
         "ComparisonOperator": {"enum": list(evaluate.COMPARISON_OPERATORS) + list(evaluate.ANOMALY_OPERATORS)},
         "TreatMissingData": {"enum": list(evaluate.TREAT_MISSING_DATA)},
-        "Unit": {"enum": list(native.STANDARD_UNITS)},
+        "Unit": {"enum": list(evaluate.STANDARD_UNITS)},
         "Dimensions": {"type": "array", "items": pair},
         "Metrics": {"type": "array", "items": {"type": "object"}},
         "Tags": {"type": "array", "items": {"type": "object"}},
@@ -67,7 +67,7 @@ def _alarm_types() -> dict[str, dict]:
 def _alarm_schema(keys: tuple[str, ...], title: str, description: str, required: tuple[str, ...]) -> dict:
     types = _alarm_types()
     props: dict[str, Any] = {key: dict(types.get(key, {})) for key in keys}
-    for key in sorted(native.DESCRIBE_ONLY_ALARM_KEYS):
+    for key in sorted(model.DESCRIBE_ONLY_ALARM_KEYS):
         props[key] = {"description": "Printed by describe-alarms; accepted and ignored."}
     return {"type": "object", "title": title, "description": description, "properties": props,
             "required": list(required), "additionalProperties": False}
@@ -76,35 +76,35 @@ def _alarm_schema(keys: tuple[str, ...], title: str, description: str, required:
 def config_schema() -> dict:
     """The schema of a config file: a describe-metric-filters / describe-alarms document, a bare
     PutMetricFilter request, or a list of PutMetricFilter requests (as `load_config` reads them)."""
-    generated = native.Config.model_json_schema(by_alias=True, mode="validation")
+    generated = model.Config.model_json_schema(by_alias=True, mode="validation")
     defs = generated.pop("$defs")
     flt, tr = defs["MetricFilter"], defs["MetricTransformation"]
-    _strict_object(flt, tuple(sorted(native.DESCRIBE_ONLY_FILTER_KEYS)),
+    _strict_object(flt, tuple(sorted(model.DESCRIBE_ONLY_FILTER_KEYS)),
                    "Printed by describe-metric-filters; accepted and ignored.")
     _strict_object(tr)
     # YAML reads `metricValue: 1` as a number; the reader takes it as the text "1".
     tr["properties"]["metricValue"] = {"title": "Metricvalue", "type": ["string", "number"],
                                        "description": "A number, or a $field reference ($.latency, $size)."}
-    tr["properties"]["metricName"]["maxLength"] = native.METRIC_NAME_MAX
-    tr["properties"]["metricNamespace"]["maxLength"] = native.METRIC_NAME_MAX
-    flt["properties"]["filterName"]["maxLength"] = native.FILTER_NAME_MAX
+    tr["properties"]["metricName"]["maxLength"] = model.METRIC_NAME_MAX
+    tr["properties"]["metricNamespace"]["maxLength"] = model.METRIC_NAME_MAX
+    flt["properties"]["filterName"]["maxLength"] = model.FILTER_NAME_MAX
     flt["properties"]["filterPattern"]["maxLength"] = 1024
     defs["MetricAlarm"] = _alarm_schema(
         validation._METRIC_ALARM_KEYS, "MetricAlarm",
         "A PutMetricAlarm request, or an alarm as describe-alarms prints it.", ("AlarmName",))
     defs["CompositeAlarm"] = _alarm_schema(
-        native.PUT_COMPOSITE_ALARM_KEYS, "CompositeAlarm",
+        model.PUT_COMPOSITE_ALARM_KEYS, "CompositeAlarm",
         "A PutCompositeAlarm request, or a composite alarm as describe-alarms prints it.",
         ("AlarmName", "AlarmRule"))
     doc = generated
     doc["properties"]["MetricAlarms"]["items"] = {"$ref": "#/$defs/MetricAlarm"}
     doc["properties"]["CompositeAlarms"]["items"] = {"$ref": "#/$defs/CompositeAlarm"}
-    for key in native.COLLECTIONS:  # `metricFilters:` with nothing under it is read as empty
+    for key in model.COLLECTIONS:  # `metricFilters:` with nothing under it is read as empty
         doc["properties"][key]["type"] = ["array", "null"]
     for key in ("nextToken", "NextToken", "ResponseMetadata"):
         doc["properties"][key] = {"description": "Paging token or SDK metadata; accepted and ignored."}
     doc["additionalProperties"] = False
-    doc["anyOf"] = [{"required": [key]} for key in native.COLLECTIONS]
+    doc["anyOf"] = [{"required": [key]} for key in model.COLLECTIONS]
     defs["Document"] = doc
     return {
         "$schema": DRAFT,

@@ -423,7 +423,7 @@ def test_reader_bounds_directly():
         reading.loads_json("[" * (reading.MAX_DEPTH + 1) + "]" * (reading.MAX_DEPTH + 1))
     assert reading.loads_json("[" * reading.MAX_DEPTH + "]" * reading.MAX_DEPTH) is not None
     import yaml
-    from cwfilter.engine.config.native import _Loader
+    from cwfilter.engine.config.loading import _Loader
 
     for depth, ok in ((reading.MAX_DEPTH, True), (reading.MAX_DEPTH + 1, False)):
         text = "[" * depth + "1" + "]" * depth

@@ -13,7 +13,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from cwfilter.engine.report.picture import AlarmView, StateSpan, TransitionRow, sparkline, terminal_chart
+from cwfilter.engine.report.chart import sparkline, terminal_chart
+from cwfilter.engine.report.picture import AlarmView, StateSpan, TransitionRow
 
 FIXTURES = Path(__file__).parent / "fixtures" / "report"
 CONFIG = FIXTURES / "config.yaml"

@@ -24,21 +24,10 @@ from dataclasses import dataclass, field
 from itertools import chain
 from typing import Any, Final
 
-from .readers import (
-    CHUNK,
-    FORMATS,
-    MAX_EVENT_BYTES,
-    STDIN_NAME,
-    InputError,
-    InputStats,
-    OpenedInput,
-    Problem,
-    _Prefixed,
-    _read_head,
-    _sniff,
-    open_input,
-    read_events,
-)
+from .opening import STDIN_NAME, OpenedInput, _Prefixed, open_input
+from .readers import read_events
+from .records import CHUNK, FORMATS, MAX_EVENT_BYTES, InputError, InputStats, Problem
+from .sniffing import _read_head, _sniff
 
 __all__ = [
     "FORMATS",

@@ -31,7 +31,13 @@ from typing import Any, Final
 
 import orjson
 
-from . import readers as R
+from .decoding import MAX_PAYLOAD_BYTES, _decode, _is_zlib, _loads, _utf8_len, inflate
+from .documents import _log_event, _record_event, _salvage, _where, read_document
+from .lines import LINE_HANDLERS, _read_lines, _split_lines
+from .opening import open_input, parse_input_spec
+from .records import _BOM, CHUNK, GZIP_MAGIC, MAX_EVENT_BYTES, SNIFF_BYTES, InputError, InputEvent
+from .sniffing import _is_cloudtrail_record, _shape
+from .timestamps import _iso_text_ms, _plain_ms
 
 __all__ = [
     "MAX_DOCUMENT_BYTES",
@@ -43,11 +49,6 @@ __all__ = [
     "shape_hint",
 ]
 
-# The most a decoded subscription payload can hold: a PutLogEvents batch is at most 1,048,576 bytes
-# of messages (DECISIONS M6 bounds one); escaped as JSON (up to 6 bytes per byte for control
-# characters) with ~100 bytes of id and timestamp per event it stays under 8 MiB. Twice that is
-# allowed; more is not a real payload and is refused (a decompression bomb).
-MAX_PAYLOAD_BYTES: Final = 16 * 1024 * 1024
 # A JSON document (or one record of a larger one) up to this size is parsed whole.
 MAX_DOCUMENT_BYTES: Final = 16 * 1024 * 1024
 # Deeper nesting than this is not a log document (orjson's own limit is 1,024).
@@ -72,45 +73,6 @@ def _string_stop(buf: bytes, i: int) -> int:
     return slash if slash >= 0 else quote
 
 
-def _is_zlib(raw: bytes) -> bool:
-    return len(raw) >= 2 and raw[0] & 0x0F == 8 and (raw[0] << 8 | raw[1]) % 31 == 0
-
-
-def inflate(raw: bytes, limit: int = MAX_PAYLOAD_BYTES) -> tuple[bytes | None, str | None, str | None]:
-    """Decompress gzip (one or more members) or zlib data in steps, up to `limit` bytes.
-
-    Returns:
-        ``(data, kind, detail)``: `data` the bytes (None when nothing usable), `kind`/`detail` the
-        problem (``oversize-payload``, ``corrupt-gzip``, ``truncated-gzip``) or None.
-    """
-    out: list[bytes] = []
-    total = 0
-    data = raw
-    while True:
-        z = zlib.decompressobj(47 if data[:2] == R.GZIP_MAGIC else zlib.MAX_WBITS)
-        try:
-            while data:
-                piece = z.decompress(data, R.CHUNK)
-                total += len(piece)
-                if total > limit:
-                    detail = f"inflates to more than {limit:,} bytes, the most a real payload holds: refused"
-                    return None, "oversize-payload", detail
-                out.append(piece)
-                data = z.unconsumed_tail
-                if z.eof:
-                    break
-        except zlib.error as exc:
-            return None, "corrupt-gzip", f"the compressed data does not decompress ({exc})"
-        if not z.eof:
-            return None, "truncated-gzip", "the compressed data ends before its end marker"
-        rest = z.unused_data
-        if not rest.strip(b"\0"):
-            return b"".join(out), None, None
-        if rest[:2] != R.GZIP_MAGIC:
-            return None, "corrupt-gzip", "data after the end of the compressed stream"
-        data = rest
-
-
 def _unwrap(data: Any, where: str, sink: Any) -> bytes | None:
     """The bytes of a record's ``data``: base64 decoded, then inflated when compressed."""
     if isinstance(data, str):
@@ -124,7 +86,7 @@ def _unwrap(data: Any, where: str, sink: Any) -> bytes | None:
     else:
         sink.problem(where, "wrong-shape", "data must be a base64 string")
         return None
-    if raw[:2] == R.GZIP_MAGIC or _is_zlib(raw):
+    if raw[:2] == GZIP_MAGIC or _is_zlib(raw):
         inflated, kind, detail = inflate(raw)
         if inflated is None:
             sink.problem(where, kind, f"data {detail}")
@@ -161,9 +123,9 @@ def _is_kinesis_record(rec: Any) -> bool:
                                       or (isinstance(rec.get("Data"), str) and "SequenceNumber" in rec))
 
 
-def subscription_doc(doc: Any, prefix: str, sink: Any) -> Iterator[R.InputEvent]:
+def subscription_doc(doc: Any, prefix: str, sink: Any) -> Iterator[InputEvent]:
     """The events of one payload-shaped document (see `_payload_kind`)."""
-    where = R._where(prefix)
+    where = _where(prefix)
     kind = _payload_kind(doc)
     if kind == "awslogs":
         awslogs = doc["awslogs"]
@@ -184,7 +146,7 @@ def subscription_doc(doc: Any, prefix: str, sink: Any) -> Iterator[R.InputEvent]
         sink.problem(where, "wrong-shape", "not a subscription payload: no logEvents array")
 
 
-def _kinesis_record(rec: Any, pos: str, sink: Any) -> Iterator[R.InputEvent]:
+def _kinesis_record(rec: Any, pos: str, sink: Any) -> Iterator[InputEvent]:
     if isinstance(rec, dict) and isinstance(rec.get("kinesis"), dict):
         data = rec["kinesis"].get("data")
     elif isinstance(rec, dict):
@@ -197,7 +159,7 @@ def _kinesis_record(rec: Any, pos: str, sink: Any) -> Iterator[R.InputEvent]:
     yield from _record_data(data, f"{pos}.", sink, "kinesis.data")
 
 
-def _firehose_record(rec: Any, pos: str, sink: Any) -> Iterator[R.InputEvent]:
+def _firehose_record(rec: Any, pos: str, sink: Any) -> Iterator[InputEvent]:
     data = rec.get("data") if isinstance(rec, dict) else None
     if not isinstance(data, str):
         sink.problem(pos, "wrong-shape", "a Firehose record without data")
@@ -205,9 +167,9 @@ def _firehose_record(rec: Any, pos: str, sink: Any) -> Iterator[R.InputEvent]:
     yield from _record_data(data, f"{pos}.", sink, "data")
 
 
-def _record_data(data: str, prefix: str, sink: Any, name: str) -> Iterator[R.InputEvent]:
+def _record_data(data: str, prefix: str, sink: Any, name: str) -> Iterator[InputEvent]:
     """The payload(s) a record's base64 data holds: JSON documents, or (message extraction) lines."""
-    where = R._where(prefix)
+    where = _where(prefix)
     raw = _unwrap(data, where, sink)
     if raw is None:
         return
@@ -216,39 +178,39 @@ def _record_data(data: str, prefix: str, sink: Any, name: str) -> Iterator[R.Inp
         yield from _documents(_Scanner(iter((raw,))), None, sink, None, prefix)
         return
     # Firehose message extraction: the messages themselves, one per line (no timestamps).
-    text, bad_at = R._decode(raw)
+    text, bad_at = _decode(raw)
     if bad_at is not None:
         sink.problem(where, "invalid-utf8", f"invalid UTF-8 at byte {bad_at} of {name}")
     for n, line in enumerate(text.split("\n"), start=1):
         line = line.rstrip("\r")
         if line.strip():
-            event = sink.deliver(line, R._plain_ms(line), f"{prefix}line {n}")
+            event = sink.deliver(line, _plain_ms(line), f"{prefix}line {n}")
             if event is not None:
                 yield event
 
 
-def _payload(doc: dict, prefix: str, sink: Any) -> Iterator[R.InputEvent]:
+def _payload(doc: dict, prefix: str, sink: Any) -> Iterator[InputEvent]:
     if doc.get("messageType") == "CONTROL_MESSAGE":
         # CloudWatch Logs sends these to check that a destination is reachable: no log events.
         sink.st.control_messages += 1
         return
     events = doc.get("logEvents")
     if not isinstance(events, list):
-        sink.problem(R._where(prefix), "wrong-shape", "not a subscription payload: no logEvents array")
+        sink.problem(_where(prefix), "wrong-shape", "not a subscription payload: no logEvents array")
         return
     group = doc.get("logGroup") if isinstance(doc.get("logGroup"), str) and doc.get("logGroup") else None
     stream = doc.get("logStream") if isinstance(doc.get("logStream"), str) else None
     for i, ev in enumerate(events):
-        event = R._log_event(ev, f"{prefix}logEvents[{i}]", sink, group)
+        event = _log_event(ev, f"{prefix}logEvents[{i}]", sink, group)
         if event is not None:
             yield _with_stream(event, stream)
 
 
-def _with_stream(event: R.InputEvent, stream: str | None) -> R.InputEvent:
+def _with_stream(event: InputEvent, stream: str | None) -> InputEvent:
     return event if not stream else dataclasses.replace(event, log_stream=stream)
 
 
-def _read_doc(doc: Any, prefix: str, fmt: str | None, sink: Any) -> Iterator[R.InputEvent]:
+def _read_doc(doc: Any, prefix: str, fmt: str | None, sink: Any) -> Iterator[InputEvent]:
     """One parsed document: payload shapes here, CloudTrail / filter-log-events by the line readers."""
     if fmt in (None, "subscription", "firehose") and _payload_kind(doc) is not None:
         if fmt is None and sink.st.format != "firehose":
@@ -260,7 +222,7 @@ def _read_doc(doc: Any, prefix: str, fmt: str | None, sink: Any) -> Iterator[R.I
         for k, el in enumerate(doc):
             yield from subscription_doc(el, f"{prefix}[{k}].", sink)
         return
-    yield from R._read_doc(doc, prefix, "subscription" if fmt == "firehose" else fmt, sink)
+    yield from read_document(doc, prefix, "subscription" if fmt == "firehose" else fmt, sink)
 
 
 # --------------------------------------------------------------------------- the scanner
@@ -388,7 +350,7 @@ class _Scanner:
 
     def skip_value(self) -> int:
         """Consume the value at `pos` however long it is, keeping little of it; its size in bytes."""
-        end = self.end_of(R.CHUNK * 4)
+        end = self.end_of(CHUNK * 4)
         if end is not None:
             size = end - self.pos
             self.pos = end
@@ -496,14 +458,14 @@ class _Bad:
         self.run = 0
 
 
-def read_documents(chunks: Iterable[bytes], fmt: str | None, sink: Any, inp: Any) -> Iterator[R.InputEvent]:
+def read_documents(chunks: Iterable[bytes], fmt: str | None, sink: Any, inp: Any) -> Iterator[InputEvent]:
     """The events of a JSON document input: one document or many back to back (see the module doc).
 
     `fmt` None classifies each document by its shape; else it is read as that format.
     """
     scanner = _Scanner(iter(chunks))
     first = scanner.peek()
-    if first is not None and first == 0xEF and scanner.buf[scanner.pos:scanner.pos + 3] == R._BOM:
+    if first is not None and first == 0xEF and scanner.buf[scanner.pos:scanner.pos + 3] == _BOM:
         scanner.advance(3)
         first = scanner.peek()
     if first is None:
@@ -518,7 +480,7 @@ def read_documents(chunks: Iterable[bytes], fmt: str | None, sink: Any, inp: Any
         # Firehose with message extraction: plain messages, one per line.
         sink.st.format = "lines"
         rest = bytes(scanner.buf[scanner.pos:])
-        yield from R._read_lines(_chain_chunks(rest, scanner.chunks), R.LINE_HANDLERS["lines"](), sink, inp)
+        yield from _read_lines(_chain_chunks(rest, scanner.chunks), LINE_HANDLERS["lines"](), sink, inp)
         return
     yield from _documents(scanner, fmt, sink, inp, "")
 
@@ -531,7 +493,7 @@ def _payload_head(line: bytes, first: int) -> bool:
         doc = orjson.loads(line)
     except orjson.JSONDecodeError:
         return True  # a document spread over lines, or payloads back to back
-    return _payload_kind(doc) is not None or R._shape(doc) is not None
+    return _payload_kind(doc) is not None or _shape(doc) is not None
 
 
 def _chain_chunks(first: bytes, more: Iterator[bytes]) -> Iterator[bytes]:
@@ -539,7 +501,7 @@ def _chain_chunks(first: bytes, more: Iterator[bytes]) -> Iterator[bytes]:
     yield from more
 
 
-def _documents(scanner: _Scanner, fmt: str | None, sink: Any, inp: Any, outer: str) -> Iterator[R.InputEvent]:
+def _documents(scanner: _Scanner, fmt: str | None, sink: Any, inp: Any, outer: str) -> Iterator[InputEvent]:
     """Every top-level value of `scanner`. `outer` prefixes positions (a record's data)."""
     index = 0
     bad = _Bad()
@@ -576,7 +538,7 @@ def _documents(scanner: _Scanner, fmt: str | None, sink: Any, inp: Any, outer: s
 
 
 def _one_document(scanner: _Scanner, c: int, fmt: str | None, sink: Any, inp: Any, prefix: str, line: int,
-                  index: int, outer: str) -> Iterator[R.InputEvent]:
+                  index: int, outer: str) -> Iterator[InputEvent]:
     """Read one top-level value; returns True when the rest of the input cannot be read."""
     where = f"{outer}line {line}" if index > 1 or outer else "document"
     cut = inp.decompress_error if inp is not None else None
@@ -612,10 +574,10 @@ def _one_document(scanner: _Scanner, c: int, fmt: str | None, sink: Any, inp: An
             sink.problem(where, "malformed-json", "not JSON, or the input ends inside a JSON document")
             scanner.skip_line()
             return False
-        text, _ = R._decode(scanner.buf[scanner.pos:])
+        text, _ = _decode(scanner.buf[scanner.pos:])
         scanner.pos = len(scanner.buf)
         salvage_fmt = fmt if fmt in ("cloudtrail", "filter-log-events") else None
-        salvaged = yield from R._salvage(text, salvage_fmt, sink, cut)
+        salvaged = yield from _salvage(text, salvage_fmt, sink, cut)
         if not salvaged:
             if cut is not None:
                 sink.problem(where, cut[0], f"{cut[1]}; the JSON before the cut is incomplete, no events read")
@@ -640,15 +602,15 @@ def _one_document(scanner: _Scanner, c: int, fmt: str | None, sink: Any, inp: An
             return True
         return False
     data = scanner.take(end)
-    text, bad_at = R._decode(data)
+    text, bad_at = _decode(data)
     if bad_at is not None:
         sink.problem(where, "invalid-utf8", "invalid UTF-8 in the document; decoded with U+FFFD")
     try:
-        doc = R._loads(text)
+        doc = _loads(text)
     except (ValueError, RecursionError) as exc:
         # A CloudTrail file or CLI output broken inside its array: its whole elements count.
         salvage_fmt = fmt if fmt in ("cloudtrail", "filter-log-events") else None
-        salvaged = yield from R._salvage(text, salvage_fmt, sink, None)
+        salvaged = yield from _salvage(text, salvage_fmt, sink, None)
         if salvaged:
             return False
         if index == 1 and not outer and scanner.peek() is None:
@@ -673,9 +635,9 @@ def _one_document(scanner: _Scanner, c: int, fmt: str | None, sink: Any, inp: An
 _ARRAY_KEYS: Final = ("Records", "events", "logEvents", "records")
 
 
-def _big_document(scanner: _Scanner, fmt: str | None, sink: Any, prefix: str) -> Iterator[R.InputEvent]:
+def _big_document(scanner: _Scanner, fmt: str | None, sink: Any, prefix: str) -> Iterator[InputEvent]:
     """A document over `MAX_DOCUMENT_BYTES`, walked record by record."""
-    where = R._where(prefix)
+    where = _where(prefix)
     if scanner.buf[scanner.pos] == 0x5B:  # a bare array: of events (`--query events`) or of payloads
         yield from _big_array(scanner, sink, lambda el, pos: _element_doc(el, pos, fmt, sink), prefix, "")
         return
@@ -714,7 +676,7 @@ def _big_document(scanner: _Scanner, fmt: str | None, sink: Any, prefix: str) ->
             end = scanner.end_of(MAX_DOCUMENT_BYTES)
             if end is not None:
                 try:
-                    meta[key] = R._loads(R._decode(scanner.take(end))[0])
+                    meta[key] = _loads(_decode(scanner.take(end))[0])
                 except ValueError as exc:
                     sink.problem(f"{prefix}{key}", "malformed-json", str(exc))
                 continue
@@ -727,7 +689,7 @@ def _big_document(scanner: _Scanner, fmt: str | None, sink: Any, prefix: str) ->
             sink.problem(f"{prefix}{key}", "oversize-payload", f"a JSON value of {size:,} bytes: skipped")
             continue
         try:
-            meta[key] = R._loads(R._decode(scanner.take(end))[0])
+            meta[key] = _loads(_decode(scanner.take(end))[0])
         except ValueError as exc:
             sink.problem(f"{prefix}{key}", "malformed-json", str(exc))
     if not meta.pop("_streamed", False):
@@ -741,7 +703,7 @@ def _bad(where: str) -> Exception:
 def _element_handler(key: str, meta: dict, fmt: str | None, sink: Any) -> Any:
     state: dict[str, Any] = {}
 
-    def handle(el: Any, pos: str) -> Iterator[R.InputEvent]:
+    def handle(el: Any, pos: str) -> Iterator[InputEvent]:
         if key == "logEvents":
             if meta.get("messageType") == "CONTROL_MESSAGE":
                 if not state:
@@ -749,12 +711,12 @@ def _element_handler(key: str, meta: dict, fmt: str | None, sink: Any) -> Any:
                     state["control"] = True
                 return
             group = meta.get("logGroup") if isinstance(meta.get("logGroup"), str) else None
-            event = R._log_event(el, pos, sink, group)
+            event = _log_event(el, pos, sink, group)
             if event is not None:
                 yield _with_stream(event, meta.get("logStream") if isinstance(meta.get("logStream"), str) else None)
         elif key == "events":
             group = meta.get("logGroupName") if isinstance(meta.get("logGroupName"), str) else None
-            event = R._log_event(el, pos, sink, group)
+            event = _log_event(el, pos, sink, group)
             if event is not None:
                 yield event
         elif key == "records":
@@ -762,29 +724,29 @@ def _element_handler(key: str, meta: dict, fmt: str | None, sink: Any) -> Any:
         else:  # Records: Kinesis records or CloudTrail records, by the first one
             if "kind" not in state:
                 state["kind"] = "kinesis" if _is_kinesis_record(el) else (
-                    "cloudtrail" if fmt == "cloudtrail" or R._is_cloudtrail_record(el) else None)
+                    "cloudtrail" if fmt == "cloudtrail" or _is_cloudtrail_record(el) else None)
                 if state["kind"] is None:
                     sink.problem(pos, "wrong-shape", "not a CloudTrail record or a Kinesis record: "
                                                      "the Records array is not read")
             if state["kind"] == "kinesis":
                 yield from _kinesis_record(el, pos, sink)
             elif state["kind"] == "cloudtrail":
-                event = R._record_event(el, pos, sink)
+                event = _record_event(el, pos, sink)
                 if event is not None:
                     yield event
     return handle
 
 
-def _element_doc(el: Any, pos: str, fmt: str | None, sink: Any) -> Iterator[R.InputEvent]:
+def _element_doc(el: Any, pos: str, fmt: str | None, sink: Any) -> Iterator[InputEvent]:
     if isinstance(el, dict) and isinstance(el.get("message"), str):
-        event = R._log_event(el, pos, sink, None)
+        event = _log_event(el, pos, sink, None)
         if event is not None:
             yield event
         return
     yield from _read_doc(el, f"{pos}.", fmt, sink)
 
 
-def _big_array(scanner: _Scanner, sink: Any, handle: Any, prefix: str, key: str) -> Iterator[R.InputEvent]:
+def _big_array(scanner: _Scanner, sink: Any, handle: Any, prefix: str, key: str) -> Iterator[InputEvent]:
     """Each element of the array at `pos`, parsed alone; an element over the bound is rejected."""
     scanner.advance()  # [
     i = 0
@@ -802,11 +764,11 @@ def _big_array(scanner: _Scanner, sink: Any, handle: Any, prefix: str, key: str)
         end = scanner.end_of(MAX_DOCUMENT_BYTES)
         if end is None:
             size = scanner.skip_value()
-            sink.reject(pos, "oversize", f"a record of {size:,} bytes, over the limit of {R.MAX_EVENT_BYTES:,}")
+            sink.reject(pos, "oversize", f"a record of {size:,} bytes, over the limit of {MAX_EVENT_BYTES:,}")
         else:
             data = scanner.take(end)
             try:
-                el = R._loads(R._decode(data)[0])
+                el = _loads(_decode(data)[0])
             except (ValueError, RecursionError) as exc:
                 sink.reject(pos, "malformed-json", str(exc))
             else:
@@ -842,15 +804,15 @@ def is_export_object(source: str, head: bytes) -> bool:
     parts = source.replace(os.sep, "/").split("/")
     if not _EXPORT_NAME_RE.fullmatch(name) and "exportedlogs" not in parts[:-1]:
         return False
-    if head[:2] == R.GZIP_MAGIC:
+    if head[:2] == GZIP_MAGIC:
         try:
-            head = zlib.decompressobj(47).decompress(head, R.SNIFF_BYTES)
+            head = zlib.decompressobj(47).decompress(head, SNIFF_BYTES)
         except zlib.error:
             return False
     return _EXPORT_HEAD_RE.match(head) is not None
 
 
-def read_export(chunks: Iterable[bytes], sink: Any, inp: Any) -> Iterator[R.InputEvent]:
+def read_export(chunks: Iterable[bytes], sink: Any, inp: Any) -> Iterator[InputEvent]:
     """The events of an export object: stamped lines, unstamped lines continuing the message."""
     path = inp.source
     stream = None
@@ -864,17 +826,17 @@ def read_export(chunks: Iterable[bytes], sink: Any, inp: Any) -> Iterator[R.Inpu
     cur_over = False
     last = 0
 
-    def flush() -> Iterator[R.InputEvent]:
+    def flush() -> Iterator[InputEvent]:
         if not cur_pos:
             return
         if cur_over:
-            sink.reject(cur_pos, "oversize", f"a message over the limit of {R.MAX_EVENT_BYTES:,} bytes")
+            sink.reject(cur_pos, "oversize", f"a message over the limit of {MAX_EVENT_BYTES:,} bytes")
             return
         event = sink.deliver("\n".join(current), cur_stamp, cur_pos, size=cur_size)
         if event is not None:
             yield _with_stream(event, stream)
 
-    for lineno, raw, terminated, size in R._split_lines(chunks):
+    for lineno, raw, terminated, size in _split_lines(chunks):
         last = lineno
         if not terminated and (cut := inp.decompress_error) is not None:
             yield from flush()
@@ -886,9 +848,9 @@ def read_export(chunks: Iterable[bytes], sink: Any, inp: Any) -> Iterator[R.Inpu
         else:
             if raw.endswith(b"\r"):
                 raw = raw[:-1]
-            if lineno == 1 and raw.startswith(R._BOM):
-                raw = raw[len(R._BOM):]
-            text, bad_at = R._decode(raw)
+            if lineno == 1 and raw.startswith(_BOM):
+                raw = raw[len(_BOM):]
+            text, bad_at = _decode(raw)
             if bad_at is not None:
                 sink.problem(f"line {lineno}", "invalid-utf8",
                              f"invalid UTF-8 at byte {bad_at + 1} of the line; decoded with U+FFFD")
@@ -902,9 +864,9 @@ def read_export(chunks: Iterable[bytes], sink: Any, inp: Any) -> Iterator[R.Inpu
                 continue
             message = text[m.end():]
             current = [message]
-            cur_size = R._utf8_len(message)
-            cur_stamp = R._iso_text_ms(m[1])
-            cur_over = cur_size > R.MAX_EVENT_BYTES
+            cur_size = _utf8_len(message)
+            cur_stamp = _iso_text_ms(m[1])
+            cur_over = cur_size > MAX_EVENT_BYTES
             continue
         if not cur_pos:
             if not text.strip():
@@ -914,8 +876,8 @@ def read_export(chunks: Iterable[bytes], sink: Any, inp: Any) -> Iterator[R.Inpu
                         "a line without the export's timestamp and no event before it to continue")
             continue
         if not cur_over:
-            cur_size += 1 + R._utf8_len(text)
-            if cur_size > R.MAX_EVENT_BYTES:
+            cur_size += 1 + _utf8_len(text)
+            if cur_size > MAX_EVENT_BYTES:
                 cur_over, current = True, []
             else:
                 current.append(text)
@@ -955,19 +917,19 @@ def shape_hint(head: bytes, read_as: str | None = None) -> str | None:
 
 def input_head(spec: str, size: int = 64 * 1024) -> tuple[str, bytes] | None:
     """The first (decompressed) bytes of a named input, or None for stdin or an unreadable one."""
-    path, _ = R.parse_input_spec(spec)
+    path, _ = parse_input_spec(spec)
     if path == "-":
         return None
     try:
-        with R.open_input(path) as inp:
+        with open_input(path) as inp:
             out = b""
             while len(out) < size:
-                data = inp.stream.read1(R.CHUNK)
+                data = inp.stream.read1(CHUNK)
                 if not data:
                     break
                 out += data
             return path, out[:size]
-    except (R.InputError, OSError, EOFError):
+    except (InputError, OSError, EOFError):
         return None
 
 

@@ -15,8 +15,8 @@ from typing import Any
 import yaml
 
 from .. import reading
-from ..native import _json_lines, _yaml_lines
-from ..native import _Loader as ConfigLoader
+from ..loading import _json_lines, _yaml_lines
+from ..loading import _Loader as ConfigLoader
 
 PathT = tuple
 

@@ -21,7 +21,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .hclexpr import _Fail, _matching_brace
+from .hclexpr import _matching_brace
+from .hclvalues import _Fail
 
 _HEREDOC_OPEN_RE = re.compile(r"<<(-?)([A-Za-z][A-Za-z0-9._-]*)[ \t]*\n?")
 _STRING_RULES = ("string", "string_with_interpolation")  # the rule's name differs across 7.x

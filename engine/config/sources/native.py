@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..native import COLLECTIONS, FILTER_FIELDS, FILTERS_PER_LOG_GROUP, TRANSFORMATION_FIELDS, _key, render_path
+from ..checks import _key, render_path
+from ..model import COLLECTIONS, FILTER_FIELDS, FILTERS_PER_LOG_GROUP, TRANSFORMATION_FIELDS
 from .documents import Document
 from .model import COMPOSITE_ALARM, FILTER, METRIC_ALARM, Origin, SourceItem
 

@@ -26,7 +26,9 @@ from . import hcl7
 from .cloudformation import _log_group_of_arn
 from .common import coerce_fields
 from .documents import Document
-from .hclexpr import Budget, Scope, _Fail, _re2, evaluate
+from .hclexpr import Budget, Scope, evaluate
+from .hclfuncs import _re2
+from .hclvalues import _Fail
 from .model import (
     COMPOSITE_ALARM,
     ERROR,

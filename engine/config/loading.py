@@ -1,0 +1,195 @@
+"""Config files to documents: YAML or JSON, bounded, with the line of every path.
+
+Files are read through `engine.config.reading` (size, nesting, alias and number bounds); each
+document keeps a map from its paths to their lines so that a `ConfigIssue` names
+``file:line: metricFilters[3].filterPattern``.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import re
+from collections.abc import Sequence
+from json.decoder import scanstring
+from pathlib import Path
+
+import yaml
+
+from ..errors import ERROR, ConfigIssue
+from . import reading
+from .checks import PathT
+from .collect import _Document
+
+__all__ = []
+
+
+class _Loader(reading.BoundedComposer, reading.SafeLoader):
+    """PyYAML's safe loader, reading `1e3` as a number as YAML 1.2 and JSON do, within the
+    document bounds of `engine.config.reading` (nesting, aliases, integer length)."""
+
+
+_Loader.add_constructor("tag:yaml.org,2002:int", reading.construct_int_bounded)
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [r for r in resolvers if r[0] != "tag:yaml.org,2002:float"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"""^(?:[-+]?(?:\.[0-9]+|[0-9][0-9_]*(?:\.[0-9_]*)?)(?:[eE][-+]?[0-9]+)?
+                  |[-+]?\.(?:inf|Inf|INF)
+                  |\.(?:nan|NaN|NAN))$""", re.X),
+    list("-+0123456789."),
+)
+
+
+class _SyntaxProblem(Exception):
+    def __init__(self, message: str, line: int | None, column: int | None) -> None:
+        super().__init__(message)
+        self.message, self.line, self.column = message, line, column
+
+
+def _read_text(name: str | Path) -> tuple[str, str]:
+    """(source name, text) of a file, or of standard input for ``-``."""
+    source = "<stdin>" if str(name) == "-" else str(name)
+    try:
+        data = reading.stdin_bytes() if str(name) == "-" else reading.read_document_bytes(name)
+        return source, data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise _SyntaxProblem(f"The file is not UTF-8 text (byte {exc.start + 1})", None, None) from None
+    except reading.DocumentProblem as exc:
+        raise _SyntaxProblem(exc.message, exc.line, exc.column) from None
+
+
+def _parse_documents(text: str, source: str) -> list[_Document]:
+    """Parse YAML or JSON, told apart by the content, with the line of every path.
+
+    Text that starts with ``{`` or ``[`` is read as JSON first; when that fails it is read as YAML,
+    except in a ``.json`` file, where the JSON syntax error is reported.
+    """
+    looks_json = text.lstrip()[:1] in ("{", "[")
+    json_error: _SyntaxProblem | None = None
+    if looks_json:
+        try:
+            data = reading.loads_json(text)
+        except json.JSONDecodeError as exc:
+            json_error = _SyntaxProblem(f"Invalid JSON: {exc.msg}", exc.lineno, exc.colno)
+        except reading.DocumentProblem as exc:
+            raise _SyntaxProblem(exc.message, exc.line, exc.column) from None
+        else:
+            return [_Document(source, data, _json_lines(text))]
+        if source.lower().endswith(".json"):
+            raise json_error  # a .json file that looks like JSON: its JSON error is the answer
+    # YAML, or JSON-like text that only YAML accepts (YAML flow style is a superset of JSON).
+    try:
+        return _yaml_documents(text, source)
+    except _SyntaxProblem as yaml_error:
+        raise (json_error or yaml_error) from None
+
+
+def _yaml_documents(text: str, source: str) -> list[_Document]:
+    loader = _Loader(text)
+    docs: list[_Document] = []
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            reading.check_node_graph(node, text)
+            data = loader.construct_document(node)
+            lines: dict[PathT, int] = {}
+            _yaml_lines(node, (), lines)
+            docs.append(_Document(source, data, lines))
+    except reading.DocumentProblem as exc:
+        raise _SyntaxProblem(exc.message, exc.line, exc.column) from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        what = ", ".join(p for p in (exc.context, exc.problem) if p)
+        raise _SyntaxProblem(f"Invalid YAML: {what}", mark.line + 1 if mark else None,
+                             mark.column + 1 if mark else None) from None
+    except yaml.YAMLError as exc:
+        raise _SyntaxProblem(f"Invalid YAML: {exc}", None, None) from None
+    finally:
+        loader.dispose()
+    return docs or [_Document(source, None, {})]
+
+
+def _yaml_lines(node: yaml.Node, path: PathT, lines: dict[PathT, int]) -> None:
+    """The line of every path below `node` (each node visited once: aliases are not expanded)."""
+    if path:
+        sub: dict[PathT, int] = {}
+        reading.yaml_lines(node, sub)
+        lines.update({(*path, *k): v for k, v in sub.items() if (*path, *k) not in lines})
+    else:
+        reading.yaml_lines(node, lines)
+
+
+_JSON_WS = re.compile(r"[ \t\n\r]*")
+_JSON_SCALAR = re.compile(r"-?(?:Infinity|[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?)|true|false|null|NaN")
+
+
+def _json_lines(text: str) -> dict[PathT, int]:
+    """The line of each key (and array element) of a JSON text that `json.loads` accepted."""
+    starts = [0] + [m.end() for m in re.finditer("\n", text)]
+    lines: dict[PathT, int] = {}
+
+    def line_of(pos: int) -> int:
+        return bisect.bisect_right(starts, pos)
+
+    def ws(pos: int) -> int:
+        return _JSON_WS.match(text, pos).end()
+
+    def value(pos: int, path: PathT) -> int:
+        pos = ws(pos)
+        lines.setdefault(path, line_of(pos))
+        char = text[pos]
+        if char == "{":
+            pos = ws(pos + 1)
+            if text[pos] == "}":
+                return pos + 1
+            while True:
+                pos = ws(pos)
+                key, end = scanstring(text, pos + 1)
+                lines[(*path, key)] = line_of(pos)  # a repeated key: the last one wins, as in json
+                pos = ws(end) + 1  # past ':'
+                pos = ws(value(pos, (*path, key)))
+                if text[pos] == "}":
+                    return pos + 1
+                pos += 1  # past ','
+        if char == "[":
+            pos = ws(pos + 1)
+            if text[pos] == "]":
+                return pos + 1
+            index = 0
+            while True:
+                pos = ws(value(pos, (*path, index)))
+                index += 1
+                if text[pos] == "]":
+                    return pos + 1
+                pos += 1
+        if char == '"':
+            return scanstring(text, pos + 1)[1]
+        return _JSON_SCALAR.match(text, pos).end()
+
+    try:
+        value(0, ())
+    except (IndexError, AttributeError, ValueError, RecursionError):
+        pass  # only positions are lost; json.loads has accepted the text
+    return lines
+
+
+def _load_documents(paths: Sequence[str | Path]) -> tuple[list[_Document], list[ConfigIssue]]:
+    docs: list[_Document] = []
+    problems: list[ConfigIssue] = []
+    for name in paths:
+        source = "<stdin>" if str(name) == "-" else str(name)
+        try:
+            source, text = _read_text(name)
+            docs.extend(_parse_documents(text, source))
+        except OSError as exc:
+            problems.append(ConfigIssue("", f"Cannot read the file: {exc.strerror or exc}", source))
+        except _SyntaxProblem as exc:
+            problems.append(ConfigIssue("", exc.message, source, exc.line, ERROR, exc.column))
+    return docs, problems
+
+

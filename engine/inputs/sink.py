@@ -1,0 +1,123 @@
+"""Where readers hand events and problems: stamping, accounting and the event-size limit.
+
+A reader calls `_Sink.deliver` with a message, its own stamp (or None) and its position; the sink
+applies DECISIONS M6 (an oversize message is rejected, never cut), gives unstamped events their
+time and counts everything in the input's `SourceStats`. `_settle_stamps` lets events that come
+before an input's first stamp wait for it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from .decoding import _utf8_len
+from .records import MAX_EVENT_BYTES, InputEvent, InputStats, Problem
+
+__all__ = []
+
+
+class _Reject(Exception):
+    """Raised by a line handler for a line that is an event but cannot be delivered."""
+
+    def __init__(self, kind: str, detail: str) -> None:
+        super().__init__(detail)
+        self.kind = kind
+        self.detail = detail
+
+
+class _Sink:
+    """Counts, rejects and builds the events of one input."""
+
+    __slots__ = ("stats", "st", "source", "bound_group", "default_group", "now_mode", "start_ms", "step_ms",
+                 "ordinal", "last_stamp")
+
+    def __init__(self, stats: InputStats, source: str, bound_group: str | None, default_group: str | None,
+                 timestamps: str, start_ms: int | None, step_ms: int) -> None:
+        self.stats = stats
+        self.st = stats.source(source)
+        self.source = source
+        self.bound_group = bound_group
+        self.default_group = default_group
+        self.now_mode = timestamps == "now"
+        self.start_ms = start_ms
+        self.step_ms = step_ms
+        self.ordinal = 0  # events read so far from this input: `i` in `start_ms + i * step_ms`
+        self.last_stamp: int | None = None  # the stamp of the last event that carried one
+
+    def problem(self, position: str, kind: str, detail: str) -> None:
+        self.stats.add_problem(Problem(self.source, position, kind, detail))
+
+    def reject(self, position: str, kind: str, detail: str, group: str | None = None) -> None:
+        self.ordinal += 1
+        log_group = self.bound_group or group or self.default_group
+        self.stats.add_problem(Problem(self.source, position, kind, detail, log_group), rejects_event=True)
+
+    def deliver(self, message: str, timestamp: int | None, position: str, group: str | None = None,
+                size: int | None = None, doc: Any = None) -> InputEvent | None:
+        """Count one event read; return it, or None when it is rejected for its size."""
+        if size is None:
+            size = _utf8_len(message)
+        if size > MAX_EVENT_BYTES:  # DECISIONS M6: rejected and reported, never truncated
+            self.reject(position, "oversize", f"{size} bytes of UTF-8, over the limit of {MAX_EVENT_BYTES}",
+                        group)
+            return None
+        i = self.ordinal
+        self.ordinal += 1
+        st = self.st
+        st.read += 1
+        st.delivered += 1
+        # DECISIONS M1: a datapoint takes its event's timestamp, so the event's own stamp comes first.
+        if self.now_mode:
+            timestamp, origin = _now_ms(), "read"
+        elif timestamp is not None:
+            origin = "event"
+            self.last_stamp = timestamp
+        elif self.start_ms is not None:
+            timestamp, origin = self.start_ms + i * self.step_ms, "start"
+        elif self.last_stamp is not None:
+            # A line without a stamp (a stack trace, a wrapped message) belongs with the event
+            # before it: it takes that event's time, as the CloudWatch agent gives it.
+            timestamp, origin = self.last_stamp, "previous"
+        else:
+            timestamp, origin = None, "none"  # settled by `_settle_stamps`
+        if timestamp is not None:
+            st.timestamp_origins[origin] += 1
+        log_group = self.bound_group or group or self.default_group
+        return InputEvent(message, timestamp, log_group, self.source, position, origin, doc)
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def _settle_stamps(events: Iterator[InputEvent], sink: _Sink, lookahead: int) -> Iterator[InputEvent]:
+    """Give a time to the events read before the input's first stamped event.
+
+    Up to `lookahead` of them wait for the first stamp and take it (a header or a message cut
+    from the first event, in a file whose events carry times); when no stamp comes within that
+    many events, or before the end, they and later unstamped events take the time of reading.
+    """
+    pending: list[InputEvent] = []
+    origins = sink.st.timestamp_origins
+
+    def release(stamp: int | None, origin: str) -> Iterator[InputEvent]:
+        for ev in pending:
+            ts = _now_ms() if stamp is None else stamp
+            origins[origin] += 1
+            yield InputEvent(ev.message, ts, ev.log_group, ev.source, ev.position, origin, ev.doc)
+        pending.clear()
+
+    for ev in events:
+        if ev.timestamp_origin != "none":
+            if pending:
+                yield from release(ev.timestamp, "next") if ev.timestamp_origin == "event" else release(None, "read")
+            yield ev
+            continue
+        pending.append(ev)
+        if len(pending) > lookahead:
+            yield from release(None, "read")
+    yield from release(None, "read")
+
+
