@@ -272,7 +272,7 @@ class RunAggregate:
             raise ValueError(f"the period {out_period} s is not a multiple of the aggregates' {self.period} s")
         if filters is None:
             filters = [build_filter(mf, account=account, region=region) for mf in config.metric_filters]
-        cells = dict(self.cells)  # aggregates are copied before they change: this one stays as it is
+        cells = self.cells  # the table and its aggregates are copied before they change: this one stays as it is
         owned: set = set()
         metric_alarms = list(getattr(config, "metric_alarms", None) or [])
         composite_alarms = list(getattr(config, "composite_alarms", None) or [])
@@ -286,6 +286,8 @@ class RunAggregate:
         period_ms = self.period * 1000
         for i, key, ts, value in self.default_samples(filters):
             cell = (key, ts - ts % period_ms)
+            if cells is self.cells:
+                cells = dict(self.cells)
             agg = cells.get(cell)
             if agg is None:
                 agg = cells[cell] = Aggregate()
