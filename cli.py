@@ -428,6 +428,9 @@ def _parse_time(text: str, option: str) -> int:
     return int(value.timestamp() * 1000)
 
 
+_WRITE_BLOCK = 1000  # datapoints or metrics a write
+
+
 class _Renderer:
     """Writes datapoints as they close (jsonl, emf) or keeps them for the end (table, json)."""
 
@@ -443,6 +446,16 @@ class _Renderer:
         self.compact = False
         self.live = False  # --follow: print transitions as they happen, also in the compact table
         self.definitions: dict = {}  # the run's filters and alarms, echoed in json output
+        self._line: Any = None
+        self._pending: list[str] = []  # jsonl lines not written yet
+
+    def _write_pending(self) -> None:
+        """Write the jsonl lines kept so far, in one block (stdout may be unbuffered: PYTHONUNBUFFERED)."""
+        if self._pending:
+            self._pending.append("")
+            sys.stdout.write("\n".join(self._pending))
+            self._pending.clear()
+            sys.stdout.flush()
 
     def item(self, item: Any) -> None:
         """A datapoint or an alarm transition, as the engine produces them."""
@@ -460,6 +473,7 @@ class _Renderer:
         self.transitions.append(change)
         t = change.transition
         if self.output is RunOutput.jsonl:
+            self._write_pending()
             sys.stdout.write(json.dumps(change.detail(), ensure_ascii=False) + "\n")
             sys.stdout.flush()
         elif self.output is RunOutput.table and (self.live or not self.compact):
@@ -497,11 +511,13 @@ class _Renderer:
 
     def datapoint(self, dp: Any) -> None:
         if self.output is RunOutput.jsonl:
-            from .engine.report.jsontext import datapoint_line
+            if self._line is None:
+                from .engine.report.jsontext import datapoint_line
 
-            sys.stdout.write(datapoint_line(dp, self.statistics) + "\n")
-            if self.live:
-                sys.stdout.flush()  # streaming users read each period as it closes
+                self._line = datapoint_line  # imported once, not once per datapoint
+            self._pending.append(self._line(dp, self.statistics))
+            if self.live or len(self._pending) >= _WRITE_BLOCK:
+                self._write_pending()  # live: streaming users read each period as it closes
             if self.collect:
                 self.kept.append(dp)
         elif self.output is RunOutput.emf:
@@ -514,6 +530,7 @@ class _Renderer:
             self.kept.append(dp)
 
     def finish(self, summary: dict) -> None:
+        self._write_pending()
         if self.output is RunOutput.json:
             from .engine.report.document import run_document
             from .engine.report.jsontext import metric_texts
@@ -524,11 +541,17 @@ class _Renderer:
             head, tail = json.dumps(doc, indent=4, ensure_ascii=False).split('"metrics": [],', 1)
             out = sys.stdout
             out.write(head + '"metrics": [')
-            sep = "\n"
+            block: list[str] = []
+            written = False
             for text in metric_texts(self.kept, self.statistics, margin="        "):
-                out.write(sep + "        " + text)
-                sep = ",\n"
-            out.write(("\n    ]," if sep != "\n" else "],") + tail + "\n")
+                block.append(text)
+                if len(block) >= _WRITE_BLOCK:  # one write per block: stdout may be unbuffered
+                    out.write(("," if written else "") + "\n        " + ",\n        ".join(block))
+                    written, block = True, []
+            if block:
+                out.write(("," if written else "") + "\n        " + ",\n        ".join(block))
+                written = True
+            out.write(("\n    ]," if written else "],") + tail + "\n")
         elif self.output is RunOutput.table and self.compact:
             _render_run_compact(self.kept, summary, self.transitions)
         elif self.output is RunOutput.table:
