@@ -451,10 +451,10 @@ class _Renderer:
 
     def _write_pending(self) -> None:
         """Write the jsonl lines kept so far, in one block (stdout may be unbuffered: PYTHONUNBUFFERED)."""
-        if self._pending:
-            self._pending.append("")
-            sys.stdout.write("\n".join(self._pending))
-            self._pending.clear()
+        pending = self._pending
+        if pending:
+            self._pending = []  # first: an interrupt during the write must not write them twice
+            sys.stdout.write("\n".join(pending) + "\n")
             sys.stdout.flush()
 
     def item(self, item: Any) -> None:
