@@ -446,8 +446,11 @@ class _Renderer:
         self.compact = False
         self.live = False  # --follow: print transitions as they happen, also in the compact table
         self.definitions: dict = {}  # the run's filters and alarms, echoed in json output
+        # Items taken: counted just before each is written or kept, so that a Ctrl-C while one
+        # is written (it stays in the stream's buffer) does not write it again.
+        self.done = 0
         self._line: Any = None
-        self._pending: list[str] = []  # jsonl lines not written yet
+        self._pending: list[str] = []  # jsonl lines taken, not written yet
 
     def _write_pending(self) -> None:
         """Write the jsonl lines kept so far, in one block (stdout may be unbuffered: PYTHONUNBUFFERED)."""
@@ -470,11 +473,13 @@ class _Renderer:
 
     def transition(self, change: Any) -> None:
         """Print an alarm transition as it happens (in event time) and run its actions."""
+        line = json.dumps(change.detail(), ensure_ascii=False) + "\n" if self.output is RunOutput.jsonl else None
+        self.done += 1
         self.transitions.append(change)
         t = change.transition
-        if self.output is RunOutput.jsonl:
+        if line is not None:
             self._write_pending()
-            sys.stdout.write(json.dumps(change.detail(), ensure_ascii=False) + "\n")
+            sys.stdout.write(line)
             sys.stdout.flush()
         elif self.output is RunOutput.table and (self.live or not self.compact):
             from .engine.metrics.pipeline import iso
@@ -515,18 +520,22 @@ class _Renderer:
                 from .engine.report.jsontext import datapoint_line
 
                 self._line = datapoint_line  # imported once, not once per datapoint
-            self._pending.append(self._line(dp, self.statistics))
+            text = self._line(dp, self.statistics)
+            self.done += 1
+            self._pending.append(text)
             if self.live or len(self._pending) >= _WRITE_BLOCK:
                 self._write_pending()  # live: streaming users read each period as it closes
             if self.collect:
                 self.kept.append(dp)
         elif self.output is RunOutput.emf:
-            for doc in dp.to_emf():
-                sys.stdout.write(json.dumps(doc, ensure_ascii=False) + "\n")
+            text = "".join(json.dumps(doc, ensure_ascii=False) + "\n" for doc in dp.to_emf())
+            self.done += 1
+            sys.stdout.write(text)
             sys.stdout.flush()
             if self.collect:
                 self.kept.append(dp)
         else:
+            self.done += 1
             self.kept.append(dp)
 
     def finish(self, summary: dict) -> None:
@@ -538,6 +547,9 @@ class _Renderer:
             # The engine's document, with the metrics written one at a time: peak memory stays
             # near that of jsonl output however many series there are.
             doc = run_document([], self.transitions, summary, self.statistics, self.definitions)
+            history = doc.get("alarmHistory")
+            if history:
+                doc["alarmHistory"] = []  # written below, an item at a time
             head, tail = json.dumps(doc, indent=4, ensure_ascii=False).split('"metrics": [],', 1)
             out = sys.stdout
             out.write(head + '"metrics": [')
@@ -551,11 +563,26 @@ class _Renderer:
             if block:
                 out.write(("," if written else "") + "\n        " + ",\n        ".join(block))
                 written = True
-            out.write(("\n    ]," if written else "],") + tail + "\n")
+            out.write("\n    ]," if written else "],")
+            if history:
+                before, tail = tail.split('"alarmHistory": [],', 1)
+                out.write(before + '"alarmHistory": [\n        ')
+                out.write(",\n        ".join(map(_indented_item, history)) + "\n    ],")
+            out.write(tail + "\n")
         elif self.output is RunOutput.table and self.compact:
             _render_run_compact(self.kept, summary, self.transitions)
         elif self.output is RunOutput.table:
             _render_run_table(self.kept, self.statistics)
+
+
+def _indented_item(item: dict) -> str:
+    """``json.dumps(item, indent=4, ensure_ascii=False)`` as it reads two levels deep in a
+    document; a flat object of strings (an alarm history item) without the pure-Python encoder
+    that `indent` selects."""
+    if all(type(k) is str and type(v) is str for k, v in item.items()) and item:
+        enc = json.encoder.encode_basestring
+        return "{\n" + ",\n".join([f"            {enc(k)}: {enc(v)}" for k, v in item.items()]) + "\n        }"
+    return json.dumps(item, indent=4, ensure_ascii=False).replace("\n", "\n        ")
 
 
 def _render_run_table(datapoints: list[Any], statistics: list[str]) -> None:
@@ -907,7 +934,10 @@ def run_command(
         raise typer.Exit(0) from None
     except KeyboardInterrupt:
         progress.clear()
-        for item in engine.close():
+        # Batch: everything comes from `close`, which returns the same items when the run was
+        # interrupted while writing them: the rest is written, nothing twice.
+        rest = engine.close()
+        for item in rest if follow else rest[renderer.done:]:
             renderer.item(item)
         summary = _summary(engine, result)
         renderer.finish(summary)

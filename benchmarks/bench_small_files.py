@@ -9,6 +9,11 @@ CloudTrail corpus re-stamped over one day, unsorted inside their files.
 ``pytest benchmarks/bench_small_files.py --benchmark-only -s`` runs 1,000 files and asserts the
 bound; with ``--benchmark-disable`` (the normal suite) 100 files are read and only the counts are
 checked (timings on a shared machine are not a test).
+
+A day of such an archive read by ``cwfilter run`` with the CIS pack and its 14 alarms (1,000
+files of 15 records) is also timed against ``zcat FILES | jq -c '.Records[]'`` over the same
+files, both as whole processes in the same run: at most 1.5x (asserted in benchmark mode; with
+``--benchmark-disable``, 100 files and the outputs checked only).
 """
 
 from __future__ import annotations
@@ -16,9 +21,13 @@ from __future__ import annotations
 import gzip
 import json
 import random
+import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
+import pytest
 from cwfilter.engine.config.native import load_config
 from cwfilter.engine.metrics.pipeline import Engine
 from cwfilter.engine.metrics.runner import RunResult, run
@@ -38,7 +47,7 @@ def _records() -> list[dict]:
     return out
 
 
-def _write_archive(root: Path, files: int) -> tuple[list[str], str]:
+def _write_archive(root: Path, files: int, per_file: int = RECORDS_PER_FILE) -> tuple[list[str], str]:
     import datetime as dt
 
     rng = random.Random(15)
@@ -47,7 +56,7 @@ def _write_archive(root: Path, files: int) -> tuple[list[str], str]:
     for i in range(files):
         window = T0 + i * 86_400 // files
         recs = []
-        for _ in range(RECORDS_PER_FILE):
+        for _ in range(per_file):
             rec = dict(rng.choice(records))
             rec["eventTime"] = dt.datetime.fromtimestamp(window - rng.randrange(900), dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
             recs.append(rec)
@@ -103,3 +112,48 @@ def test_many_small_files_cost_little_per_file(benchmark, request, tmp_path: Pat
           f"{per_record * 1e6:.0f} us per record ({ratio:.2f} x the file's records)")
     if not disabled:
         assert ratio < MAX_FILE_VS_RECORDS, "opening a small file must cost less than reading its records"
+
+
+DAY_PER_FILE = 15  # a real day of one region: about 1,000 files, 14,500 records
+MAX_DAY_VS_JQ = 1.5
+
+
+def _wall(command: list[str]) -> float:
+    start = time.perf_counter()
+    done = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
+    elapsed = time.perf_counter() - start
+    assert done.returncode == 0, done.stderr.decode()
+    return elapsed
+
+
+@pytest.mark.skipif(shutil.which("jq") is None or shutil.which("zcat") is None, reason="needs jq and zcat")
+def test_a_day_archive_with_the_cis_alarms_against_zcat_jq(benchmark, request, tmp_path: Path):
+    """`cwfilter run` with the CIS pack and its alarms over a day archive of small `.json.gz`
+    files, against `zcat FILES | jq -c '.Records[]'` over the same files (whole processes)."""
+    disabled = request.config.getoption("benchmark_disable")
+    files = 100 if disabled else 1000
+    config = tmp_path / "cis.json"
+    config.write_text(json.dumps(build_config("securityhub")), encoding="utf-8")
+    many, _ = _write_archive(tmp_path, files, DAY_PER_FILE)
+    cwfilter = [str(Path(sys.executable).with_name("cwfilter")), "run", "--quiet", "-o", "json", str(config), *many]
+    jq = ["bash", "-c", 'zcat "$@" | jq -c ".Records[]"', "bash", *many]
+    if disabled:
+        out = benchmark.pedantic(lambda: subprocess.run(cwfilter, capture_output=True, check=True).stdout,
+                                 rounds=1, iterations=1)
+        summary = json.loads(out)["summary"]
+        assert summary["events"] == files * DAY_PER_FILE and len(summary["alarms"]) == 14
+        lines = subprocess.run(jq, capture_output=True, check=True).stdout.count(b"\n")
+        assert lines == files * DAY_PER_FILE
+        return
+    # Interleaved, each side's best of five: a busy neighbour slows both alike.
+    t_jq = t_run = float("inf")
+    for i in range(5):
+        t_jq = min(t_jq, _wall(jq))
+        t_run = min(t_run, benchmark.pedantic(_wall, args=(cwfilter,), rounds=1, iterations=1) if i == 0
+                    else _wall(cwfilter))
+    ratio = t_run / t_jq
+    benchmark.extra_info.update({"files": files, "records": files * DAY_PER_FILE, "seconds_cwfilter": t_run,
+                                 "seconds_zcat_jq": t_jq, "ratio": ratio})
+    print(f"\nday archive, {files:,} files of {DAY_PER_FILE} records: cwfilter run with the CIS pack and alarms "
+          f"{t_run:.2f} s, zcat | jq {t_jq:.2f} s: {ratio:.2f}x")
+    assert ratio <= MAX_DAY_VS_JQ

@@ -5,13 +5,27 @@ data only on a transition or when `last_result` is read; an evaluation over a ra
 datapoint (`evaluate_quiet`, what a batch run uses between sparse events) reuses the decision
 made once for an empty range. Over whole random histories, both must give exactly what
 `evaluate_alarm` gives when called eagerly at every minute with the prior state.
+
+A batch run's alarm bank goes further: it evaluates an alarm only where a cell of its metric
+enters its range, moves to another period or leaves it, and decides the state from the values
+(`evaluate_points`). Both are checked against the paths they bypass: the state against
+`_decision`, and whole runs against evaluators driven at every boundary with datapoints merged
+afresh from the per-cadence aggregates.
 """
 
 from __future__ import annotations
 
 import json
 
-from cwfilter.engine.alarms.evaluate import evaluate_alarm
+from cwfilter.engine.alarms.evaluate import (
+    _KEEP,
+    COMPARISON_OPERATORS,
+    Datapoint,
+    _decide_state,
+    _decision,
+    _spec,
+    evaluate_alarm,
+)
 from cwfilter.engine.alarms.evaluator import AlarmEvaluator
 from cwfilter.engine.config.native import load_config
 from cwfilter.engine.metrics.pipeline import Engine
@@ -116,3 +130,119 @@ def test_batch_run_skipping_quiet_minutes_equals_evaluating_each(tmp_path_factor
         assert [(x.timestamp, x.new_state, x.new_reason, x.new_reason_data) for x in ev.transitions] == \
             [(x.timestamp, x.new_state, x.new_reason, x.new_reason_data) for x in eager.transitions]
         assert (ev.state, ev.reason, ev.reason_data) == (eager.state, eager.reason, eager.reason_data)
+
+
+# --------------------------------------------------------------------------- decided from values
+
+value_alarms = st.builds(
+    lambda n, m, treatment, op, threshold, m_set, low: {
+        "AlarmName": "a", "Namespace": "ns", "MetricName": "m", "Period": 60, "EvaluationPeriods": n,
+        "Threshold": threshold, "ComparisonOperator": op, "TreatMissingData": treatment,
+        **({"DatapointsToAlarm": min(m, n)} if m_set else {}),
+        **({"ExtendedStatistic": "p90", "EvaluateLowSampleCountPercentile": "ignore"} if low
+           else {"Statistic": "Sum"}),
+    },
+    st.integers(1, 5), st.integers(1, 5), st.sampled_from(["missing", "ignore", "breaching", "notBreaching"]),
+    st.sampled_from(["GreaterThanOrEqualToThreshold", "GreaterThanThreshold", "LessThanThreshold",
+                     "LessThanOrEqualToThreshold"]),
+    st.sampled_from([0.0, 1.0, 2.0]), st.booleans(), st.booleans(),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(alarm=value_alarms, prior=st.sampled_from(["OK", "ALARM", "INSUFFICIENT_DATA"]),
+       points=st.dictionaries(st.integers(1, 7), st.tuples(st.one_of(st.none(), st.sampled_from([0.0, 1.0, 2.0, 3.5])),
+                                                           st.sampled_from([5, 200])), max_size=7))
+def test_a_state_decided_from_values_is_the_state_evaluate_decides(alarm, prior, points):
+    """`evaluate_points` (the state from (position, value, sample count), Datapoints and reasons
+    built only on a transition) against `evaluate_alarm` on the same datapoints."""
+    ev = AlarmEvaluator(alarm)
+    ev.state = prior
+    at = T0 + 60 * MINUTE
+    periods = ev.periods(at)
+    placed = [(pos, periods[pos - 1][0], value, count) for pos, (value, count) in sorted(points.items())
+              if pos <= len(periods)]
+    # The state alone, as `_decision` decides it (a transition is then confirmed by `evaluate`).
+    spec = _spec(alarm)
+    compare = COMPARISON_OPERATORS[alarm["ComparisonOperator"]][0]
+    fast = _decide_state(spec, [(pos, compare(v, spec.threshold), float(c)) for pos, _, v, c in placed if v is not None])
+    slow = _decision(spec, [Datapoint(s, v, float(c)) for _, s, v, c in placed], at, periods)[0]
+    assert fast is slow if slow is _KEEP else fast == slow
+    tr = ev.evaluate_points(at, placed)
+    want = evaluate_alarm(alarm, [{"timestamp": s, "value": v, "sampleCount": c} for _, s, v, c in placed], at, prior)
+    assert ev.last_result == want
+    assert ev.state == want.state
+    assert (tr is not None) == (want.state != prior)
+    if tr is not None:
+        assert (tr.new_state, tr.new_reason, tr.new_reason_data) == (want.state, want.reason, want.reason_data)
+
+
+bank_alarms = st.builds(
+    lambda n, m, treatment, period, stat, op, threshold, m_set, unit: {
+        "AlarmName": "a", "Namespace": "ns", "MetricName": "m", "Period": period, "EvaluationPeriods": n,
+        "Threshold": threshold, "ComparisonOperator": op, "TreatMissingData": treatment,
+        **({"ExtendedStatistic": stat, "EvaluateLowSampleCountPercentile": "ignore"} if stat.startswith("p")
+           else {"Statistic": stat}),
+        **({"DatapointsToAlarm": min(m, n)} if m_set else {}), **({"Unit": unit} if unit else {}),
+    },
+    st.integers(1, 4), st.integers(1, 4), st.sampled_from(["missing", "ignore", "breaching", "notBreaching"]),
+    st.sampled_from([10, 30, 60, 120, 300]),
+    st.sampled_from(["Sum", "Average", "SampleCount", "Minimum", "Maximum", "p90"]),
+    st.sampled_from(["GreaterThanOrEqualToThreshold", "LessThanThreshold"]),
+    st.sampled_from([1.0, 2.0, 3.0]), st.booleans(), st.sampled_from([None, "Count"]),
+)
+
+
+@settings(max_examples=120, deadline=None)
+@given(alarms=st.lists(bank_alarms, min_size=1, max_size=3),
+       samples=st.lists(st.tuples(st.integers(0, 40 * 60 - 1), st.sampled_from([-1.0, 0.0, 1.0, 2.5, 3.0]),
+                                  st.sampled_from([None, "Count", "Bytes"])), min_size=1, max_size=25))
+def test_batch_alarms_evaluated_at_changes_equal_merging_every_boundary(alarms, samples):
+    """The alarm bank of a batch run evaluates an alarm only when a cell of its metric enters its
+    range, moves to another period or leaves the range, and decides the state from the values.
+    Against evaluators driven at every cadence boundary with datapoints merged afresh from the
+    per-cadence aggregates (what a batch run did before), over whole random histories: every
+    transition (time, states, reason, reason data) and every final state are the same."""
+    from cwfilter.engine.metrics.pipeline import AlarmBank
+    from cwfilter.engine.metrics.series import Aggregate
+    from cwfilter.engine.metrics.transform import MetricKey
+
+    alarms = [dict(a, AlarmName=f"a{i}") for i, a in enumerate(alarms)]
+    bank = AlarmBank(alarms, [])
+    base = bank.base_seconds * 1000
+    cells: dict[tuple[int, str], Aggregate] = {}
+    for second, value, unit in samples:
+        ts = T0 + second * 1000 + 3
+        bank.add(MetricKey("ns", "m", (), unit), ts, value)
+        cell = (ts - ts % base, unit or "None")
+        cells.setdefault(cell, Aggregate()).add(value)
+    times = [T0 + s * 1000 + 3 for s, _, _ in samples]
+    first, last = min(times), max(times)
+    changes = bank.close(last, first, None)
+    end = (last // base + 1) * base
+    eager_changes = []
+    for alarm, ev in zip(alarms, bank.evaluators):
+        eager = AlarmEvaluator(alarm)
+        eager.state_timestamp = first
+        step = 10_000 if alarm["Period"] < 60 else 60_000
+        stat = alarm.get("Statistic") or alarm.get("ExtendedStatistic")
+        t = -(-first // base) * base
+        while t <= end:
+            if t % step == 0:
+                points = []
+                for start, stop in eager.periods(t):
+                    agg = None
+                    for (s, u), part in sorted(cells.items()):
+                        if start <= s < stop and (not alarm.get("Unit") or u == alarm["Unit"]):
+                            agg = part if agg is None else agg.merge(part)
+                    if agg is not None and agg.sample_count:
+                        points.append({"timestamp": start, "value": agg.statistic(stat),
+                                       "sampleCount": agg.sample_count})
+                tr = eager.evaluate(t, points)
+                if tr is not None:
+                    eager_changes.append(tr)
+            t += base
+        assert (ev.state, ev.reason, ev.reason_data, ev.state_timestamp) == \
+            (eager.state, eager.reason, eager.reason_data, eager.state_timestamp)
+    assert sorted((c.transition for c in changes), key=lambda tr: (tr.timestamp, tr.alarm_name)) == \
+        sorted(eager_changes, key=lambda tr: (tr.timestamp, tr.alarm_name))

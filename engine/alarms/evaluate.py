@@ -12,6 +12,7 @@ internally as integer epoch milliseconds (UTC).
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import operator
@@ -117,9 +118,22 @@ _TEN_SECONDS_MS = 10_000
 # --------------------------------------------------------------------------- numbers and JSON
 
 
+# `json.dumps(text, ensure_ascii=False)` without the encoder set up on every call.
+_json_string = json.encoder.encode_basestring
+_JAVA_TEXT: dict[float, str] = {}
+
+
 def _java_double(value: float) -> str:
     """A double as Java's ``Double.toString`` prints it, DECISIONS A6 (see `events.number_text`)."""
-    return number_text(float(value))
+    value = float(value)
+    if value > 0.0:  # (a cache keyed by value would confuse 0.0 and -0.0, which are equal)
+        text = _JAVA_TEXT.get(value)
+        if text is None:
+            if len(_JAVA_TEXT) >= 4096:
+                _JAVA_TEXT.clear()
+            text = _JAVA_TEXT[value] = number_text(value)
+        return text
+    return number_text(value)
 
 
 def service_json(value: Any) -> str:
@@ -128,6 +142,18 @@ def service_json(value: Any) -> str:
     Floats are written as Java writes doubles (`1.0`, `63.0`, `1.0E7`), integers as integers,
     and non-ASCII text is left unescaped.
     """
+    kind = type(value)
+    # The shapes of reason and history data first (plain dicts, lists, text and doubles).
+    if kind is str:
+        return _json_string(value)
+    if kind is dict:
+        return "{" + ",".join([_json_string(k if type(k) is str else str(k)) + ":" +
+                               (_json_string(v) if type(v) is str else service_json(v))
+                               for k, v in value.items()]) + "}"
+    if kind is list:
+        return "[" + ",".join([_java_double(v) if type(v) is float else service_json(v) for v in value]) + "]"
+    if kind is float:
+        return _java_double(value)
     if value is None:
         return "null"
     if value is True:
@@ -139,9 +165,9 @@ def service_json(value: Any) -> str:
     if isinstance(value, float):
         return _java_double(value)
     if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
+        return _json_string(value)
     if isinstance(value, Mapping):
-        return "{" + ",".join(f"{json.dumps(str(k), ensure_ascii=False)}:{service_json(v)}"
+        return "{" + ",".join(f"{_json_string(str(k))}:{service_json(v)}"
                               for k, v in value.items()) + "}"
     if isinstance(value, (list, tuple)):
         return "[" + ",".join(service_json(v) for v in value) + "]"
@@ -186,19 +212,40 @@ def _utc(ms: int) -> datetime:
     return _EPOCH + timedelta(milliseconds=ms)
 
 
+_DAY_MS = 86_400_000
+
+
+@functools.lru_cache(maxsize=1024)
+def _day_text(day: int, fmt: str) -> str:
+    """The date part of the day `day` (days since the epoch) in a `strftime` format."""
+    return _utc(day * _DAY_MS).strftime(fmt)
+
+
+def _clock_text(ms: int) -> str:
+    """``HH:mm:ss`` of the time of day of `ms` (UTC)."""
+    return _clock_of(ms % _DAY_MS // 1000)
+
+
+@functools.lru_cache(maxsize=4096)  # evaluation times and period starts fall on whole minutes
+def _clock_of(seconds: int) -> str:
+    return f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
 def _fmt_reason_time(ms: int) -> str:
     """``dd/MM/yy HH:mm:ss`` in UTC, as datapoints appear in StateReason."""
-    return _utc(ms).strftime("%d/%m/%y %H:%M:%S")
+    # The date through `strftime` once a day, the time of day by arithmetic: a month of
+    # transitions formats many times a day.
+    return _day_text(ms // _DAY_MS, "%d/%m/%y ") + _clock_text(ms)
 
 
 def _fmt_service_time(ms: int) -> str:
     """``yyyy-MM-dd'T'HH:mm:ss.SSS+0000``, as in StateReasonData, events and SNS messages."""
-    return _utc(ms).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}+0000"
+    return f"{_day_text(ms // _DAY_MS, '%Y-%m-%dT')}{_clock_text(ms)}.{ms % 1000:03d}+0000"
 
 
 def _fmt_api_time(ms: int) -> str:
     """``yyyy-MM-ddTHH:mm:ss.SSSZ``, as the API returns timestamps (DescribeAlarmHistory)."""
-    return _utc(ms).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+    return f"{_day_text(ms // _DAY_MS, '%Y-%m-%dT')}{_clock_text(ms)}.{ms % 1000:03d}Z"
 
 
 def _fmt_composite_time(ms: int) -> str:
@@ -434,9 +481,12 @@ def _datapoint(item: Any) -> Datapoint:
     raise TypeError(f"a datapoint is a (timestamp, value) pair or a mapping, got {item!r}")
 
 
-def _slot(points: Iterable[Datapoint], spec: _Spec, at_ms: int) -> dict[int, Datapoint]:
-    """Place each datapoint in its evaluation period; position 1 is the newest (DECISIONS A8)."""
-    periods = _periods(spec, at_ms)
+def _slot(points: Iterable[Datapoint], spec: _Spec, at_ms: int,
+          periods: list[tuple[int, int]] | None = None) -> dict[int, Datapoint]:
+    """Place each datapoint in its evaluation period; position 1 is the newest (DECISIONS A8).
+    `periods` are those of `at_ms` when the caller has them."""
+    if periods is None:
+        periods = _periods(spec, at_ms)
     newest_end, oldest_start = periods[0][1], periods[-1][0]
     p = spec.period * 1000
     slots: dict[int, Datapoint] = {}
@@ -539,6 +589,45 @@ def _decide(spec: _Spec, slots: dict[int, Datapoint], periods: list[tuple[int, i
             return (ALARM if treatment == "missing" else _KEEP), real, []
         return _KEEP, real, []  # too early to tell
     return OK, real, []
+
+
+def _decide_state(spec: _Spec, real: list[tuple[int, bool, float | None]]):
+    """The state `_decision` decides, from the real points alone: ``(position, breaching,
+    sample count)`` of each period with a value, newest first (position 1 the newest).
+
+    The same rules as `_decide` and the low-sample rule of `_decision`, without the points a
+    reason would cite: the streaming evaluator decides most evaluations with it and builds those
+    only on a transition.
+    """
+    n, m, treatment = spec.n, spec.m, spec.treatment
+    if not real:
+        if treatment == "missing":
+            return INSUFFICIENT_DATA
+        if treatment == "ignore":
+            return _KEEP
+        return ALARM if treatment == "breaching" else OK
+    if len(real) >= n:
+        real = real[:n]
+        state = ALARM if sum(pt[1] for pt in real) >= m else OK
+    elif treatment in ("breaching", "notBreaching"):
+        # The gap to N is filled with bad or good points (range size > N: there is room).
+        bad = sum(pt[1] for pt in real) + (n - len(real) if treatment == "breaching" else 0)
+        state = ALARM if bad >= m else OK
+    else:
+        bad = sum(pt[1] for pt in real)
+        if bad >= m:
+            state = ALARM
+        elif bad == len(real):
+            # The premature-alarm rule (see `_decide`).
+            if real[-1][0] < m or treatment != "missing":
+                return _KEEP
+            state = ALARM
+        else:
+            state = OK
+    minimum = spec.low_sample_minimum
+    if minimum is not None and any(pt[2] is not None and pt[2] < minimum for pt in real):
+        return _KEEP
+    return state
 
 
 def _plural(count: int, word: str) -> str:
@@ -650,7 +739,7 @@ def _evaluate(spec: _Spec, points: Iterable[Datapoint], at_ms: int,
 
 def _decision(spec: _Spec, points: Iterable[Datapoint], at_ms: int, periods: list[tuple[int, int]]):
     """The state one evaluation decides (or _KEEP), with the points its reason would cite."""
-    slots = _slot(points, spec, at_ms)
+    slots = _slot(points, spec, at_ms, periods)
     state, real, filled = _decide(spec, slots, periods)
     if state is not _KEEP and state != INSUFFICIENT_DATA and spec.low_sample_minimum is not None:
         # alarms.md §5.6: with EvaluateLowSampleCountPercentile=ignore, a percentile alarm keeps

@@ -7,6 +7,7 @@ from typing import Any
 
 from .evaluate import (
     _KEEP,
+    COMPARISON_OPERATORS,
     DEFAULT_ACCOUNT_ID,
     DEFAULT_REGION,
     INITIAL_REASON,
@@ -15,6 +16,7 @@ from .evaluate import (
     Datapoint,
     _check_state,
     _datapoint,
+    _decide_state,
     _decision,
     _fmt_service_time,
     _opt_number,
@@ -78,10 +80,21 @@ class AlarmEvaluator:
         # The decision over a range with no datapoint depends on the alarm alone (DECISIONS A4
         # case 1): made once.
         self._empty_state: Any = None
+        # The last evaluation by `evaluate_points` that kept the state: (time, points, prior).
+        self._last_points: tuple | None = None
+        if self._spec.anomaly or self._spec.operator is None or self._spec.threshold is None:
+            self._compare = None  # `evaluate` raises what the alarm lacks
+        else:
+            self._compare = COMPARISON_OPERATORS[self._spec.operator][0]
 
     @property
     def last_result(self) -> AlarmResult | None:
         """The `AlarmResult` of the last evaluation (None before any)."""
+        if self._last_points is not None:
+            at_ms, points, prior = self._last_points
+            periods = _periods(self._spec, at_ms)
+            self._last = (_decision(self._spec, self._datapoints(points), at_ms, periods), at_ms, periods, prior)
+            self._last_points = None
         if self._last_built is None and self._last is not None:
             decision, at_ms, periods, prior = self._last
             if periods is None:
@@ -154,7 +167,7 @@ class AlarmEvaluator:
             if not points:
                 self._empty_state = state
         self._last = (decision, at_ms, periods, prior)
-        self._last_built = None
+        self._last_built = self._last_points = None
         if state is _KEEP or state == prior:
             return None
         result = self.last_result
@@ -164,6 +177,38 @@ class AlarmEvaluator:
             new_state=result.state, new_reason=result.reason, new_reason_data=result.reason_data)
         self._enter(transition)
         return transition
+
+    def evaluate_points(self, at_ms: int, points: list[tuple[int, int, Any, Any]]) -> Transition | None:
+        """`evaluate(at_ms, datapoints)` with the datapoints already placed in their periods:
+        ``(position, period start, value, sample count)``, newest first (position 1 is the
+        newest period, as `periods` counts them); one per period at most.
+
+        The state is decided from the values alone (`_decide_state`); `Datapoint`s, the reason
+        text and the reason data are built only on a transition, or when `last_result` is read.
+        """
+        compare = self._compare
+        if compare is None or (self._last_at is not None and at_ms < self._last_at):
+            return self.evaluate(at_ms, self._datapoints(points))
+        threshold = self._spec.threshold
+        real = []
+        for pos, _, value, count in points:
+            if value is not None:
+                if type(value) is not float or value - value != 0.0:  # (not a finite double)
+                    value = _opt_number(value, "value")
+                real.append((pos, compare(value, threshold), _opt_number(count, "sampleCount")))
+        state = _decide_state(self._spec, real)
+        prior = self.state
+        if state is _KEEP or state == prior:
+            self._last_at = at_ms
+            self._last_points = (at_ms, points, prior)
+            self._last = self._last_built = None
+            return None
+        return self.evaluate(at_ms, self._datapoints(points))
+
+    @staticmethod
+    def _datapoints(points: list[tuple[int, int, Any, Any]]) -> list[Datapoint]:
+        return [Datapoint(start, _opt_number(value, "value"), _opt_number(count, "sampleCount"))
+                for _, start, value, count in points]
 
     def evaluate_quiet(self, at_ms: int) -> Transition | None:
         """`evaluate(at_ms, [])`: an evaluation whose range holds no datapoint, made cheap once the
@@ -176,7 +221,7 @@ class AlarmEvaluator:
             return self.evaluate(at_ms, ())
         self._last_at = at_ms
         self._last = ((state, [], []), at_ms, None, prior)
-        self._last_built = None
+        self._last_built = self._last_points = None
         return None
 
     def quiet_is_stable(self) -> bool:

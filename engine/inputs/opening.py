@@ -232,6 +232,17 @@ class OpenedInput:
         except (OSError, ValueError):
             return None
 
+    @property
+    def regular_file(self) -> bool:
+        """Whether the bytes come from a regular file opened here: reading ahead never waits for
+        a writer (as it would on standard input, a pipe or a followed stream)."""
+        if self._owned is None:
+            return False
+        try:
+            return stat.S_ISREG(os.fstat(self._owned.fileno()).st_mode)
+        except (OSError, ValueError):
+            return False
+
     def close(self) -> None:
         """Close the underlying file when this object opened it."""
         if self._owned is not None:

@@ -36,7 +36,7 @@ from .documents import _log_event, _record_event, _salvage, _where, read_documen
 from .lines import LINE_HANDLERS, _read_lines, _split_lines
 from .opening import open_input, parse_input_spec
 from .records import _BOM, CHUNK, GZIP_MAGIC, MAX_EVENT_BYTES, SNIFF_BYTES, InputError, InputEvent
-from .sniffing import _is_cloudtrail_record, _shape
+from .sniffing import _is_cloudtrail_record, _shape, sniffed_value
 from .timestamps import _iso_text_ms, _plain_ms
 
 __all__ = [
@@ -247,6 +247,7 @@ class _Scanner:
         self.pos = 0
         self.line = 1
         self.eof = False
+        self.read_ahead = False  # reading the rest of the input never waits (see `whole_value`)
 
     def _more(self) -> bool:
         if self.eof:
@@ -281,6 +282,30 @@ class _Scanner:
 
     def advance(self, n: int = 1) -> None:
         self.pos += n
+
+    def whole_value(self, limit: int) -> tuple[Any] | None:
+        """``(value,)`` when the rest of the input is one JSON value of at most `limit` bytes,
+        blanks around it; the rest is then consumed. Otherwise None, and nothing is consumed.
+
+        The rest is read only when `read_ahead` allows it. orjson decides at C speed what
+        `end_of` finds byte by byte (one value, its end, nesting within `MAX_NESTING`, as
+        orjson's own limit): a CloudTrail log file is parsed once, without the scan.
+        """
+        if not self.read_ahead:
+            return None
+        while not self.eof and len(self.buf) - self.pos <= limit:
+            self._more()
+        if len(self.buf) - self.pos > limit:
+            return None
+        raw = bytes(self.buf[self.pos:])
+        value = sniffed_value(raw)
+        if value is None:
+            try:
+                value = (orjson.loads(raw),)
+            except orjson.JSONDecodeError:
+                return None
+        self.pos = len(self.buf)
+        return value
 
     def end_of(self, limit: int | None) -> int | None:
         """The offset in `buf` just after the value at `pos`, reading more as needed; nothing is consumed.
@@ -464,6 +489,7 @@ def read_documents(chunks: Iterable[bytes], fmt: str | None, sink: Any, inp: Any
     `fmt` None classifies each document by its shape; else it is read as that format.
     """
     scanner = _Scanner(iter(chunks))
+    scanner.read_ahead = inp is not None and getattr(inp, "regular_file", False)
     first = scanner.peek()
     if first is not None and first == 0xEF and scanner.buf[scanner.pos:scanner.pos + 3] == _BOM:
         scanner.advance(3)
@@ -563,6 +589,10 @@ def _one_document(scanner: _Scanner, c: int, fmt: str | None, sink: Any, inp: An
             return True
         sink.problem(where, "malformed-json", "not JSON")
         scanner.skip_line()
+        return False
+    whole = scanner.whole_value(MAX_DOCUMENT_BYTES) if index == 1 and not outer else None
+    if whole is not None:  # the input is this one document, valid JSON (so valid UTF-8)
+        yield from _read_doc(whole[0], prefix, fmt, sink)
         return False
     try:
         end = scanner.end_of(MAX_DOCUMENT_BYTES)

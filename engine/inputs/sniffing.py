@@ -94,6 +94,25 @@ def _shape(obj: Any) -> str | None:
     return None
 
 
+_JSON_BLANKS: Final = " \t\r\n"
+# The document `_sniff` parsed last, whole: (its text without trailing blanks, the value). A
+# CloudTrail log file is one line: the reader takes the value instead of parsing the text again.
+_sniffed: list[tuple[str, Any] | None] = [None]
+
+
+def sniffed_value(raw: bytes) -> tuple[Any] | None:
+    """``(value,)`` when `raw` (blanks at its end aside) is the text `_sniff` parsed last as a
+    document; once (the value is the reader's from then on)."""
+    entry, _sniffed[0] = _sniffed[0], None
+    if entry is None:
+        return None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return (entry[1],) if text.rstrip(_JSON_BLANKS) == entry[0] else None
+
+
 def _sniff(head: bytes) -> tuple[str, bool]:
     """``(format, is_json_document)`` for the first bytes of an input."""
     if head.startswith(GZIP_MAGIC):
@@ -109,7 +128,10 @@ def _sniff(head: bytes) -> tuple[str, bool]:
     body = body[:SNIFF_BYTES]
     if body[0] in "{[":
         try:
-            obj = _loads(first)
+            try:
+                obj, by_orjson = orjson.loads(first), True
+            except orjson.JSONDecodeError:
+                obj, by_orjson = _loads(first), False
         except ValueError as exc:
             if str(exc).startswith("depth limit exceeded"):
                 # A whole line nested deeper than JSON decoders go: JSON lines, not the start of
@@ -124,6 +146,8 @@ def _sniff(head: bytes) -> tuple[str, bool]:
             if is_digest_document(obj):
                 return DIGEST_FORMAT, True
             shape = _shape(obj)
+            if shape is not None and by_orjson:  # (what the reader's own orjson parse would give)
+                _sniffed[0] = (first.rstrip(_JSON_BLANKS), obj)
             return (shape, True) if shape is not None else ("jsonl", False)
         # A JSON document over several lines (pretty-printed): guess from the keys seen so far.
         if body[0] == "{" and '"digestS3Object"' in body and '"digestPublicKeyFingerprint"' in body:

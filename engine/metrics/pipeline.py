@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import datetime as _dt
 import functools
+import heapq
 import math
 import time
 from array import array
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -182,6 +183,7 @@ class Engine:
         self.unrouted = 0
         self.refused = {"tooOld": 0, "tooNew": 0}
         self._closed_minutes_end: int | None = None
+        self._closed: list | None = None  # batch: what `close` returned
         # DECISIONS M2: per filter with a defaultValue, the minutes in which it matched; the
         # minutes with events are kept per route.
         self._matched_minutes: dict[int, set[int]] = {
@@ -392,8 +394,9 @@ class Engine:
 
         Batch mode: every datapoint, by period start then series, then the alarm transitions of
         an evaluation at every boundary from the earliest event through the first boundary after
-        the newest one, or `until_ms` (DECISIONS A1). Live mode: the periods not yet emitted or
-        changed since, and the alarms evaluated up to the clock.
+        the newest one, or `until_ms` (DECISIONS A1); closing again returns the same items (a run
+        interrupted while it wrote them finishes with the rest). Live mode: the periods not yet
+        emitted or changed since, and the alarms evaluated up to the clock.
         """
         if self.live:
             self._settle_minutes(None)
@@ -402,6 +405,8 @@ class Engine:
             if self.alarms is not None:
                 out.extend(self.alarms.evaluate_until(now, self.started_ms if self.started_ms is not None else now))
             return out
+        if self._closed is not None:
+            return self._closed
         # A batch run is the one-part case of a partial aggregate (`RunAggregate`).
         from .partial import RunAggregate
 
@@ -410,7 +415,8 @@ class Engine:
         for i, count in outcome.default_samples.items():
             self.filters[i].counters.default_samples += count
         self.alarms = outcome.alarms
-        return outcome.items()
+        self._closed = outcome.items()
+        return self._closed
 
     def partial(self, inputs=None):
         """Batch mode: the mergeable partial aggregate of the events fed so far (`RunAggregate`),
@@ -576,6 +582,9 @@ class AlarmBank:
         # (namespace, name, dims) -> evaluators watching it; alarm Unit narrows the match.
         self._watch: dict[tuple, list] = {}
         self._needs_values: set[tuple] = set()
+        # Per evaluator: (watched series, period ms, range size in periods, cadence ms, unit,
+        # statistic), what evaluating it takes.
+        self._plans: list[tuple] = []
         for ev in self.evaluators:
             a = ev.alarm
             dims = tuple(sorted((d["Name"], d["Value"]) for d in a.get("Dimensions") or ()))
@@ -583,6 +592,9 @@ class AlarmBank:
             self._watch.setdefault(watched, []).append(ev)
             if a.get("ExtendedStatistic"):
                 self._needs_values.add(watched)
+            stat = a.get("Statistic") or a.get("ExtendedStatistic")
+            self._plans.append((watched, ev.period * 1000, len(ev.periods(0)), 10_000 if ev.period < 60 else 60_000,
+                                a.get("Unit"), parse_statistic(stat) if isinstance(stat, str) else stat))
         # (namespace, name, dims) -> SortedDict (base period start, unit) -> Aggregate
         self._history: dict[tuple, SortedDict] = {}
         # Or (batch, see `read_table`): the run's table, the series seen per watched metric and
@@ -596,6 +608,7 @@ class AlarmBank:
         )
         self._horizon: int | None = None  # history before this instant is no longer evaluated
         self._next_t: int | None = None
+        self._unreported: list[AlarmChange] = []  # transitions of an interrupted `evaluate_until`
         self.ever_alarm: set[str] = set()
 
     def range_ms(self) -> int:
@@ -660,73 +673,71 @@ class AlarmBank:
             hist[slot] = have = Aggregate() if watched in self._needs_values else Aggregate.compact()
         have.merge_in(agg)
 
-    def _datapoints(self, ev, t: int) -> list[dict]:
-        a = ev.alarm
-        watched = (a["Namespace"], a["MetricName"], tuple(sorted((d["Name"], d["Value"]) for d in a.get("Dimensions") or ())))
-        if self._table is not None:
-            return self._table_datapoints(ev, t, watched)
-        hist = self._history.get(watched)
-        if not hist:
-            return []
-        unit = a.get("Unit")
-        stat = a.get("Statistic") or a.get("ExtendedStatistic")
-        out = []
-        for start, end in ev.periods(t):
-            agg = None
-            for (s, u) in hist.irange((start, ""), (end, ""), inclusive=(True, False)):
-                if unit and u != unit:
-                    continue
-                part = hist[(s, u)]
-                agg = part if agg is None else agg.merge(part)
-            if agg is not None and agg.sample_count:
-                out.append({"timestamp": start, "value": agg.statistic(stat), "sampleCount": agg.sample_count})
-        return out
-
-    def _table_datapoints(self, ev, t: int, watched: tuple) -> list[dict]:
-        starts = self._starts.get(watched)
-        if not starts:
-            return []
-        a = ev.alarm
-        unit = a.get("Unit")
-        keys = sorted((k for k in self._keys[watched] if not unit or (k.unit or "None") == unit),
-                      key=lambda k: k.unit or "None")
-        stat = a.get("Statistic") or a.get("ExtendedStatistic")
-        table = self._table
-        out = []
-        for start, end in ev.periods(t):
-            agg = None
-            for i in range(bisect_left(starts, start), bisect_left(starts, end)):
-                for k in keys:
-                    part = table.get(k, starts[i])
-                    if part is not None:
-                        agg = part if agg is None else agg.merge(part)
-            if agg is not None and agg.sample_count:
-                out.append({"timestamp": start, "value": agg.statistic(stat), "sampleCount": agg.sample_count})
-        return out
-
     def _step(self) -> int:
         return self._base_ms
 
-    def _next_data(self, ev, t: int, ev_step: int) -> int:
-        """The first evaluation time after `t` whose range may hold a sample not yet seen (no
-        sample in range at `t`: the samples before `t` stay out of range from then on)."""
-        a = ev.alarm
-        watched = (a["Namespace"], a["MetricName"], tuple(sorted((d["Name"], d["Value"]) for d in a.get("Dimensions") or ())))
+    def _cell_index(self) -> dict[tuple, tuple[list[int], list[str], list[Aggregate]]]:
+        """Per watched series, its cells by start (then unit): starts, units and aggregates."""
+        index = {}
         if self._table is not None:
-            starts = self._starts.get(watched)
-            i = bisect_left(starts, t) if starts else 0
-            if not starts or i == len(starts):
-                return _NEVER
-            start = starts[i]
-            return max(t + ev_step, start - start % ev_step - ev.period * 1000 - ev_step)
-        hist = self._history.get(watched)
-        if not hist:
-            return _NEVER
-        i = hist.bisect_left((t, ""))
-        if i == len(hist):
-            return _NEVER
-        start = hist.peekitem(i)[0][0]
-        return max(t + ev_step, start - start % ev_step - ev.period * 1000 - ev_step)
+            for watched, starts in self._starts.items():
+                keys = sorted(self._keys[watched], key=lambda k: k.unit or "None")
+                cells = [(s, k.unit or "None", agg) for s in starts for k in keys
+                         if (agg := self._table.get(k, s)) is not None]
+                index[watched] = ([c[0] for c in cells], [c[1] for c in cells], [c[2] for c in cells])
+            return index
+        for watched, hist in self._history.items():
+            if hist:
+                keys = hist.keys()
+                index[watched] = ([k[0] for k in keys], [k[1] for k in keys], list(hist.values()))
+        return index
+
+    @staticmethod
+    def _points(cells, t: int, plan: tuple, periods: dict) -> list[tuple]:
+        """The datapoints of an evaluation at `t` (a cadence boundary): ``(position, period start,
+        statistic, sample count)``, newest period first, each period's cells merged.
+
+        `periods` keeps each period's ``(statistic, sample count)`` by its start: a period is
+        merged once, not again at each later evaluation whose range holds it.
+        """
+        starts, units, aggs = cells
+        _, p_ms, size, _, unit, stat = plan
+        lo, hi = bisect_left(starts, t - size * p_ms), bisect_left(starts, t)
+        if hi - lo == 1:  # the common case of sparse data: one cell in range
+            agg = aggs[lo]
+            if not agg.sample_count or (unit and units[lo] != unit):
+                return []
+            pos = (t - starts[lo] - 1) // p_ms + 1
+            return [(pos, t - pos * p_ms, agg.statistic(stat), agg.sample_count)]
+        if lo == hi:
+            return []
+        out = []
+        for pos in range(1, size + 1):
+            start = t - pos * p_ms
+            known = periods.get(start)
+            if known is None:
+                agg = None
+                for j in range(bisect_left(starts, start, lo, hi), bisect_left(starts, start + p_ms, lo, hi)):
+                    if not unit or units[j] == unit:
+                        agg = aggs[j] if agg is None else agg.merge(aggs[j])
+                known = periods[start] = (agg.statistic(stat), agg.sample_count) if agg and agg.sample_count else ()
+            if known:
+                out.append((pos, start, *known))
+        return out
+
+    @staticmethod
+    def _changes(starts: list[int], plan: tuple) -> list[int]:
+        """The evaluation times at which a cell enters the range, moves to another period or
+        leaves the range, ascending. Between two of them every evaluation places the same cells
+        in the same periods, so it decides the same state."""
+        _, p_ms, size, step, _, _ = plan
+        out = set()
+        for c in starts:
+            # A cell starting at c is in period k + 1 at the boundaries after c + k * Period
+            # (through c + (k + 1) * Period), and out of range after c + size * Period.
+            for x in range(c, c + (size + 1) * p_ms, p_ms):
+                out.add(x - x % step + step)
+        return sorted(out)
 
     def evaluate_until(self, limit_ms: int, first_ms: int) -> list[AlarmChange]:
         """Evaluate at every cadence boundary not yet evaluated, from the first boundary at or
@@ -738,28 +749,59 @@ class AlarmBank:
             self._next_t = -(-first_ms // step) * step
             for ev in self.evaluators:
                 ev.state_timestamp = first_ms  # created with the first event (A7)
-        changes: list[AlarmChange] = []
+        changes = self._unreported
         t = self._next_t
         first_round = t == -(-first_ms // step) * step
-        # An evaluation that sees no datapoint and changes nothing is a fixed point: the next
-        # ones give the same until a datapoint comes into range, so those minutes are skipped
-        # (a timeline of years with a few events is evaluated in time bounded by its data).
-        wake = [t] * len(self.evaluators)
+        # An evaluation decides its state from the cells in its range and the period each falls
+        # in; until a cell enters the range, moves to another period or leaves the range, the
+        # next evaluations decide the same, so an alarm is evaluated only at those boundaries (a
+        # timeline of years with a few events is evaluated in time bounded by its data).
+        index = self._cell_index()
+        plans = self._plans
+        evaluators = self.evaluators
+        changes_at: dict[tuple, list[int]] = {}
+        merged: dict[tuple, dict] = {}  # per (series, period, unit, statistic): periods merged
+        times = []
+        for plan in plans:
+            cells = index.get(plan[0])
+            key = plan[:4]
+            if cells and key not in changes_at:
+                changes_at[key] = self._changes(cells[0], plan)
+            times.append(changes_at.get(key, []))
+        # (next evaluation time, evaluator): every alarm is evaluated at the first boundary.
+        wake = [(t, i) for i in range(len(evaluators))]
         while t <= limit_ms:
+            # Interrupted (Ctrl-C), the next call resumes here: no alarm has been evaluated after t.
+            self._next_t = t
             changed: list[str] = []
-            for i, ev in enumerate(self.evaluators):
-                ev_step = 10_000 if ev.period < 60 else 60_000
-                if t % ev_step or wake[i] > t:
+            due = []
+            while wake and wake[0][0] <= t:
+                due.append(heapq.heappop(wake)[1])
+            due.sort()  # evaluators in their order, as composites see their changes
+            for i in due:
+                ev, plan = evaluators[i], plans[i]
+                if t % plan[3]:  # a one-minute alarm, at a 10-second boundary
+                    heapq.heappush(wake, (t - t % plan[3] + plan[3], i))
                     continue
-                points = self._datapoints(ev, t)
-                tr = ev.evaluate(t, points)
+                cells = index.get(plan[0])
+                if cells:
+                    key = (plan[0], plan[1], plan[4], plan[5])
+                    periods = merged.get(key)
+                    if periods is None:
+                        periods = merged[key] = {}
+                    points = self._points(cells, t, plan, periods)
+                else:
+                    points = []
+                tr = ev.evaluate_points(t, points)
+                later = times[i]
+                j = bisect_right(later, t)
+                if j < len(later):
+                    heapq.heappush(wake, (later[j], i))
                 if tr is not None:
                     changed.append(ev.name)
                     changes.append(AlarmChange(ev.alarm, tr, ev))
                     if tr.new_state == "ALARM":
                         self.ever_alarm.add(ev.name)
-                elif not points:
-                    wake[i] = self._next_data(ev, t, ev_step)
             if self.composites and (changed or first_round):
                 states = {ev.name: (ev.state, ev.state_timestamp or t) for ev in self.evaluators}
                 for comp in self.composites:
@@ -777,13 +819,14 @@ class AlarmBank:
             for comp in self.composites:
                 comp.advance(t)
             first_round = False
-            nxt = min(wake, default=t + step)
+            nxt = wake[0][0] if wake else (_NEVER if evaluators else t + step)
             for comp in self.composites:
                 if comp.waiting_until is not None:
                     nxt = min(nxt, comp.waiting_until)
             t = max(t + step, -(-min(nxt, limit_ms + 1) // step) * step)
         self._next_t = t
         self._prune(t)
+        self._unreported = []
         return changes
 
     def _prune(self, now: int) -> None:
