@@ -428,7 +428,7 @@ def _parse_time(text: str, option: str) -> int:
     return int(value.timestamp() * 1000)
 
 
-_WRITE_BLOCK = 1000  # datapoints or metrics a write
+_WRITE_BLOCK = 64_000  # bytes of jsonl lines a write at most, when stdout is unbuffered
 
 
 class _Renderer:
@@ -451,12 +451,15 @@ class _Renderer:
         self.done = 0
         self._line: Any = None
         self._pending: list[str] = []  # jsonl lines taken, not written yet
+        self._pending_bytes = 0
+        self._blocks = bool(getattr(sys.stdout, "write_through", False))  # PYTHONUNBUFFERED
 
     def _write_pending(self) -> None:
-        """Write the jsonl lines kept so far, in one block (stdout may be unbuffered: PYTHONUNBUFFERED)."""
+        """Write the jsonl lines kept so far in one write and flush, not one each (with stdout
+        unbuffered, as under PYTHONUNBUFFERED, each write is a system call)."""
         pending = self._pending
         if pending:
-            self._pending = []  # first: an interrupt during the write must not write them twice
+            self._pending, self._pending_bytes = [], 0  # first: an interrupt must not write them twice
             sys.stdout.write("\n".join(pending) + "\n")
             sys.stdout.flush()
 
@@ -521,10 +524,18 @@ class _Renderer:
 
                 self._line = datapoint_line  # imported once, not once per datapoint
             text = self._line(dp, self.statistics)
+            size = (len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))) + 1
+            if self._pending_bytes + size > _WRITE_BLOCK:
+                self._write_pending()
             self.done += 1
             self._pending.append(text)
-            if self.live or len(self._pending) >= _WRITE_BLOCK:
-                self._write_pending()  # live: streaming users read each period as it closes
+            self._pending_bytes += size
+            if self.live or not self._blocks:
+                # Streaming users read each period as it closes. And through a buffered stdout
+                # each line passes whole into the buffer and is flushed: a Ctrl-C while one is
+                # written leaves it there (a block can be cut). Unbuffered, each write is a system
+                # call and nothing is kept anyway: lines go in blocks.
+                self._write_pending()
             if self.collect:
                 self.kept.append(dp)
         elif self.output is RunOutput.emf:
@@ -554,12 +565,14 @@ class _Renderer:
             out = sys.stdout
             out.write(head + '"metrics": [')
             block: list[str] = []
+            size = 0
             written = False
             for text in metric_texts(self.kept, self.statistics, margin="        "):
-                block.append(text)
-                if len(block) >= _WRITE_BLOCK:  # one write per block: stdout may be unbuffered
+                if size + len(text) > _WRITE_BLOCK and block:  # many metrics a write, not one
                     out.write(("," if written else "") + "\n        " + ",\n        ".join(block))
-                    written, block = True, []
+                    written, block, size = True, [], 0
+                block.append(text)
+                size += len(text) + 10
             if block:
                 out.write(("," if written else "") + "\n        " + ",\n        ".join(block))
                 written = True
