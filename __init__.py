@@ -14,17 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-from .grammar import (
-    PatternError,
-    PatternLimitError,
-    PatternRegexError,
-    PatternSyntaxError,
-    PatternUnsupportedError,
-    nodes,
-    parse,
-    unparse,
+# Imported on first use, so that a command that needs neither (`cwfilter test ERROR app.log`)
+# starts without loading Lark.
+_GRAMMAR = (
+    "PatternError", "PatternLimitError", "PatternRegexError", "PatternSyntaxError", "PatternUnsupportedError",
+    "nodes", "parse", "unparse",
 )
-
 _ENGINE = (
     "AlarmResult", "CompiledPattern", "Config", "ConfigError", "Datapoint", "Engine", "LogEvent",
     "check_config", "compile_pattern", "evaluate_alarm", "evaluate_composite", "load_config",
@@ -46,6 +41,12 @@ def __getattr__(name: str) -> Any:
 
         globals()[name] = explain
         return explain
+    if name in _GRAMMAR:
+        from . import grammar
+
+        value = getattr(grammar, name)
+        globals()[name] = value
+        return value
     if name in _ENGINE:
         from . import engine
 
@@ -80,3 +81,13 @@ if TYPE_CHECKING:  # pragma: no cover
         test_metric_filter,
     )
     from .engine.authoring.explain import explain
+    from .grammar import (
+        PatternError,
+        PatternLimitError,
+        PatternRegexError,
+        PatternSyntaxError,
+        PatternUnsupportedError,
+        nodes,
+        parse,
+        unparse,
+    )

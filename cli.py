@@ -230,9 +230,18 @@ def test_command(
     stats = MessageStats()
     files = _skip_digests(files) if events_json is None and files else files
     matched = 0
+    scan = None
     try:
-        numbered = _event_messages(files, events_json, fmt, stats, compiled.block_filter)
-        if output is Output.text:
+        if output is Output.text and events_json is None:
+            scan = _term_scan(compiled, line_buffered or sys.stdout.isatty())
+        if scan is not None:
+            # Terms over line input: whole blocks searched at once, matching lines written as read.
+            from .engine.inputs.scan import scan_inputs
+
+            _event_messages(files, None, fmt, stats)  # the arguments checked as for any pattern
+            matched = scan_inputs(scan, files if files is not None else ["-"], stats, fmt)
+        elif output is Output.text:
+            numbered = _event_messages(files, events_json, fmt, stats, compiled.block_filter)
             matches = compiled.matches
             write = sys.stdout.write
             flush = sys.stdout.flush if line_buffered or sys.stdout.isatty() else None
@@ -243,6 +252,7 @@ def test_command(
                     if flush is not None:
                         flush()
         else:
+            numbered = _event_messages(files, events_json, fmt, stats, compiled.block_filter)
             from .engine.testing.metric_filter import metric_filter_matches
 
             # The TestMetricFilter response (the shape of `test_metric_filter`), built as the events
@@ -263,6 +273,8 @@ def test_command(
     except BrokenPipeError:
         # The reader went away (`cwfilter test ... | head -1`): stop quietly; what matched so far decides.
         _silence_stdout()
+        if scan is not None:
+            matched = scan.matched
         raise typer.Exit(EXIT_MATCH if matched else EXIT_NO_MATCH) from None
     except KeyboardInterrupt:
         # Ctrl-C on `tail -f ... | cwfilter test`: what was printed stays; account for what was read.
@@ -274,16 +286,24 @@ def test_command(
     _matching_done(stats, matched, summary=output is Output.table)
 
 
+def _term_scan(compiled: Any, line_buffered: bool) -> Any:
+    """The block scan of a term pattern writing to stdout, or None when it cannot stand in for
+    per-event matching here (not a term pattern it runs; stdout not UTF-8 bytes underneath)."""
+    from .engine.inputs.scan import TermScan, bytes_beneath, line_terms
+
+    terms = line_terms(compiled.tree)
+    out = bytes_beneath(sys.stdout)
+    if terms is None or out is None:
+        return None
+    return TermScan(*terms, out=out, line_buffered=line_buffered)
+
+
 def _test_shape_hints(names: list[str]) -> None:
     """Say when an input that matched nothing looks like an export or like Firehose payloads."""
-    from .engine.inputs.payloads import HINT_TEXT, input_head, shape_hint
+    from .engine.report.text import shape_hint_notes
 
-    for name in names[:20]:
-        head = input_head(name)
-        hint = shape_hint(head[1], "lines") if head is not None else None
-        if hint is not None:
-            _note(f"{name}: no event matched, and {HINT_TEXT[hint]}: JSON and space-delimited patterns "
-                  f"cannot match its lines as they are; read it with `cwfilter run -f {hint}`")
+    for line in shape_hint_notes(names):
+        _note(line)
 
 
 def _input_failed(exc: Exception) -> NoReturn:

@@ -114,3 +114,50 @@ def over(data: Sequence[str], fn: Callable[[str], object]) -> Callable[[], int]:
         return n
 
     return loop
+
+
+def error_log(path: Path, lines: int, share: float = 0.03, seed: int = 17) -> int:
+    """Write `lines` Apache corpus lines to `path`, `share` of them (seeded) turned into an
+    application's ``ERROR`` line; returns how many hold ``ERROR``."""
+    rng = random.Random(seed)
+    corpus = apache_lines()
+    errors = 0
+    with path.open("w", encoding="utf-8") as fh:
+        for i in range(lines):
+            line = corpus[i % len(corpus)]
+            if share and rng.random() < share:
+                line = f"2026-12-07T10:15:{i % 60:02d}.123Z ERROR [worker-{i % 8}] upstream failed: {line}"
+                errors += 1
+            fh.write(line + "\n")
+    return errors
+
+
+def compile_package() -> None:
+    """Write the bytecode of cwfilter's modules, as installing a package does, so that a timed
+    start does not compile them (editable installs, or PYTHONDONTWRITEBYTECODE, leave none)."""
+    import compileall
+
+    import cwfilter
+
+    root = Path(cwfilter.__file__).resolve().parent
+    for path in root.glob("*.py"):
+        compileall.compile_file(str(path), quiet=2)
+    for sub in ("engine", "grammar"):
+        if (root / sub).is_dir():
+            compileall.compile_dir(str(root / sub), quiet=2)
+
+
+def median_of_runs(rounds: int, *commands: str) -> list[float]:
+    """Wall time of each shell command (bash, output to /dev/null), run `rounds` times interleaved
+    after one warm-up run each; the median of each, in seconds."""
+    import statistics
+    import subprocess
+
+    times: list[list[float]] = [[] for _ in commands]
+    for round_ in range(rounds + 1):
+        for i, command in enumerate(commands):
+            start = time.perf_counter()
+            subprocess.run(command, shell=True, executable="/bin/bash", stdout=subprocess.DEVNULL, check=False)
+            if round_:
+                times[i].append(time.perf_counter() - start)
+    return [statistics.median(t) for t in times]

@@ -12,7 +12,7 @@ import re
 from lark import Lark, Token, Transformer_NonRecursive, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
-from . import nodes
+from . import fastpath, nodes
 from .checks import check_pattern, check_regex
 from .errors import (
     INVALID_PATTERN,
@@ -121,6 +121,15 @@ def _require_last(text: str, closer: str) -> None:
 
 
 def _parse_with(text: str, start: str) -> nodes.Pattern:
+    # The common shapes are read directly, into the same tree (tests/test_fastpath.py holds them
+    # to the grammar); anything else, errors included, goes through Lark.
+    tree = fastpath.read(text, start)
+    if tree is not None:
+        return tree
+    return _parse_lark(text, start)
+
+
+def _parse_lark(text: str, start: str) -> nodes.Pattern:
     try:
         tree = _lark().parse(text, start=start)
         return _ToNodes(text).transform(tree)

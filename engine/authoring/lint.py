@@ -24,7 +24,7 @@ pattern is about CloudTrail records, and reports every such ``!=`` of a pattern 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -435,12 +435,15 @@ def _delimited(tree: nodes.DelimitedPattern, text: str) -> list[Finding]:
 # --------------------------------------------------------------------------- configs
 
 
-def check_config_with_lint(paths: Sequence[str | Path], ignore: Iterable[str] = ()) -> list:
+def check_config_with_lint(paths: Sequence[str | Path], ignore: Iterable[str] = (), *,
+                           parsed: Mapping[str, Sequence[object]] | None = None) -> list:
     """`engine.config.check_config`, plus a lint warning for each finding in each valid pattern.
 
     Every file is read once (standard input included). The lint warnings come after the other
     issues, each at its filter's ``filterPattern`` with file and line, its message holding the
     code, the column and a caret line.
+
+    `parsed` is passed on to `check_config_sites`: documents already read, by file name.
 
     Returns:
         A list of `ConfigIssue`.
@@ -455,7 +458,7 @@ def check_config_with_lint(paths: Sequence[str | Path], ignore: Iterable[str] = 
         raise ValueError(f"unknown lint code {', '.join(sorted(skip - set(RULES)))}; the codes are {', '.join(RULES)}")
     # The config checks read the files; each filter's site places the warnings where the
     # errors would be.
-    issues, sites = check_config_sites(paths)
+    issues, sites = check_config_sites(paths, parsed=parsed)
     for site in sites:
         try:
             findings = lint_pattern(site.pattern, skip)

@@ -403,7 +403,8 @@ def _check_filter(raw: Mapping) -> tuple[list[_Found], _FilterFacts]:
         name=name if isinstance(name, str) else None,
         log_group=group if isinstance(group, str) else None,
         group_ok=group is None or isinstance(group, str),
-        has_regex=tree is not None and pattern_has_regex(tree),
+        # A regex is written between `%`s: a pattern without one has none (a shortcut, not a rule).
+        has_regex=tree is not None and "%" in text and pattern_has_regex(tree),
     )
     return found, facts
 

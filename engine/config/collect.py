@@ -42,7 +42,7 @@ class _Document:
 
     source: str | None
     data: Any
-    lines: dict[PathT, int] = field(default_factory=dict)
+    lines: Mapping[PathT, int] = field(default_factory=dict)
 
     def line(self, path: PathT) -> int | None:
         """The line of `path`, else of its nearest ancestor that is in the document."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import bisect
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from json.decoder import scanstring
 from pathlib import Path
 
@@ -69,6 +69,11 @@ def _parse_documents(text: str, source: str) -> list[_Document]:
     Text that starts with ``{`` or ``[`` is read as JSON first; when that fails it is read as YAML,
     except in a ``.json`` file, where the JSON syntax error is reported.
     """
+    with reading.collector_paused():
+        return _parse_text(text, source)
+
+
+def _parse_text(text: str, source: str) -> list[_Document]:
     looks_json = text.lstrip()[:1] in ("{", "[")
     json_error: _SyntaxProblem | None = None
     if looks_json:
@@ -79,7 +84,7 @@ def _parse_documents(text: str, source: str) -> list[_Document]:
         except reading.DocumentProblem as exc:
             raise _SyntaxProblem(exc.message, exc.line, exc.column) from None
         else:
-            return [_Document(source, data, _json_lines(text))]
+            return [_Document(source, data, _JsonLines(text))]
         if source.lower().endswith(".json"):
             raise json_error  # a .json file that looks like JSON: its JSON error is the answer
     # YAML, or JSON-like text that only YAML accepts (YAML flow style is a superset of JSON).
@@ -95,7 +100,7 @@ def _yaml_documents(text: str, source: str) -> list[_Document]:
     try:
         while loader.check_node():
             node = loader.get_node()
-            reading.check_node_graph(node, text)
+            loader.check_composed(node, text)
             data = loader.construct_document(node)
             lines: dict[PathT, int] = {}
             _yaml_lines(node, (), lines)
@@ -178,11 +183,144 @@ def _json_lines(text: str) -> dict[PathT, int]:
     return lines
 
 
-def _load_documents(paths: Sequence[str | Path]) -> tuple[list[_Document], list[ConfigIssue]]:
+class _Ambiguous(Exception):
+    """A repeated key on the way to a path: `_json_lines` decides which line wins."""
+
+
+# Skips one JSON value of a text `json.loads` accepted (numbers kept as text: no length limit).
+_SKIP = json.JSONDecoder(parse_float=str, parse_int=str, parse_constant=str).raw_decode
+
+
+class _JsonLines(Mapping):
+    """`_json_lines(text)`, worked out for the paths asked for only.
+
+    A check names a few paths of a large document (often none): each `get` walks from the root
+    to its path, indexing the keys or elements of each object or array on the way once (the
+    values in between are skipped by the C JSON scanner), and gives the line `_json_lines` gives.
+    A repeated key on the way, anything unexpected, and any use of the whole mapping build the
+    full map instead.
+    """
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._full: dict[PathT, int] | None = None
+        self._starts: list[int] | None = None
+        self._objects: dict[int, dict[str, tuple[int, int, int]]] = {}  # start -> key -> (count, key, value)
+        self._arrays: dict[int, list[int]] = {}                          # start -> element positions
+
+    def _all(self) -> dict[PathT, int]:
+        if self._full is None:
+            self._full = _json_lines(self._text)
+        return self._full
+
+    def get(self, path: PathT, default: object = None) -> object:
+        if self._full is None:
+            try:
+                return self._find(path)
+            except _Ambiguous:
+                pass
+            except (IndexError, AttributeError, ValueError, RecursionError):
+                pass  # the full walk decides, as it always did
+        return self._all().get(path, default)
+
+    def __getitem__(self, path: PathT) -> int:
+        return self._all()[path]
+
+    def __iter__(self) -> Iterator[PathT]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    def __bool__(self) -> bool:
+        return True  # the root's line at least
+
+    def _line(self, pos: int) -> int:
+        if self._starts is None:
+            self._starts = [0] + [m.end() for m in re.finditer("\n", self._text)]
+        return bisect.bisect_right(self._starts, pos)
+
+    def _ws(self, pos: int) -> int:
+        return _JSON_WS.match(self._text, pos).end()
+
+    def _find(self, path: PathT) -> int | None:
+        text = self._text
+        pos = self._ws(0)
+        line = self._line(pos)
+        for step in path:
+            char = text[pos]
+            if char == "{":
+                if not isinstance(step, str):
+                    return None
+                hit = self._object(pos).get(step)
+                if hit is None:
+                    return None
+                count, key_pos, pos = hit
+                if count > 1:
+                    raise _Ambiguous
+                line = self._line(key_pos)
+            elif char == "[":
+                if not isinstance(step, int) or step < 0:
+                    return None
+                elements = self._array(pos)
+                if step >= len(elements):
+                    return None
+                pos = elements[step]
+                line = self._line(pos)
+            else:
+                return None
+        return line
+
+    def _object(self, start: int) -> dict[str, tuple[int, int, int]]:
+        index = self._objects.get(start)
+        if index is not None:
+            return index
+        text, index = self._text, {}
+        pos = self._ws(start + 1)
+        if text[pos] != "}":
+            while True:
+                key, end = scanstring(text, pos + 1)
+                value = self._ws(self._ws(end) + 1)  # past ':'
+                seen = index.get(key)
+                index[key] = (1 if seen is None else seen[0] + 1, pos, value)
+                pos = self._ws(_SKIP(text, value)[1])
+                if text[pos] == "}":
+                    break
+                pos = self._ws(pos + 1)
+        self._objects[start] = index
+        return index
+
+    def _array(self, start: int) -> list[int]:
+        elements = self._arrays.get(start)
+        if elements is not None:
+            return elements
+        text, elements = self._text, []
+        pos = self._ws(start + 1)
+        if text[pos] != "]":
+            while True:
+                elements.append(pos)
+                pos = self._ws(_SKIP(text, pos)[1])
+                if text[pos] == "]":
+                    break
+                pos = self._ws(pos + 1)
+        self._arrays[start] = elements
+        return elements
+
+
+def _load_documents(paths: Sequence[str | Path], parsed: Mapping[str, Sequence[_Document]] | None = None
+                    ) -> tuple[list[_Document], list[ConfigIssue]]:
+    """The documents of `paths`, and the problems of the files that cannot be read.
+
+    `parsed` holds the documents of files already read exactly as this reader reads them (file
+    name -> its documents), so that a file is not read and parsed again.
+    """
     docs: list[_Document] = []
     problems: list[ConfigIssue] = []
     for name in paths:
         source = "<stdin>" if str(name) == "-" else str(name)
+        if parsed is not None and source in parsed and source != "<stdin>":
+            docs.extend(parsed[source])
+            continue
         try:
             source, text = _read_text(name)
             docs.extend(_parse_documents(text, source))

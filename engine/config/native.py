@@ -87,13 +87,15 @@ class FilterPatternSite:
         return self._entry.issue(_Found((self._key,), message, severity, code))
 
 
-def check_config_sites(paths: Sequence[str | Path]) -> tuple[list[ConfigIssue], list[FilterPatternSite]]:
+def check_config_sites(paths: Sequence[str | Path], *, parsed: Mapping[str, Sequence[_Document]] | None = None
+                       ) -> tuple[list[ConfigIssue], list[FilterPatternSite]]:
     """`check_config`, and every metric filter whose ``filterPattern`` is a string, with its place.
 
     Every file is read once (standard input included), so that further checks of the patterns
-    (lint) point where the service's errors would.
+    (lint) point where the service's errors would. `parsed` (file name -> documents) holds files
+    a caller has already read as the config reader reads them; they are not read again.
     """
-    docs, problems = _load_documents(paths)
+    docs, problems = _load_documents(paths, parsed)
     entries = _Entries()
     issues = [*problems, *_issues(docs, entries)]
     sites = []

@@ -26,15 +26,12 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
-import hashlib
 import os
 import re
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Final
-
-import orjson
 
 __all__ = [
     "ArchiveReport",
@@ -131,6 +128,8 @@ def is_digest_file(path: str) -> bool:
     if not head.startswith(b"{") or not _DIGEST_HINT_RE.search(head):
         return False
     first = head.split(b"\n", 1)[0]
+    import orjson  # here: reading logs loads this module, and most inputs are no JSON digest
+
     try:
         return is_digest_document(orjson.loads(first))
     except orjson.JSONDecodeError:
@@ -184,6 +183,8 @@ def hash_log_file(path: str, *, keep: bool = False, limit: int = MAX_DIGEST_BYTE
     Errors as the AWS CLI words them: ``invalid format`` (not gzip, damaged or cut),
     ``unexpected data after end of compressed stream``; ``not found`` when it cannot be opened.
     """
+    import hashlib  # here: reading logs (`cwfilter test`) loads this module without hashing
+
     try:
         with open(path, "rb") as fh:
             return _inflate(fh.read, hashlib.sha256(), keep, limit)
@@ -199,6 +200,8 @@ class HashingStream:
     """
 
     def __init__(self, stream: Any) -> None:
+        import hashlib
+
         self._stream = stream
         self.sha = hashlib.sha256()
 
@@ -232,6 +235,8 @@ class KeysError(ValueError):
 
 
 def _load_json_or_lines(path: str, what: str) -> list[Any]:
+    import orjson
+
     try:
         with open(path, "rb") as fh:
             data = fh.read()
@@ -582,6 +587,8 @@ def validate_archive(
         if end is not None and d.stamp > end + dt.timedelta(hours=1):
             continue
         chains.setdefault((*d.chain, d.backfill), []).append(d)
+
+    import orjson
 
     def load(d: _Digest) -> tuple[Hashed, dict[str, Any] | None]:
         hashed = hash_log_file(d.path, keep=True)

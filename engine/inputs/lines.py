@@ -15,10 +15,10 @@ import orjson
 
 from .decoding import _decode, _loads, _utf8_len
 from .opening import OpenedInput
-from .records import _BOM, MAX_EVENT_BYTES, InputEvent
+from .records import _BOM, MAX_EVENT_BYTES, InputEvent, RuledOut
 from .sink import _Reject, _Sink
 from .sniffing import VPC_DEFAULT_FIELDS, _is_vpc_header
-from .timestamps import _epoch_ms, _jsonl_ms, _lambda_ms, _plain_ms
+from .timestamps import JSONL_TIMESTAMP_FIELDS, _epoch_ms, _jsonl_ms, _lambda_ms, _plain_ms, _value_ms
 
 __all__ = [
     "LINE_HANDLERS",
@@ -186,6 +186,60 @@ def _split_lines(chunks: Iterable[bytes]) -> Iterator[tuple[int, bytes | None, b
         yield lineno + 1, bytes(pending), False, len(pending)
 
 
+_LINE_LIMIT: Final = MAX_EVENT_BYTES + 1  # room for a `\r` before the `\n`
+
+
+def _line_blocks(chunks: Iterable[bytes], count: Callable[[bytes, bytes], int] = bytes.count
+                 ) -> Iterator[tuple[int, bytes] | tuple[int, bytes | None, bool, int]]:
+    """`_split_lines` by the block: the complete lines of a read that lie wholly inside it come
+    as ``(first line number, their bytes without the last line break)``; a line carried over from
+    one read to the next, or the last one, comes as `_split_lines` yields it. Flattened, the
+    same lines with the same numbers and sizes (tests/test_sieve.py checks it). `count` counts
+    the occurrences of bytes in bytes (`bytes.count`, or a faster equivalent)."""
+    limit = _LINE_LIMIT
+    lineno = 0
+    pending = bytearray()
+    dropped = -1  # bytes of the current line dropped so far, -1 when not dropping
+    for chunk in chunks:
+        start, n = 0, len(chunk)
+        if pending or dropped >= 0:  # finish the line carried over, as `_split_lines` does
+            nl = chunk.find(b"\n")
+            if nl < 0:
+                if dropped >= 0:
+                    dropped += n
+                else:
+                    pending += chunk
+                    if len(pending) > limit:
+                        dropped = len(pending)
+                        pending.clear()
+                continue
+            lineno += 1
+            if dropped >= 0:
+                size, dropped = dropped + nl, -1
+                yield lineno, None, True, size
+            else:
+                pending += memoryview(chunk)[:nl]
+                line = bytes(pending)
+                pending.clear()
+                yield lineno, (None if len(line) > limit else line), True, len(line)
+            start = nl + 1
+        end = chunk.rfind(b"\n")
+        if end >= start:
+            piece = chunk[start:end]
+            yield lineno + 1, piece
+            lineno += count(piece, b"\n") + 1
+            start = end + 1
+        if start < n:
+            pending += memoryview(chunk)[start:]
+            if len(pending) > limit:
+                dropped = len(pending)
+                pending.clear()
+    if dropped >= 0:
+        yield lineno + 1, None, False, dropped
+    elif pending:
+        yield lineno + 1, bytes(pending), False, len(pending)
+
+
 def _join_lines(lines: Iterable[tuple[int, bytes | None, bool, int]], start: Any
                 ) -> Iterator[tuple[int, bytes | None, bool, int]]:
     """The CloudWatch agent's multi-line grouping of `_split_lines` output: a line in which
@@ -212,14 +266,182 @@ def _join_lines(lines: Iterable[tuple[int, bytes | None, bool, int]], start: Any
         yield group[0], None if group[1] is None else b"\n".join(group[1]), group[2], group[3]
 
 
+_NOT_CACHED: Final = object()
+# The integers orjson decodes as integers; it reads the others as floats (the full path's values).
+_ORJSON_INTS: Final = range(-(2**63), 2**64)
+
+
+class _SieveStamps:
+    """The stamp of a JSON line from the values of its timestamp fields as the sieve decoded them
+    (`JSONL_TIMESTAMP_FIELDS`, absent ones `unset`): as `_jsonl_ms` on the full decode, the first
+    field whose value is a stamp. None when there is none, or when the full decode could read the
+    value differently (an integer orjson reads as a float). Texts are cached (a trail repeats them)."""
+
+    __slots__ = ("unset", "cache")
+
+    def __init__(self, unset: Any) -> None:
+        self.unset = unset
+        self.cache: dict[str, int | None] = {}
+
+    def __call__(self, values: Iterable[Any]) -> int | None:
+        for v in values:
+            if v is self.unset:
+                continue
+            if type(v) is str:
+                ms = self.cache.get(v, _NOT_CACHED)
+                if ms is _NOT_CACHED:
+                    if len(self.cache) >= 65536:
+                        self.cache.clear()
+                    ms = self.cache[v] = _value_ms(v)
+            elif type(v) is int and v not in _ORJSON_INTS:
+                return None
+            else:
+                ms = _value_ms(v)
+            if ms is not None:
+                return ms
+        return None
+
+
 def _read_lines(chunks: Iterable[bytes], handler: Any, sink: _Sink, inp: OpenedInput,
-                multi_line_start: Any = None) -> Iterator[InputEvent]:
+                multi_line_start: Any = None, sieve_for: Callable[..., Any] | None = None
+                ) -> Iterator[InputEvent | RuledOut]:
     st = sink.st
     last = 0
     cut_reported = False
     lines = _split_lines(chunks)
     if multi_line_start is not None:
         lines = _join_lines(lines, multi_line_start)
+    sieve = None
+    if sieve_for is not None and type(handler) is _JsonLines and multi_line_start is None and not sink.now_mode:
+        group = sink.bound_group or sink.default_group
+        sieve = sieve_for(group, JSONL_TIMESTAMP_FIELDS)
+    if sieve is None:
+        yield from _read_each_line(lines, handler, sink, inp)
+        return
+    # JSON lines with a sieve: an ASCII line (valid UTF-8, its size its length) that decodes into
+    # the sieve's struct, that no filter can match and that carries its own stamp is only counted;
+    # every other line takes the full path below, exactly as without a sieve.
+    decode, ruled_out, extra_values, unset = sieve.decode, sieve.ruled_out, sieve.extra_values, sieve.UNSET
+    decode_lines, count = sieve.decode_lines, sieve.count
+    stamps: list[int] = []
+    stamp_of = _SieveStamps(unset)
+    origins = st.timestamp_origins
+
+    counted = 0  # how many of `stamps` the input's accounting holds
+
+    def settle() -> bool:
+        """Count the ruled-out lines since the last call as read and delivered (before a line on
+        the full path, whose accounting may depend on theirs); True for the input's first stamp."""
+        nonlocal counted
+        n = len(stamps) - counted
+        first = sink.last_stamp is None
+        sink.ordinal += n
+        st.read += n
+        st.delivered += n
+        origins["event"] += n
+        sink.last_stamp = stamps[-1]
+        counted = len(stamps)
+        return first
+
+    def flush() -> RuledOut:
+        """The ruled-out lines so far, for the engine (in a batch run their order is immaterial)."""
+        nonlocal counted
+        if len(stamps) > counted:
+            settle()
+        out = RuledOut(group, stamps.copy(), stamps[0])
+        stamps.clear()
+        counted = 0
+        return out
+
+    def sieved(lineno: int, raw: bytes) -> bool:
+        """Whether the complete line `raw` was ruled out (and its stamp kept)."""
+        if raw.isascii() and len(raw) <= MAX_EVENT_BYTES and not raw.endswith(b"\r"):
+            try:
+                obj = decode(raw)
+            except Exception:  # not JSON, not of the struct's shape, too deep: the full path decides
+                return False
+            if ruled_out(obj):
+                ms = stamp_of(extra_values(obj))
+                if ms is not None:
+                    stamps.append(ms)
+                    return True
+        return False
+
+    try:
+        for item in _line_blocks(chunks, count):
+            if len(item) == 2:  # complete lines, read in one piece
+                first, piece = item
+                block = piece.split(b"\n")
+                # Lines that each are one object (every line break sits between `}` and `{`, never
+                # within a JSON value) are decoded in one call; anything else line by line.
+                objs = None
+                if (piece.isascii() and piece.startswith(b"{") and piece.endswith(b"}")
+                        and len(piece) <= MAX_EVENT_BYTES and len(block) - 1 == count(piece, b"}\n{")):
+                    try:
+                        objs = decode_lines(piece)
+                    except Exception:  # a line the struct refuses: each is decoded on its own below
+                        objs = None
+                if objs is not None and len(objs) == len(block):
+                    for k, obj in enumerate(objs):
+                        if ruled_out(obj):
+                            ms = stamp_of(extra_values(obj))
+                            if ms is not None:
+                                stamps.append(ms)
+                                continue
+                        if len(stamps) > counted and settle():
+                            yield flush()  # events waiting for the input's first stamp take this one
+                        raw = block[k]
+                        yield from _read_each_line([(first + k, raw, True, len(raw))], handler, sink, inp,
+                                                   report_cut=False)
+                    last = first + len(block) - 1
+                    if len(stamps) >= 4096:
+                        yield flush()
+                    continue
+                for lineno, raw in enumerate(block, first):
+                    if raw.isascii() and len(raw) <= MAX_EVENT_BYTES and not raw.endswith(b"\r"):
+                        try:
+                            obj = decode(raw)
+                        except Exception:  # not JSON, not of the struct's shape, too deep: the full path decides
+                            obj = None
+                        if obj is not None and ruled_out(obj):
+                            ms = stamp_of(extra_values(obj))
+                            if ms is not None:
+                                stamps.append(ms)
+                                continue
+                    if len(stamps) > counted and settle():
+                        yield flush()  # events waiting for the input's first stamp take this one
+                    size = len(raw)
+                    yield from _read_each_line([(lineno, None if size > _LINE_LIMIT else raw, True, size)],
+                                               handler, sink, inp, report_cut=False)
+                last = first + len(block) - 1
+                if len(stamps) >= 4096:
+                    yield flush()
+                continue
+            lineno, raw, terminated, _ = last_item = item
+            last = lineno
+            if raw is not None and (terminated or inp.decompress_error is None) and sieved(lineno, raw):
+                continue
+            if len(stamps) > counted and settle():
+                yield flush()
+            yield from _read_each_line([last_item], handler, sink, inp, report_cut=False)
+            if not terminated and inp.decompress_error is not None:
+                cut_reported = True  # the line the data ends in was rejected as cut
+    except OSError:
+        if stamps:
+            yield flush()
+        raise
+    if stamps:
+        yield flush()
+    cut = inp.decompress_error
+    if cut is not None and not cut_reported:
+        sink.problem(f"after line {last}", cut[0], cut[1])
+
+
+def _read_each_line(lines: Iterable[tuple[int, bytes | None, bool, int]], handler: Any, sink: _Sink,
+                    inp: OpenedInput, report_cut: bool = True) -> Iterator[InputEvent]:
+    st = sink.st
+    last = 0
+    cut_reported = False
     for lineno, raw, terminated, size in lines:
         last = lineno
         position = f"line {lineno}"
@@ -260,7 +482,7 @@ def _read_lines(chunks: Iterable[bytes], handler: Any, sink: _Sink, inp: OpenedI
         if event is not None:
             yield event
     cut = inp.decompress_error
-    if cut is not None and not cut_reported:
+    if cut is not None and not cut_reported and report_cut:
         sink.problem(f"after line {last}", cut[0], cut[1])
 
 

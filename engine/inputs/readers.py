@@ -27,7 +27,7 @@ Imports the standard library and orjson only.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from itertools import chain
 from typing import Any, BinaryIO
 
@@ -49,6 +49,7 @@ from .records import (
     InputEvent,
     InputStats,
     Problem,
+    RuledOut,
     SourceStats,
 )
 from .sink import _settle_stamps, _Sink
@@ -67,6 +68,7 @@ __all__ = [
     "InputStats",
     "OpenedInput",
     "Problem",
+    "RuledOut",
     "SourceStats",
     "open_input",
     "parse_input_spec",
@@ -90,6 +92,7 @@ def read_events(
     source: str | None = None,
     multi_line_start: Any = None,
     lookahead: int = 0,
+    sieve: Callable[..., Any] | None = None,
 ) -> Iterator[InputEvent]:
     """The events of one input, yielded as they are read; problems are counted in `stats`.
 
@@ -124,6 +127,9 @@ def read_events(
         lookahead: how many unstamped events may wait for the input's first stamp (a batch
             run's choice; 0, the default, keeps reading a stream event by event: they take the
             time of reading at once).
+        sieve: JSON lines: given a log group and the timestamp fields, a `Sieve` of the filters
+            of that log group, or None (`Engine.sieve`). Events it rules out are yielded together
+            as `RuledOut` items instead of one `InputEvent` each.
 
     Returns:
         An iterator of `InputEvent`.
@@ -143,12 +149,12 @@ def read_events(
 
         multi_line_start = re2.compile(multi_line_start)
     return _events(spec_or_stream, fmt, log_group, stats if stats is not None else InputStats(),
-                   timestamps, start_ms, step_ms, source, multi_line_start, lookahead)
+                   timestamps, start_ms, step_ms, source, multi_line_start, lookahead, sieve)
 
 
 def _events(spec: Any, fmt: str, log_group: str | None, stats: InputStats, timestamps: str,
             start_ms: int | None, step_ms: int, source: str | None, multi_line_start: Any = None,
-            lookahead: int = 0) -> Iterator[InputEvent]:
+            lookahead: int = 0, sieve: Any = None) -> Iterator[InputEvent]:
     if isinstance(spec, OpenedInput):
         inp, owned = spec, False
     else:
@@ -160,7 +166,7 @@ def _events(spec: Any, fmt: str, log_group: str | None, stats: InputStats, times
         owned = True
     sink = _Sink(stats, inp.source, inp.log_group, log_group, timestamps, start_ms, step_ms)
     try:
-        yield from _settle_stamps(_read_input(inp, fmt, sink, multi_line_start), sink, lookahead)
+        yield from _settle_stamps(_read_input(inp, fmt, sink, multi_line_start, sieve), sink, lookahead)
     except OSError as exc:
         sink.problem(f"after {sink.ordinal} events", "unreadable", exc.strerror or str(exc))
     finally:
@@ -168,7 +174,8 @@ def _events(spec: Any, fmt: str, log_group: str | None, stats: InputStats, times
             inp.close()
 
 
-def _read_input(inp: OpenedInput, fmt: str, sink: _Sink, multi_line_start: Any = None) -> Iterator[InputEvent]:
+def _read_input(inp: OpenedInput, fmt: str, sink: _Sink, multi_line_start: Any = None,
+                sieve: Any = None) -> Iterator[InputEvent]:
     stream = inp.stream
     more = iter(lambda: stream.read1(CHUNK), b"")
     document = fmt in DOCUMENT_FORMATS
@@ -202,5 +209,5 @@ def _read_input(inp: OpenedInput, fmt: str, sink: _Sink, multi_line_start: Any =
         # Streamed, one document or record at a time (engine.inputs.payloads).
         yield from payloads.read_documents(chain((head,), more), None if auto else fmt, sink, inp)
     else:
-        yield from _read_lines(chain((head,), more), LINE_HANDLERS[fmt](), sink, inp, multi_line_start)
+        yield from _read_lines(chain((head,), more), LINE_HANDLERS[fmt](), sink, inp, multi_line_start, sieve)
 

@@ -26,6 +26,7 @@ __all__ = [
     "MAX_EVENT_BYTES",
     "PROBLEM_KINDS",
     "Problem",
+    "RuledOut",
     "SNIFF_BYTES",
     "SourceStats",
     "TIMESTAMP_MODES",
@@ -112,6 +113,22 @@ class InputEvent:
     doc: Any = field(default=None, compare=False, repr=False)
     #: The log stream, when the input names it (a payload's ``logStream``, an export's folder).
     log_stream: str | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class RuledOut:
+    """Events read and delivered that no filter of their log group can match, counted together.
+
+    Only a reader given a sieve (`read_events(sieve=...)`) yields these, between `InputEvent`s: the
+    sieve decided from a partial decode that none of the filters can match them, so they are not
+    built one by one. Each carried its own stamp (`timestamps`, epoch ms).
+    """
+
+    log_group: str | None
+    timestamps: list[int]
+    #: As an `InputEvent`'s: the first event's time, and where the times came from (the events').
+    timestamp: int
+    timestamp_origin: str = "event"
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,15 +7,10 @@ lines, VPC Flow Logs, CloudFront, Lambda or plain lines.
 
 from __future__ import annotations
 
-import json
 import re
 import zlib
 from typing import Any, Final
 
-import orjson
-
-from .cloudtrail_validate import is_digest_document
-from .decoding import _STRICT_DECODER, _loads
 from .records import _BOM, CHUNK, DIGEST_FORMAT, GZIP_MAGIC, MAX_EVENT_BYTES, SNIFF_BYTES
 
 __all__ = [
@@ -127,6 +122,12 @@ def _sniff(head: bytes) -> tuple[str, bool]:
     first = body.split("\n", 1)[0].rstrip("\r")  # whole, however long: a jsonl line can be big
     body = body[:SNIFF_BYTES]
     if body[0] in "{[":
+        # Imported here: a text log (the common input of `cwfilter test`) needs no JSON decoder.
+        import orjson
+
+        from .cloudtrail_validate import is_digest_document
+        from .decoding import _loads
+
         try:
             try:
                 obj, by_orjson = orjson.loads(first), True
@@ -167,6 +168,10 @@ def _sniff(head: bytes) -> tuple[str, bool]:
 def _json_prefix(line: str) -> bool:
     """Whether a first line that is no whole JSON value can begin one spread over lines: the
     decoder then fails only at its end (``{``, ``{"Records": [``), not inside it (``[ERROR]``)."""
+    import json
+
+    from .decoding import _STRICT_DECODER
+
     try:
         _STRICT_DECODER.decode(line)
     except json.JSONDecodeError as exc:
@@ -221,6 +226,8 @@ def _head_need(head: bytes) -> str:
         return "line"
     if body[:1] not in (b"{", b"["):
         return "none"
+    import orjson
+
     try:
         orjson.loads(body[:nl])
     except orjson.JSONDecodeError:

@@ -18,8 +18,9 @@ import math
 import time
 from array import array
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sortedcontainers import SortedDict
 
@@ -190,6 +191,7 @@ class Engine:
             id(f): set() for f in self.filters if f.default_value is not None
         }
         self._routes: dict[str | None, Route] = {}
+        self._sieves: dict[tuple, Any] = {}
         self.until_ms = until_ms
         metric_alarms = list(getattr(config, "metric_alarms", None) or [])
         composite_alarms = list(getattr(config, "composite_alarms", None) or [])
@@ -304,6 +306,42 @@ class Engine:
         if now is not None:
             return self.tick(now)
         return []
+
+    def sieve(self, log_group: str | None, extra: Sequence[str] = ()) -> Any:
+        """A `Sieve` for the JSON-lines events of `log_group` in a batch run (see `count_ruled_out`), or
+        None when the events must each be fed (live mode, no index, a defaultValue sample per
+        event, or an unbound input while the filters name several log groups)."""
+        if self.live or self.default_value_mode == "event":
+            return None
+        if log_group is None and len(self.log_groups) > 1:
+            return None
+        key = (log_group, tuple(extra))
+        if key not in self._sieves:  # built once per log group, however many inputs it has
+            route = self._routes.get(log_group) or self.route(log_group)
+            self._sieves[key] = route.index.sieve(extra) if route.index is not None else None
+        return self._sieves[key]
+
+    def count_ruled_out(self, log_group: str | None, timestamps: Sequence[int]) -> None:
+        """Count events of `log_group` that no filter of its route can match (a batch run's
+        `sieve` ruled them out): the same accounting as feeding each of them, without matching."""
+        if not timestamps:
+            return
+        n = len(timestamps)
+        self.events += n
+        route = self._routes.get(log_group) or self.route(log_group)
+        route.events += n
+        seen = route.seen_minutes
+        if seen is not None:
+            end = self._closed_minutes_end
+            for ts in timestamps:
+                minute = ts - ts % MINUTE_MS
+                if end is None or minute + MINUTE_MS > end:
+                    seen[minute] = True
+        low, high = min(timestamps), max(timestamps)
+        if self.first_event_ms is None or low < self.first_event_ms:
+            self.first_event_ms = low
+        if self.watermark is None or high > self.watermark:
+            self.watermark = high
 
     def feed_many(self, events: Iterable[tuple[str, int] | tuple[str, int, str | None]]) -> Iterator[Datapoint]:
         """Feed (message, timestamp_ms[, log_group]) tuples; yield what falls due (live mode)."""

@@ -13,6 +13,7 @@ from ..inputs.readers import (
     InputStats,
     OpenedInput,
     Problem,
+    RuledOut,
     open_input,
     parse_input_spec,
     read_events,
@@ -148,7 +149,14 @@ def _run(
             step_ms=options.step_ms,
             multi_line_start=options.multi_line_start,
             lookahead=0 if options.live else 1000,
+            sieve=None if options.live else engine.sieve,
         ):
+            if type(ev) is RuledOut:  # events no filter can match, counted together
+                engine.count_ruled_out(ev.log_group, ev.timestamps)
+                before_count, count = count, count + len(ev.timestamps)
+                if on_event is not None and count // 1000 > before_count // 1000:
+                    on_event(count - count % 1000)
+                continue
             if ev.log_group is None and len(engine.log_groups) > 1:
                 raise UnboundInputError(label, engine.log_groups)
             for dp in engine.feed(ev.message, ev.timestamp, ev.log_group, ev.doc):

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from ..inputs.readers import MAX_EVENT_BYTES
+from ..inputs.records import MAX_EVENT_BYTES
 
 
 def plural(count: int, noun: str, many: str | None = None) -> str:
@@ -40,6 +40,21 @@ def input_notes(stats: Any) -> list[str]:
     notes.extend(stats.problems_shown)
     if stats.problems > len(stats.problems_shown):
         notes.append(f"... and {stats.problems - len(stats.problems_shown):,} more problems")
+    return notes
+
+
+def shape_hint_notes(names: list[str]) -> list[str]:
+    """For `cwfilter test` with a JSON or space-delimited pattern that matched nothing: a note
+    for each input (of the first 20 named) that looks like an export or like Firehose payloads."""
+    from ..inputs.payloads import HINT_TEXT, input_head, shape_hint
+
+    notes = []
+    for name in names[:20]:
+        head = input_head(name)
+        hint = shape_hint(head[1], "lines") if head is not None else None
+        if hint is not None:
+            notes.append(f"{name}: no event matched, and {HINT_TEXT[hint]}: JSON and space-delimited patterns "
+                         f"cannot match its lines as they are; read it with `cwfilter run -f {hint}`")
     return notes
 
 

@@ -18,6 +18,7 @@ writes the equivalent native configuration (``cwfilter import``).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import re
 import sys
@@ -28,10 +29,11 @@ from typing import Any
 
 from ...errors import ConfigError, ConfigIssue
 from .. import reading
+from ..collect import _Document
 from ..native import Config, MetricFilter, check_config, iter_config_issues, load_config
 from . import agent, cloudformation, native, terraform
 from .common import settle
-from .documents import Document, DocumentError, parse_text
+from .documents import Document, DocumentError, json_lines, parse_text
 from .model import (
     CODES,
     COLLECTION,
@@ -88,6 +90,9 @@ class LoadedSources:
 class _Scan:
     native_paths: list[str] = field(default_factory=list)
     native_docs: list[Document] = field(default_factory=list)
+    # Native files read here as the config reader reads them (file name -> documents): the config
+    # check takes them as they are instead of reading the files again.
+    native_parsed: dict[str, list[_Document]] = field(default_factory=dict)
     stdin_text: str | None = None
     items: list[SourceItem] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
@@ -150,7 +155,12 @@ def _read_document_source(text: str, source: str, scan: _Scan, parameters: Mappi
         return False
     kind = _classify(docs[0].data)
     if kind == NATIVE:
-        scan.native_docs.extend(_with_lines(docs, text, source))
+        docs = _with_lines(docs, text, source)
+        scan.native_docs.extend(docs)
+        if source != "<stdin>" and not any(doc.short_tags for doc in docs):
+            # Without CloudFormation's short tags, this reader and the config reader (same loader,
+            # same bounds, same JSON reader) make the same documents from the same text.
+            scan.native_parsed[source] = [_Document(doc.source, doc.data, doc.lines) for doc in docs]
         return False
     if kind == TERRAFORM_PLAN:
         items, findings, deliveries = terraform.read_plan(docs[0])
@@ -182,10 +192,11 @@ def _read_document_source(text: str, source: str, scan: _Scan, parameters: Mappi
 
 
 def _with_lines(docs: list[Document], text: str, source: str) -> list[Document]:
-    """`docs` with the line of every path: YAML has them already; JSON is read again for them."""
+    """`docs` with the line of every path: YAML has them already; JSON gets them from its text."""
     if all(doc.lines or doc.data is None for doc in docs):
         return docs
-    return parse_text(text, source)
+    # Only the JSON reader leaves them out (one document): the values stay, the lines are added.
+    return [dataclasses.replace(doc, lines=json_lines(text)) for doc in docs]
 
 
 def _scan(paths: Sequence[str], parameters: Mapping[str, str], terraform_options: Mapping[str, Any] | None = None
@@ -365,14 +376,15 @@ def _lint(items: Sequence[SourceItem], ignore: Sequence[str]) -> list[Finding]:
 _LINT_CODE_RE = re.compile(r"(CWF\d{3}) ")
 
 
-def _native_issues(paths: Sequence[str], ignore: Sequence[str]) -> list[Finding]:
+def _native_issues(paths: Sequence[str], ignore: Sequence[str],
+                   parsed: Mapping[str, Sequence[_Document]] | None = None) -> list[Finding]:
     """`engine.config.check_config` (with lint warnings when `engine.lint` is there) as findings."""
     try:
         from ...authoring.lint import check_config_with_lint
     except ImportError:
         return [_from_issue(issue) for issue in check_config(paths)]
     out = []
-    for issue in check_config_with_lint(paths, ignore):
+    for issue in check_config_with_lint(paths, ignore, parsed=parsed):
         finding = _from_issue(issue)
         # A lint warning carries its code; its message starts with it too, for check_config's readers.
         m = _LINT_CODE_RE.match(issue.message) if not issue.is_error else None
@@ -416,10 +428,16 @@ def check_sources(paths: Sequence[str], parameters: Mapping[str, str] | None = N
     if unknown and RULES:
         raise ValueError(f"unknown lint code {', '.join(unknown)}; the codes are {', '.join(RULES)}")
     scan = _scan(paths, parameters, {"var_files": list(var_files), "module_paths": dict(module_paths or {})})
+    with reading.documents_settled():  # the documents read stay alive to the end
+        return _check_scanned(paths, parameters, lint_ignore, scan)
+
+
+def _check_scanned(paths: Sequence[str], parameters: Mapping[str, str], lint_ignore: list[str],
+                   scan: _Scan) -> list[Finding]:
     findings = list(scan.findings)
     if scan.native_paths:
         with _stdin(scan.stdin_text):
-            findings += _native_issues(scan.native_paths, lint_ignore)
+            findings += _native_issues(scan.native_paths, lint_ignore, scan.native_parsed)
     usable, found = _validate(scan.items)
     findings += found
     findings += _lint(usable, lint_ignore)

@@ -9,13 +9,14 @@ values) and its lines are taken from PyYAML's node marks (YAML's flow style read
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
 
 from .. import reading
-from ..loading import _json_lines, _yaml_lines
+from ..loading import _JsonLines, _yaml_lines
 from ..loading import _Loader as ConfigLoader
 
 PathT = tuple
@@ -35,8 +36,11 @@ class Document:
 
     source: str
     data: Any
-    lines: dict[PathT, int] = field(default_factory=dict)
+    lines: Mapping[PathT, int] = field(default_factory=dict)
     text: str = ""
+    # True when a CloudFormation short tag (``!Ref``) was read as its long form: the config reader,
+    # which does not know these tags, would read the text differently.
+    short_tags: bool = False
 
     def line(self, path: PathT) -> int | None:
         """The line of `path`, else of its nearest ancestor that has one."""
@@ -63,10 +67,12 @@ class _Loader(ConfigLoader):
     """The config loader (YAML 1.2 numbers) with CloudFormation's short tags added below."""
 
     yaml_constructors = dict(ConfigLoader.yaml_constructors)  # the tags stay off ConfigLoader
+    cwf_short_tags = False  # set when a short tag is constructed
 
 
 def _tag_constructor(short: str, long: str):
     def construct(loader: yaml.Loader, node: yaml.Node) -> dict:
+        loader.cwf_short_tags = True
         if isinstance(node, yaml.ScalarNode):
             value: Any = loader.construct_scalar(node)
             if short == "GetAtt" and isinstance(value, str):
@@ -90,12 +96,13 @@ def parse_yaml(text: str, source: str) -> list[Document]:
     try:
         while loader.check_node():
             node = loader.get_node()
-            reading.check_node_graph(node, text)
+            loader.check_composed(node, text)
+            loader.cwf_short_tags = False
             data = loader.construct_document(node)
             lines: dict[PathT, int] = {}
             if node is not None:
                 _yaml_lines(node, (), lines)
-            docs.append(Document(source, data, lines, text))
+            docs.append(Document(source, data, lines, text, loader.cwf_short_tags))
     except reading.DocumentProblem as exc:
         raise DocumentError(exc.message, exc.line, exc.column) from None
     except yaml.MarkedYAMLError as exc:
@@ -110,9 +117,9 @@ def parse_yaml(text: str, source: str) -> list[Document]:
     return docs
 
 
-def json_lines(text: str) -> dict[PathT, int]:
-    """The line of each key of a JSON text that `json.loads` accepted."""
-    return _json_lines(text)
+def json_lines(text: str) -> Mapping[PathT, int]:
+    """The line of each key of a JSON text that `json.loads` accepted (worked out when asked for)."""
+    return _JsonLines(text)
 
 
 def parse_text(text: str, source: str, *, want_lines: bool = True) -> list[Document]:
@@ -121,6 +128,11 @@ def parse_text(text: str, source: str, *, want_lines: bool = True) -> list[Docum
     Raises:
         DocumentError: neither reads it.
     """
+    with reading.collector_paused():
+        return _parse_text(text, source, want_lines)
+
+
+def _parse_text(text: str, source: str, want_lines: bool) -> list[Document]:
     try:
         reading.check_text_size(text)
     except reading.DocumentProblem as exc:

@@ -6,7 +6,7 @@ document path and line), so that the wiring checks and ``cwfilter import`` can n
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ..checks import _key, render_path
@@ -44,23 +44,51 @@ def _item(doc: Document, kind: str, path: tuple, raw: Any) -> SourceItem | None:
     if not isinstance(raw, Mapping):
         return None
     data = _aws_filter(raw) if kind == FILTER else dict(raw)
-    fields: dict = {}
-
-    def walk(value: Any, aws: tuple, src: tuple) -> None:
-        fields[aws] = (render_path((*path, *src)), doc.line((*path, *src)))
-        if isinstance(value, Mapping):
-            for k, v in value.items():
-                walk(v, (*aws, k), (*src, k))
-        elif isinstance(value, list):
-            for i, v in enumerate(value):
-                walk(v, (*aws, i), (*src, i))
-
-    for key, value in raw.items():
-        aws_key = _FILTER_ALIAS.get(key, key) if kind == FILTER else key
-        walk(value, (aws_key,), (key,))
     where = render_path(path) or "the document"
-    origin = Origin(doc.source, doc.line(path), where, "native", render_path(path), fields)
+    origin = Origin(doc.source, doc.line(path), where, "native", render_path(path),
+                    _Fields(doc, kind, path, raw))
     return SourceItem(kind, data, origin)
+
+
+class _Fields(Mapping):
+    """`Origin.fields` of a native item: AWS field path -> (document path, line), worked out when
+    first asked for (most items are never named by a finding)."""
+
+    __slots__ = ("_args", "_map")
+
+    def __init__(self, doc: Document, kind: str, path: tuple, raw: Mapping) -> None:
+        self._args: tuple | None = (doc, kind, path, raw)
+        self._map: dict = {}
+
+    def _fields(self) -> dict:
+        if self._args is None:
+            return self._map
+        doc, kind, path, raw = self._args
+        fields = self._map
+
+        def walk(value: Any, aws: tuple, src: tuple) -> None:
+            fields[aws] = (render_path((*path, *src)), doc.line((*path, *src)))
+            if isinstance(value, Mapping):
+                for k, v in value.items():
+                    walk(v, (*aws, k), (*src, k))
+            elif isinstance(value, list):
+                for i, v in enumerate(value):
+                    walk(v, (*aws, i), (*src, i))
+
+        for key, value in raw.items():
+            aws_key = _FILTER_ALIAS.get(key, key) if kind == FILTER else key
+            walk(value, (aws_key,), (key,))
+        self._args = None
+        return fields
+
+    def __getitem__(self, key: Any) -> Any:
+        return self._fields()[key]
+
+    def __iter__(self) -> Iterator:
+        return iter(self._fields())
+
+    def __len__(self) -> int:
+        return len(self._fields())
 
 
 def read(doc: Document, per_group: dict[str, int] | None = None) -> list[SourceItem]:
