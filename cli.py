@@ -448,6 +448,9 @@ def _parse_time(text: str, option: str) -> int:
     return int(value.timestamp() * 1000)
 
 
+_WRITE_BLOCK = 64_000  # bytes of jsonl lines a write at most, when stdout is unbuffered
+
+
 class _Renderer:
     """Writes datapoints as they close (jsonl, emf) or keeps them for the end (table, json)."""
 
@@ -466,6 +469,19 @@ class _Renderer:
         # Items taken: counted just before each is written or kept, so that a Ctrl-C while one
         # is written (it stays in the stream's buffer) does not write it again.
         self.done = 0
+        self._line: Any = None
+        self._pending: list[str] = []  # jsonl lines taken, not written yet
+        self._pending_bytes = 0
+        self._blocks = bool(getattr(sys.stdout, "write_through", False))  # PYTHONUNBUFFERED
+
+    def _write_pending(self) -> None:
+        """Write the jsonl lines kept so far in one write and flush, not one each (with stdout
+        unbuffered, as under PYTHONUNBUFFERED, each write is a system call)."""
+        pending = self._pending
+        if pending:
+            self._pending, self._pending_bytes = [], 0  # first: an interrupt must not write them twice
+            sys.stdout.write("\n".join(pending) + "\n")
+            sys.stdout.flush()
 
     def item(self, item: Any) -> None:
         """A datapoint or an alarm transition, as the engine produces them."""
@@ -485,6 +501,7 @@ class _Renderer:
         self.transitions.append(change)
         t = change.transition
         if line is not None:
+            self._write_pending()
             sys.stdout.write(line)
             sys.stdout.flush()
         elif self.output is RunOutput.table and (self.live or not self.compact):
@@ -522,10 +539,23 @@ class _Renderer:
 
     def datapoint(self, dp: Any) -> None:
         if self.output is RunOutput.jsonl:
-            text = json.dumps(dp.to_json(self.statistics), ensure_ascii=False) + "\n"
+            if self._line is None:
+                from .engine.report.jsontext import datapoint_line
+
+                self._line = datapoint_line  # imported once, not once per datapoint
+            text = self._line(dp, self.statistics)
+            size = (len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))) + 1
+            if self._pending_bytes + size > _WRITE_BLOCK:
+                self._write_pending()
             self.done += 1
-            sys.stdout.write(text)
-            sys.stdout.flush()  # streaming users read each period as it closes
+            self._pending.append(text)
+            self._pending_bytes += size
+            if self.live or not self._blocks:
+                # Streaming users read each period as it closes. And through a buffered stdout
+                # each line passes whole into the buffer and is flushed: a Ctrl-C while one is
+                # written leaves it there (a block can be cut). Unbuffered, each write is a system
+                # call and nothing is kept anyway: lines go in blocks.
+                self._write_pending()
             if self.collect:
                 self.kept.append(dp)
         elif self.output is RunOutput.emf:
@@ -540,9 +570,10 @@ class _Renderer:
             self.kept.append(dp)
 
     def finish(self, summary: dict) -> None:
+        self._write_pending()
         if self.output is RunOutput.json:
             from .engine.report.document import run_document
-            from .engine.report.text import iter_metrics
+            from .engine.report.jsontext import metric_texts
 
             # The engine's document, with the metrics written one at a time: peak memory stays
             # near that of jsonl output however many series there are.
@@ -553,12 +584,19 @@ class _Renderer:
             head, tail = json.dumps(doc, indent=4, ensure_ascii=False).split('"metrics": [],', 1)
             out = sys.stdout
             out.write(head + '"metrics": [')
-            sep = "\n"
-            for metric in iter_metrics(self.kept, self.statistics):
-                text = json.dumps(metric, indent=4, ensure_ascii=False)
-                out.write(sep + "        " + text.replace("\n", "\n        "))
-                sep = ",\n"
-            out.write("\n    ]," if sep != "\n" else "],")
+            block: list[str] = []
+            size = 0
+            written = False
+            for text in metric_texts(self.kept, self.statistics, margin="        "):
+                if size + len(text) > _WRITE_BLOCK and block:  # many metrics a write, not one
+                    out.write(("," if written else "") + "\n        " + ",\n        ".join(block))
+                    written, block, size = True, [], 0
+                block.append(text)
+                size += len(text) + 10
+            if block:
+                out.write(("," if written else "") + "\n        " + ",\n        ".join(block))
+                written = True
+            out.write("\n    ]," if written else "],")
             if history:
                 before, tail = tail.split('"alarmHistory": [],', 1)
                 out.write(before + '"alarmHistory": [\n        ')

@@ -109,13 +109,15 @@ class RunAggregate:
         Args:
             engine: a batch-mode `Engine` that has not been closed.
             inputs: the `InputStats` of the inputs it was fed, if any.
-            share: use the engine's aggregates instead of copies (the engine is done with them).
+            share: use the engine's table and aggregates themselves, not copies (the engine is done with them).
         """
         if engine.live:
             raise ValueError("a live engine has no partial aggregate: its periods are emitted as it runs")
         out = cls(period=engine.period)
-        for (key, start), agg in engine.table._cells.items():
-            out.cells[(key, start)] = agg if share else agg.copy()
+        if share:
+            out.cells = engine.table._cells
+        else:
+            out.cells = {cell: agg.copy() for cell, agg in engine.table._cells.items()}
         bank = engine.alarms
         if bank is not None:
             out.alarm_period = bank.base_seconds
@@ -263,7 +265,6 @@ class RunAggregate:
             filters: the `RuntimeFilter`s of the config, when the caller has them.
         """
         from .pipeline import AlarmBank, Datapoint
-        from .pipeline import _key_order as key_order
         from .transform import build_filter
 
         out_period = period or self.period
@@ -271,7 +272,7 @@ class RunAggregate:
             raise ValueError(f"the period {out_period} s is not a multiple of the aggregates' {self.period} s")
         if filters is None:
             filters = [build_filter(mf, account=account, region=region) for mf in config.metric_filters]
-        cells = dict(self.cells)  # aggregates are copied before they change: this one stays as it is
+        cells = self.cells  # the table and its aggregates are copied before they change: this one stays as it is
         owned: set = set()
         metric_alarms = list(getattr(config, "metric_alarms", None) or [])
         composite_alarms = list(getattr(config, "composite_alarms", None) or [])
@@ -285,6 +286,8 @@ class RunAggregate:
         period_ms = self.period * 1000
         for i, key, ts, value in self.default_samples(filters):
             cell = (key, ts - ts % period_ms)
+            if cells is self.cells:
+                cells = dict(self.cells)
             agg = cells.get(cell)
             if agg is None:
                 agg = cells[cell] = Aggregate()
@@ -310,8 +313,7 @@ class RunAggregate:
                     merged[cell] = agg.copy()
                 else:
                     have.merge_in(agg)
-        datapoints = [Datapoint(k, s, out_period, merged[(k, s)])
-                      for k, s in sorted(merged, key=lambda c: (c[1], key_order(c[0])))]
+        datapoints = [Datapoint(k, s, out_period, agg) for (k, s), agg in sorted(merged.items(), key=_item_order)]
         changes: list = []
         if bank is not None:
             first = self.first_ms if self.first_ms is not None else until_ms
@@ -499,6 +501,12 @@ def _add_row(out: RunAggregate, row: dict) -> None:
 
 def _key_order(key: MetricKey) -> tuple:
     return (key.namespace, key.name, key.dimensions, key.unit or "")
+
+
+def _item_order(item: tuple) -> tuple:
+    """A ((series, start), aggregate) item by period start, then `_key_order`, in one flat tuple."""
+    key, start = item[0]
+    return (start, key.namespace, key.name, key.dimensions, key.unit or "")
 
 
 # ---------------------------------------------------------------------------- parts

@@ -300,6 +300,21 @@ def _to_float(value: Fraction) -> float:
 # Aggregate
 # --------------------------------------------------------------------------------------------
 
+def _sample(value: float, count: int) -> float:
+    """A sample as aggregates keep it: a finite float, -0.0 as 0.0; its count a positive integer."""
+    value = float(value)
+    if not math.isfinite(value):
+        # PutMetricData rejects NaN and infinities ("special values ... are not supported").
+        raise ValueError(f"metric value must be finite, got {value!r}")
+    if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+        raise ValueError(f"count must be a positive integer, got {count!r}")
+    if value == 0.0:
+        return 0.0  # -0.0 -> 0.0, so one zero key and a non-negative Minimum
+    # (other values keep the caller's float object: minimum and maximum of a period share it with
+    # every period fed the same constant, as count metrics are)
+    return value
+
+
 @dataclass(slots=True)
 class Aggregate:
     """All samples of one series in one period, as a value -> count map.
@@ -359,6 +374,21 @@ class Aggregate:
             agg.add(value, 1 if counts is None else counts[i])
         return agg
 
+    @classmethod
+    def first(cls, value: float, count: int = 1, *, compact: bool = False) -> Aggregate:
+        """What `add` makes of an empty aggregate (`compact`: of `compact()`), built at once.
+
+        A run with a series per event makes one of these per event.
+
+        Raises:
+            ValueError: as `add`.
+        """
+        value = _sample(value, count)
+        if compact:
+            numerator, denominator = value.as_integer_ratio()
+            return cls(count, value, value, None, numerator * count, denominator.bit_length() - 1)
+        return cls(count, value, value, {value: count})
+
     def add(self, value: float, count: int = 1) -> None:
         """Add ``count`` samples of ``value``.
 
@@ -369,16 +399,7 @@ class Aggregate:
         Raises:
             ValueError: ``value`` is NaN or infinite, or ``count`` is not a positive integer.
         """
-        value = float(value)
-        if not math.isfinite(value):
-            # PutMetricData rejects NaN and infinities ("special values ... are not supported").
-            raise ValueError(f"metric value must be finite, got {value!r}")
-        if not isinstance(count, int) or isinstance(count, bool) or count < 1:
-            raise ValueError(f"count must be a positive integer, got {count!r}")
-        if value == 0.0:
-            value = 0.0  # -0.0 -> 0.0, so one zero key and a non-negative Minimum
-        # (other values keep the caller's float object: minimum and maximum of a period share
-        # it with every period fed the same constant, as count metrics are)
+        value = _sample(value, count)
         counts = self._counts
         if counts is None:
             self._add_exact(value, count)
@@ -488,6 +509,17 @@ class Aggregate:
         """
         stat = name if isinstance(name, Statistic) else parse_statistic(name)
         return STATISTICS[stat.kind](self, stat)
+
+    def standard_statistics(self) -> tuple[float | None, ...]:
+        """SampleCount, Average, Sum, Minimum and Maximum at once, each as `statistic` gives it."""
+        n = self.sample_count
+        if n and self._counts is None:
+            try:  # as `_sum` and `_average`: int / int is rounded once
+                return (float(n), self._total / (n << self._shift), self._total / (1 << self._shift),
+                        self.minimum, self.maximum)
+            except OverflowError:
+                pass
+        return tuple(STATISTICS[kind](self, _STANDARD_PARSED[kind]) for kind in STANDARD_STATISTICS)
 
     # -- helpers used by the statistic table ---------------------------------------------------
 
@@ -688,6 +720,7 @@ STATISTICS: dict[str, Callable[[Aggregate, Statistic], float | None]] = {
     "WM": _winsorized_mean,
     "PR": _percentile_rank,
 }
+_STANDARD_PARSED = {kind: Statistic(kind, text=kind) for kind in STANDARD_STATISTICS}
 
 
 # --------------------------------------------------------------------------------------------
@@ -915,9 +948,8 @@ class PartialAggregates:
         cell = (key, start)
         agg = self._cells.get(cell)
         if agg is None:
-            agg = Aggregate() if self.keep_values else Aggregate.compact()
-            agg.add(value, count)  # validate before anything is registered
-            self._cells[cell] = agg
+            # (validated before anything is registered)
+            self._cells[cell] = Aggregate.first(value, count, compact=not self.keep_values)
         else:
             agg.add(value, count)
         return cell

@@ -114,6 +114,14 @@ def build_filter(mf, *, account: str | None = None, region: str | None = None) -
 def _dimensions_reader(dims):
     if not dims:
         return lambda ev: ()
+    if len(dims) == 1:
+        (name, reader), = dims
+
+        def read_one(ev: LogEvent):
+            v = reader(ev)
+            return NO_VALUE if v is NO_VALUE else ((name, v),)
+
+        return read_one
 
     def read(ev: LogEvent):
         out = []

@@ -68,6 +68,27 @@ def group_metrics(datapoints: list[Any], statistics: list[str]) -> list[dict]:
 
 def iter_metrics(datapoints: list[Any], statistics: list[str]) -> Iterator[dict]:
     """`group_metrics` one entry at a time, so that a writer holds one metric's datapoints."""
+    for key, points in grouped_datapoints(datapoints):
+        items = []
+        for dp in points:
+            item = dp.to_json(statistics)
+            for drop in ("Namespace", "MetricName", "Dimensions"):
+                item.pop(drop)
+            items.append(item)
+        yield {
+            "Namespace": key.namespace,
+            "MetricName": key.name,
+            "Dimensions": key.dimensions_json(),
+            "Label": key.name,
+            "Datapoints": items,
+        }
+
+
+def grouped_datapoints(datapoints: list[Any]) -> Iterator[tuple[Any, list[Any]]]:
+    """(series, its datapoints by time) in the order of `iter_metrics`.
+
+    A live run emits a period again when late samples change it: only its newest revision counts.
+    """
     if any(dp.revision for dp in datapoints):
         latest: dict[tuple, Any] = {}
         for dp in datapoints:
@@ -75,30 +96,25 @@ def iter_metrics(datapoints: list[Any], statistics: list[str]) -> Iterator[dict]
             if seen is None or dp.revision > seen.revision:
                 latest[(dp.key, dp.timestamp_ms)] = dp
         datapoints = list(latest.values())
-    groups: dict[Any, list[Any]] = {}
+    # Series by (namespace, name, dimensions, unit), in that order (no unit sorts as ""; the last
+    # item keeps a unit of "" apart from none).
+    groups: dict[tuple, Any] = {}
     for dp in datapoints:
-        group = groups.get(dp.key)
+        k = dp.key
+        series = (k.namespace, k.name, k.dimensions, k.unit or "", k.unit is None)
+        group = groups.get(series)
         if group is None:
-            groups[dp.key] = dp  # most series of a high-cardinality run have one datapoint
+            groups[series] = dp  # most series of a high-cardinality run have one datapoint
         elif type(group) is list:
             group.append(dp)
         else:
-            groups[dp.key] = [group, dp]
-    for key in sorted(groups, key=lambda k: (k.namespace, k.name, k.dimensions, k.unit or "")):
-        group = groups[key]
-        points = []
-        for dp in sorted(group, key=lambda d: d.timestamp_ms) if type(group) is list else (group,):
-            item = dp.to_json(statistics)
-            for drop in ("Namespace", "MetricName", "Dimensions"):
-                item.pop(drop)
-            points.append(item)
-        yield {
-            "Namespace": key.namespace,
-            "MetricName": key.name,
-            "Dimensions": key.dimensions_json(),
-            "Label": key.name,
-            "Datapoints": points,
-        }
+            groups[series] = [group, dp]
+    for series in sorted(groups):
+        group = groups[series]
+        if type(group) is list:
+            yield group[0].key, sorted(group, key=lambda d: d.timestamp_ms)
+        else:
+            yield group.key, [group]
 
 
 def number(value: Any) -> str:
