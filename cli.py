@@ -953,9 +953,14 @@ def run_command(
         specs = [_follow_stream(s, engine, renderer) for s in specs]
     specs += agent_specs
     progress = _Progress(specs)
+    # A batch run's results all come at its end; a Ctrl-C while they are written is kept until
+    # they are (a second one stops at once): a write cut by a signal could lose or repeat bytes.
+    held = _HeldInterrupt()
     try:
         for item in run(engine, specs, options, result, on_event=progress,
                         on_input=progress.start_input if progress.sizes else None):
+            if not follow:
+                held.hold()
             renderer.item(item)
     except UnboundInputError as exc:
         progress.clear()
@@ -995,6 +1000,8 @@ def run_command(
         _render_summary(summary)
         _shape_hints(specs, summary, {mf.filter_name: mf.filter_pattern for mf in cfg.metric_filters})
     _warn_losses(summary, timestamps)
+    if held.release():
+        raise typer.Exit(130)
     unreadable = {"missing", "is-a-directory", "unreadable"}
     failed = any(k in unreadable for k in result.stats.problem_counts)
     if failed:
@@ -1010,6 +1017,36 @@ def run_command(
             _note(f"in ALARM{' at some time' if fail_on_alarm == 'ever' else ' at the end'}: {', '.join(alarmed)}")
             raise typer.Exit(EXIT_NO_MATCH)
     raise typer.Exit(0)
+
+
+class _HeldInterrupt:
+    """Ctrl-C noted instead of raised, from `hold` to `release`; a second one raises at once."""
+
+    def __init__(self) -> None:
+        self.noted = False
+        self._previous: Any = None
+
+    def hold(self) -> None:
+        import signal
+        import threading
+
+        if self._previous is None and threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._note)
+
+    def _note(self, signum: int, frame: Any) -> None:
+        import signal
+
+        self.noted = True
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    def release(self) -> bool:
+        """Restore the previous handler; whether a Ctrl-C came while held."""
+        if self._previous is not None:
+            import signal
+
+            signal.signal(signal.SIGINT, self._previous)
+            self._previous = None
+        return self.noted
 
 
 def _distributed_refusals(engine: str, aggregates_out: Any, from_aggregates: Any, inputs: Any, follow: bool,
