@@ -472,7 +472,6 @@ class _Renderer:
         self._line: Any = None
         self._pending: list[str] = []  # jsonl lines taken, not written yet
         self._pending_bytes = 0
-        self._blocks = bool(getattr(sys.stdout, "write_through", False))  # PYTHONUNBUFFERED
 
     def _write_pending(self) -> None:
         """Write the jsonl lines kept so far in one write and flush, not one each (with stdout
@@ -550,11 +549,9 @@ class _Renderer:
             self.done += 1
             self._pending.append(text)
             self._pending_bytes += size
-            if self.live or not self._blocks:
-                # Streaming users read each period as it closes. And through a buffered stdout
-                # each line passes whole into the buffer and is flushed: a Ctrl-C while one is
-                # written leaves it there (a block can be cut). Unbuffered, each write is a system
-                # call and nothing is kept anyway: lines go in blocks.
+            if self.live:
+                # Streaming users read each period as it closes. A batch run writes its lines in
+                # blocks (a Ctrl-C meanwhile is held until they are written).
                 self._write_pending()
             if self.collect:
                 self.kept.append(dp)
