@@ -65,6 +65,8 @@ def test_native_run_loads_no_infrastructure_as_code_reader(tmp_path, cis, one_ev
     assert code == 0, err
     assert f"{SOURCES}.kinds" in modules  # the configuration went through the source reader
     assert not modules & ALL_READERS, sorted(modules & ALL_READERS)
+    # run's wiring check keeps to the alarms' metrics (CWF201): no CIS comparison, no CIS data.
+    assert "cwfilter.engine.testing.cis" not in modules
 
 
 def test_native_check_loads_no_infrastructure_as_code_reader(tmp_path, cis):
