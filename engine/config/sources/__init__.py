@@ -31,9 +31,10 @@ from ...errors import ConfigError, ConfigIssue
 from .. import reading
 from ..collect import _Document
 from ..native import Config, MetricFilter, check_config, iter_config_issues, load_config
-from . import agent, cloudformation, native, terraform
+from . import native
 from .common import settle
 from .documents import Document, DocumentError, json_lines, parse_text
+from .kinds import is_agent_config, is_plan, is_template
 from .model import (
     CODES,
     COLLECTION,
@@ -49,7 +50,9 @@ from .model import (
     SourceItem,
     Unresolved,
 )
-from .wiring import check_wiring
+
+# The CloudFormation, Terraform and agent readers are imported where a source of their kind is read:
+# a native configuration (`cwfilter run`, `check`) does not load them.
 
 __all__ = [
     "CODES", "Finding", "LoadedSources", "LogDelivery", "Origin", "SourceItem", "Unresolved",
@@ -118,11 +121,11 @@ def parse_parameters(values: Sequence[str] | None) -> dict[str, str]:
 
 
 def _classify(data: Any) -> str:
-    if cloudformation.is_template(data):
+    if is_template(data):
         return CLOUDFORMATION
-    if terraform.is_plan(data):
+    if is_plan(data):
         return TERRAFORM_PLAN
-    if agent.is_agent_config(data):
+    if is_agent_config(data):
         return AGENT
     return NATIVE
 
@@ -163,19 +166,25 @@ def _read_document_source(text: str, source: str, scan: _Scan, parameters: Mappi
             scan.native_parsed[source] = [_Document(doc.source, doc.data, doc.lines) for doc in docs]
         return False
     if kind == TERRAFORM_PLAN:
+        from . import terraform
+
         items, findings, deliveries = terraform.read_plan(docs[0])
     else:
         docs = _with_lines(docs, text, source)
         if kind == AGENT:
+            from . import agent
+
             scan.agent_docs.append(docs[0])
             scan.declared |= _AGENT_PARAMETERS
             deliveries, findings = agent.deliveries(docs[0], parameters)
             scan.findings.extend(findings)
             scan.deliveries.extend(deliveries)
             return True
+        from . import cloudformation
+
         items, findings, deliveries = [], [], []
         for doc in docs:
-            if not cloudformation.is_template(doc.data):
+            if not is_template(doc.data):
                 continue
             got, found, delivered, used = cloudformation.read(doc, parameters)
             items += got
@@ -233,6 +242,8 @@ def _scan(paths: Sequence[str], parameters: Mapping[str, str], terraform_options
             continue
         _read_path(name, scan, parameters)
     for directory in modules:
+        from . import terraform
+
         files = sorted(Path(directory).glob("*.tf"))
         items, findings, deliveries, used = terraform.read_module(directory, files, parameters,
                                                                   **(terraform_options or {}))
@@ -443,6 +454,8 @@ def _check_scanned(paths: Sequence[str], parameters: Mapping[str, str], lint_ign
     findings += _lint(usable, lint_ignore)
     per_group: dict[str, int] = {}  # the filters past a log group's quota are left out
     native_items = [item for doc in scan.native_docs for item in native.read(doc, per_group)]
+    from .wiring import check_wiring
+
     findings += check_wiring([*native_items, *usable], scan.deliveries)
     findings += _unused_parameters(parameters, scan)
     if not scan.native_paths and not usable and not any(f.is_error for f in findings):

@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from .documents import Document
+from .kinds import is_agent_config as is_agent_config  # re-exported: the readers keep their test
 from .model import ERROR, Finding, LogDelivery, Origin
 
 DEFAULT_MAX_EVENT_SIZE = 256 * 1024   # defaultMaxEventSize in the agent's fileconfig.go
@@ -69,16 +70,6 @@ class AgentConfigError(ValueError):
         where = ":".join(str(p) for p in (source, line) if p is not None)
         super().__init__(": ".join(p for p in (where, path, detail) if p))
         self.detail, self.source, self.line, self.path = detail, source, line, path
-
-
-def is_agent_config(data: Any) -> bool:
-    """The CloudWatch agent's JSON: a ``logs.logs_collected`` section, or ``agent`` with ``logs``/``metrics``."""
-    if not isinstance(data, Mapping):
-        return False
-    logs = data.get("logs")
-    if isinstance(logs, Mapping) and "logs_collected" in logs:
-        return True
-    return isinstance(data.get("agent"), Mapping) and ("metrics" in data or "logs" in data)
 
 
 def re2_error() -> type[Exception]:

@@ -29,6 +29,7 @@ from .documents import Document
 from .hclexpr import Budget, Scope, evaluate
 from .hclfuncs import _re2
 from .hclvalues import _Fail
+from .kinds import is_plan as is_plan  # re-exported: the readers keep their test
 from .model import (
     COMPOSITE_ALARM,
     ERROR,
@@ -952,12 +953,6 @@ def read_module(directory: str, files: list[Path], parameters: Mapping[str, str]
 
 
 # --------------------------------------------------------------------------- terraform show -json
-
-
-def is_plan(data: Any) -> bool:
-    """``terraform show -json`` output: a plan (``planned_values``) or a state (``values``)."""
-    return isinstance(data, Mapping) and "format_version" in data and (
-        "planned_values" in data or "values" in data or "terraform_version" in data)
 
 
 def _walk_modules(module: Any) -> Iterator[Mapping]:

@@ -144,17 +144,8 @@ def check_wiring(items: Iterable[SourceItem], deliveries: Iterable[LogDelivery] 
     items = list(items)
     filters = [i for i in items if i.kind == FILTER]
     alarms = [i for i in items if i.kind == METRIC_ALARM]
-    published: dict[MetricId, list[SourceItem]] = {}
-    for f in filters:
-        metric = filter_metric(f)
-        if metric is not None:
-            published.setdefault(metric, []).append(f)
-    watched: set[MetricId] = set()
-    findings: list[Finding] = []
-    for alarm in alarms:
-        for w in alarm_watches(alarm):
-            watched.add(w.metric)
-            findings.extend(_check_alarm_metric(alarm, w, published, bool(filters)))
+    published = _published(filters)
+    watched, findings = _check_alarms(alarms, published, bool(filters))
     if alarms:
         for metric, emitters in published.items():
             if metric not in watched:
@@ -167,6 +158,29 @@ def check_wiring(items: Iterable[SourceItem], deliveries: Iterable[LogDelivery] 
     findings.extend(_check_cis(filters))
     findings.extend(_check_unique_dimensions(filters))
     return findings
+
+
+def _published(filters: list[SourceItem]) -> dict[MetricId, list[SourceItem]]:
+    """Each metric the filters publish -> the filters publishing it."""
+    published: dict[MetricId, list[SourceItem]] = {}
+    for f in filters:
+        metric = filter_metric(f)
+        if metric is not None:
+            published.setdefault(metric, []).append(f)
+    return published
+
+
+def _check_alarms(alarms: list[SourceItem], published: Mapping[MetricId, list[SourceItem]],
+                  any_filters: bool) -> tuple[set[MetricId], list[Finding]]:
+    """The metrics the alarms watch, and the findings about each alarm's metrics (CWF201, CWF203,
+    CWF204)."""
+    watched: set[MetricId] = set()
+    findings: list[Finding] = []
+    for alarm in alarms:
+        for w in alarm_watches(alarm):
+            watched.add(w.metric)
+            findings.extend(_check_alarm_metric(alarm, w, published, any_filters))
+    return watched, findings
 
 
 # Field names that say the value is unique per event: request, event, trace, span, message,
@@ -455,4 +469,7 @@ def run_wiring(config: Any, origins: Mapping[tuple[str, int], Any] | None = None
             data = entry.model_dump(by_alias=True, exclude_none=True) if kind == FILTER else dict(entry)
             origin = origins.get((key, i)) or Origin(file, None, f"{key}[{i}]", "native")
             items.append(SourceItem(kind, data, origin))
-    return [f for f in check_wiring(items) if f.code == "CWF201"]
+    # Only the alarms' checks make CWF201: the others (the CIS comparison among them) are not run.
+    filters = [i for i in items if i.kind == FILTER]
+    _, findings = _check_alarms([i for i in items if i.kind == METRIC_ALARM], _published(filters), bool(filters))
+    return [f for f in findings if f.code == "CWF201"]
