@@ -93,17 +93,31 @@ def _mutated(draw) -> str:
 _free = st.lists(_SPECIAL, max_size=14).map("".join)
 
 
-@settings(max_examples=600, deadline=None)
-@given(st.one_of(patterns.map(unparse), _respaced(), _mutated()))
-def test_the_direct_reader_builds_the_grammars_tree_or_declines(text):
-    _agrees(text)
+def test_the_direct_reader_builds_the_grammars_tree_or_declines():
+    read = []
+
+    @settings(max_examples=600, deadline=None)
+    @given(st.one_of(patterns.map(unparse), _respaced(), _mutated()))
+    def check(text):
+        if _agrees(text):
+            read.append(text)
+
+    check()
+    assert len(read) >= 60, len(read)  # the comparison was made, not declined every time
 
 
-@settings(max_examples=400, deadline=None)
-@given(st.one_of(_free, _free.map(lambda t: "{" + t + "}"), _free.map(lambda t: "[" + t + "]"),
-                 _free.map(lambda t: "{ $.a = " + t + " }"), _free.map(lambda t: "[a, b = " + t + "]")))
-def test_the_direct_reader_on_free_text(text):
-    _agrees(text)
+def test_the_direct_reader_on_free_text():
+    read = []
+
+    @settings(max_examples=400, deadline=None)
+    @given(st.one_of(_free, _free.map(lambda t: "{" + t + "}"), _free.map(lambda t: "[" + t + "]"),
+                     _free.map(lambda t: "{ $.a = " + t + " }"), _free.map(lambda t: "[a, b = " + t + "]")))
+    def check(text):
+        if _agrees(text):
+            read.append(text)
+
+    check()
+    assert read, "the direct reader declined every generated text"
 
 
 def _known_patterns() -> list[str]:
