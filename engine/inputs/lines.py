@@ -146,50 +146,25 @@ LINE_HANDLERS: Final[dict[str, Callable[[], Any]]] = {
 }
 
 
+_LINE_LIMIT: Final = MAX_EVENT_BYTES + 1  # room for a `\r` before the `\n`
+
+
 def _split_lines(chunks: Iterable[bytes]) -> Iterator[tuple[int, bytes | None, bool, int]]:
     """Lines of a byte stream as soon as each is complete: ``(number, bytes, terminated, size)``.
 
     The bytes exclude the ``\\n``; they are None for a line too long to be an event (its bytes are
     dropped while reading, so an endless line costs no memory). The last line may lack its ``\\n``
-    (`terminated` False).
+    (`terminated` False). `_line_blocks` flattened.
     """
-    limit = MAX_EVENT_BYTES + 1  # room for a `\r` before the `\n`
-    lineno = 0
-    pending = bytearray()
-    dropped = -1  # bytes of the current line dropped so far, -1 when not dropping
-    for chunk in chunks:
-        start, n = 0, len(chunk)
-        while start < n:
-            nl = chunk.find(b"\n", start)
-            if nl < 0:
-                if dropped >= 0:
-                    dropped += n - start
-                else:
-                    pending += memoryview(chunk)[start:]
-                    if len(pending) > limit:
-                        dropped = len(pending)
-                        pending.clear()
-                break
-            lineno += 1
-            if dropped >= 0:
-                size, dropped = dropped + nl - start, -1
-                yield lineno, None, True, size
-            else:
-                if pending:
-                    pending += memoryview(chunk)[start:nl]
-                    line = bytes(pending)
-                    pending.clear()
-                else:
-                    line = chunk[start:nl]
+    limit = _LINE_LIMIT
+    for item in _line_blocks(chunks):
+        if len(item) == 2:
+            lineno, piece = item
+            for line in piece.split(b"\n"):
                 yield lineno, (None if len(line) > limit else line), True, len(line)
-            start = nl + 1
-    if dropped >= 0:
-        yield lineno + 1, None, False, dropped
-    elif pending:
-        yield lineno + 1, bytes(pending), False, len(pending)
-
-
-_LINE_LIMIT: Final = MAX_EVENT_BYTES + 1  # room for a `\r` before the `\n`
+                lineno += 1
+        else:
+            yield item
 
 
 def _line_blocks(chunks: Iterable[bytes], count: Callable[[bytes, bytes], int] = bytes.count
