@@ -27,11 +27,6 @@ from workloads import best_of
 TARGET_RATIO = 1.5
 
 
-@pytest.fixture
-def full(request) -> bool:
-    return not request.config.getoption("benchmark_disable")
-
-
 def _floor(files: list[Path]) -> int:
     n = 0
     for path in files:

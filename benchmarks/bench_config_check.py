@@ -28,22 +28,10 @@ from pathlib import Path
 import pytest
 import yaml
 from cwfilter.engine.config.sources import check_sources
-from workloads import best_of
+from workloads import best_of, record
 
 ROUNDS = 3
 _round = iter(range(1, 1_000_000))
-
-
-@pytest.fixture
-def full(request) -> bool:
-    """True in benchmark mode: full-size inputs and asserted targets."""
-    return not request.config.getoption("benchmark_disable")
-
-
-def _record(benchmark, **figures) -> None:
-    for key, value in figures.items():
-        benchmark.extra_info[key] = round(value, 3) if isinstance(value, float) else value
-    print(" ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in figures.items()))
 
 
 def _pattern(i: int, seed: int) -> str:
@@ -115,7 +103,7 @@ def test_check_of_many_filters_vs_reading_them(benchmark, full, tmp_path, form):
         ours = best_of(ROUNDS, lambda: next(checks)())[0]
         f_load = _f_load(tmp_path, n)
         ratio = ours / f_load
-        _record(benchmark, filters=n, form=form, check_s=ours, F_load_s=f_load, ratio_vs_F_load=ratio)
+        record(benchmark, filters=n, form=form, check_s=ours, F_load_s=f_load, ratio_vs_F_load=ratio)
         assert ratio <= (1.5 if form == "yaml" else 0.8)
 
 
@@ -133,5 +121,5 @@ def test_quota_refusal_of_ten_times_as_many_filters_on_one_group(benchmark, full
     if full:
         ours = best_of(ROUNDS, _check(path))[0]
         f_load = _f_load(tmp_path, n)
-        _record(benchmark, filters=10 * n, check_s=ours, F_load_s=f_load, ratio_vs_F_load=ours / f_load)
+        record(benchmark, filters=10 * n, check_s=ours, F_load_s=f_load, ratio_vs_F_load=ours / f_load)
         assert ours / f_load <= 1.0

@@ -27,24 +27,13 @@ from workloads import (
     best_of,
     cloudtrail_messages,
     over,
+    record,
     root_usage_config,
     security_hub_config,
     synthetic_trail,
 )
 
 ROUNDS = 7
-
-
-@pytest.fixture
-def full(request) -> bool:
-    """True in benchmark mode: full-size inputs and asserted targets."""
-    return not request.config.getoption("benchmark_disable")
-
-
-def _record(benchmark, **figures) -> None:
-    for key, value in figures.items():
-        benchmark.extra_info[key] = round(value, 3) if isinstance(value, float) else value
-    print(" ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in figures.items()))
 
 
 # --------------------------------------------------------------------------- terms
@@ -68,7 +57,7 @@ def test_terms_vs_substring_floor(benchmark, full, pattern, expected):
     if full:
         f_sub, ours = best_of(ROUNDS, over(data, lambda m: "Googlebot" in m), over(data, matches))
         ratio = f_sub / ours
-        _record(benchmark, events=len(data), events_per_s=len(data) / ours, ratio_vs_F_sub=ratio)
+        record(benchmark, events=len(data), events_per_s=len(data) / ours, ratio_vs_F_sub=ratio)
         assert ratio >= 0.35
 
 
@@ -94,7 +83,7 @@ def test_selective_json_vs_decoding_everything(benchmark, full):
     if full:
         f_json, ours = best_of(ROUNDS, over(data, orjson.loads), over(data, matches))
         ratio = f_json / ours
-        _record(benchmark, events=len(data), events_per_s=len(data) / ours, ratio_vs_F_json=ratio)
+        record(benchmark, events=len(data), events_per_s=len(data) / ours, ratio_vs_F_json=ratio)
         assert ratio >= 2.0
 
 
@@ -107,7 +96,7 @@ def test_non_selective_json_vs_decoding_everything(benchmark, full):
     if full:
         f_json, ours = best_of(ROUNDS, over(data, orjson.loads), over(data, matches))
         ratio = f_json / ours
-        _record(benchmark, events=len(data), events_per_s=len(data) / ours, ratio_vs_F_json=ratio)
+        record(benchmark, events=len(data), events_per_s=len(data) / ours, ratio_vs_F_json=ratio)
         assert ratio >= 0.8
 
 
@@ -154,7 +143,7 @@ def test_fourteen_filters_cost_little_more_than_one(benchmark, full):
         )
         corpus = cloudtrail_messages() * 40
         c1, c14 = best_of(3, _engine_loop(one, corpus), _engine_loop(all14, corpus))
-        _record(benchmark, events=len(trail), ratio_14_vs_1=t14 / t1, events_per_s_14=len(trail) / t14,
+        record(benchmark, events=len(trail), ratio_14_vs_1=t14 / t1, events_per_s_14=len(trail) / t14,
                 decoded_records_ratio_14_vs_1=d14 / d1, corpus_ratio_14_vs_1=c14 / c1)
         assert d14 / d1 <= 2.0  # records as `cwfilter run` reads them from CloudTrail or JSON lines
         # Raw text (subscription messages, plain lines): the index's scans run on SIMD substring
@@ -183,7 +172,7 @@ def test_space_delimited_vs_split_floor(benchmark, full):
     )
     if full:
         f_split, ours, ours_wide = best_of(ROUNDS, over(data, str.split), over(data, matches), over(data, wide))
-        _record(benchmark, events=len(data), ratio_vs_F_split=f_split / ours, wide_ratio_vs_F_split=f_split / ours_wide)
+        record(benchmark, events=len(data), ratio_vs_F_split=f_split / ours, wide_ratio_vs_F_split=f_split / ours_wide)
         assert f_split / ours >= 0.5
 
 
@@ -207,7 +196,7 @@ def test_eight_field_delimited_vs_split_floor(benchmark, full):
     assert matches('1.2.3.4 - - [17/May/2015:10:05:03 +0000] "GET / HTTP/1.1" 503 2048 "-"')
     if full:
         f_split, ours = best_of(ROUNDS, over(data, str.split), over(data, matches))
-        _record(benchmark, events=len(data), ratio_vs_F_split=f_split / ours)
+        record(benchmark, events=len(data), ratio_vs_F_split=f_split / ours)
         assert f_split / ours >= 0.5
 
 
@@ -260,7 +249,7 @@ def test_apache_run_in_process(benchmark, full, tmp_path):
     if full:
         t_ours, t_awk = best_of(3, engine_run, awk_like)
         n = len(corpus) * 10
-        _record(benchmark, events=n, us_per_line=t_ours / n * 1e6, ratio_vs_python_split_loop=t_ours / t_awk)
+        record(benchmark, events=n, us_per_line=t_ours / n * 1e6, ratio_vs_python_split_loop=t_ours / t_awk)
 
 
 # --------------------------------------------------------------------------- regex
@@ -275,7 +264,7 @@ def test_pathological_regex_is_linear(benchmark, full):
     assert matches(small + "b") is True
     if full:
         t_small, t_large = best_of(ROUNDS, lambda: matches(small), lambda: matches(large))
-        _record(benchmark, size_ratio=len(large) / len(small), time_ratio=t_large / t_small,
+        record(benchmark, size_ratio=len(large) / len(small), time_ratio=t_large / t_small,
                 ms_large=t_large * 1000)
         assert t_large / t_small <= 6.0  # 4x the text: linear ~4x; quadratic would be ~16x
 
@@ -302,7 +291,7 @@ def test_streaming_security_hub_over_a_trail(benchmark, full):
     assert points > 0
     if full:
         (t,) = best_of(3, stream)
-        _record(benchmark, events=len(trail), events_per_s=len(trail) / t)
+        record(benchmark, events=len(trail), events_per_s=len(trail) / t)
 
 
 def test_log_event_decodes_once_for_every_filter():

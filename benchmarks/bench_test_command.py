@@ -41,11 +41,6 @@ needs_grep = pytest.mark.skipif(shutil.which("grep") is None or shutil.which("wc
 
 
 @pytest.fixture(scope="module")
-def full(request) -> bool:
-    return not request.config.getoption("benchmark_disable")
-
-
-@pytest.fixture(scope="module")
 def logs(full, tmp_path_factory) -> dict:
     compile_package()
     root = tmp_path_factory.mktemp("test-command")

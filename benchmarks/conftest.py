@@ -10,6 +10,12 @@ import pytest
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
 
 
+@pytest.fixture(scope="session")
+def full(request) -> bool:
+    """True in benchmark mode: full-size inputs and asserted targets."""
+    return not request.config.getoption("benchmark_disable")
+
+
 def _lines(rel: str) -> list[str]:
     return (DATA / rel).read_text(encoding="utf-8").splitlines()
 

@@ -161,3 +161,10 @@ def median_of_runs(rounds: int, *commands: str) -> list[float]:
             if round_:
                 times[i].append(time.perf_counter() - start)
     return [statistics.median(t) for t in times]
+
+
+def record(benchmark, **figures) -> None:
+    """Keep `figures` in the benchmark's extra info and print them on one line."""
+    for key, value in figures.items():
+        benchmark.extra_info[key] = round(value, 3) if isinstance(value, float) else value
+    print(" ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in figures.items()))
