@@ -26,6 +26,9 @@ _TERM = re.compile(rf"([?-]?)([A-Za-z0-9_]+|{_QUOTED})")
 _SELECTOR = re.compile(r"\$(?:\['[^']*'\]|\[[^\] \t\r\n'\"]*\]|[^ \t\r\n(){}&|\"%<>=!'\[\]])*")
 _COMPARE = re.compile(r"!=|<=|>=|=|<|>")
 _JSON_VALUE = re.compile(rf"{_QUOTED}|{_REGEX}|[^ \t\r\n(){{}}&|\"%<>=!]+")
+# `IS NULL` / `IS TRUE` / `IS FALSE` and `NOT EXISTS` after a selector, ending where a token
+# could end (anything else, `IS NOT ...` and a bare `EXISTS` included, goes to the grammar).
+_KEYWORDS = re.compile(r"(?:IS[ \t\r\n]+(NULL|TRUE|FALSE)|NOT[ \t\r\n]+EXISTS)(?=[ \t\r\n(){}&|]|\Z)")
 _SLOT_NAME = re.compile(r"[A-Za-z0-9_-]+")
 _SLOT_VALUE = re.compile(rf"{_QUOTED}|{_REGEX}|[^ \t\r\n(){{}}&|\"%<>=!,\[\]]+")
 
@@ -165,22 +168,40 @@ class _JsonReader:
         self.skip()
         op = _COMPARE.match(self.text, self.pos)
         if op is None:
-            raise _Miss  # IS, NOT EXISTS ... and errors: the grammar reads them
+            return self.keyword(sel, start)
         self.pos = op.end()
         self.skip()
         value = _JSON_VALUE.match(self.text, self.pos)
         if value is None:
             raise _Miss
         self.pos = value.end()
-        from .parser import parse_selector  # the grammar's own reading of a selector's steps
-
-        try:
-            selector = parse_selector(sel.group(), self.text, start)
-        except PatternError:
-            raise _Miss from None  # the grammar may find another fault first: it says which
+        selector = self.selector(sel, start)
         node = nodes.JsonCompare(selector, op.group(), _value(value.group(), value.start(), value.end()),
                                  span=Span(start, value.end()))
         return node, start, value.end()
+
+
+    def keyword(self, sel: re.Match, start: int) -> tuple:
+        """``selector IS NULL|TRUE|FALSE`` or ``selector NOT EXISTS``, the selector read."""
+        if self.pos == sel.end():
+            raise _Miss  # no whitespace after the selector: the grammar decides
+        kw = _KEYWORDS.match(self.text, self.pos)
+        if kw is None:
+            raise _Miss  # `IS NOT`, `EXISTS` and errors: the grammar reads them, with its messages
+        self.pos = end = kw.end()
+        selector = self.selector(sel, start)
+        what = kw.group(1)
+        node = (nodes.JsonIs(selector, what, span=Span(start, end)) if what
+                else nodes.JsonNotExists(selector, span=Span(start, end)))
+        return node, start, end
+
+    def selector(self, sel: re.Match, start: int) -> nodes.Selector:
+        from .parser import parse_selector  # the grammar's own reading of a selector's steps
+
+        try:
+            return parse_selector(sel.group(), self.text, start)
+        except PatternError:
+            raise _Miss from None  # the grammar may find another fault first: it says which
 
 
 def _flatten(items: list, cls: type) -> tuple:

@@ -147,13 +147,16 @@ def test_the_direct_reader_on_the_conformance_and_cis_patterns():
     'ERROR -DEBUG ?"a \\" b"', "ORDER-ITEM-1", "",
     '{ $.code = "x1" }', '{ ($.level = "ERROR") && ($.id = "k") }', "{$.a>=1||($.b=%x+%&&$.c[0].d != *)}",
     "[ip, user, status = 5*, size > 2, req = r1]", "[...]", "[]", "[a, ..., b = \"q\"]",
+    "{ $.a IS NULL }", "{ $.a NOT EXISTS }", "{($.a IS TRUE)||$.b[0] IS\tFALSE&&$.c NOT  EXISTS}",
+    '{$.userIdentity.type="Root" && $.userIdentity.invokedBy NOT EXISTS && $.eventType !="AwsServiceEvent"}',
 ])
 def test_the_direct_reader_reads_the_common_shapes(text):
     assert _agrees(text)
 
 
 @pytest.mark.parametrize("text", [
-    '""', "- a", "{ $.a IS NULL }", "{ $.a NOT EXISTS }", "{ $.a EXISTS }", "{ $.a = }", "{ $x = 1 }",
+    '""', "- a", "{ $.a IS NOT NULL }", "{ $.a IS NOT EXISTS }", "{ $.a EXISTS }", "{ $.a IS null }",
+    "{ $.a IS NULLS }", "{ $.a NOT EXISTSx }", "{ $.a ISNULL }", "{ $.a = }", "{ $x = 1 }",
     "[a, b,]", "[a = 1 && a < 3]", "[1, b]", "[..., ...]", "[a b]", "ERROR\x0cX",
 ])
 def test_the_direct_reader_declines_the_rest(text):
