@@ -24,14 +24,18 @@ EXIT_NO_MATCH = 1
 EXIT_ERROR = 2
 
 
-app = typer.Typer(
-    name="cwfilter",
-    help="Offline engine for CloudWatch Logs filter patterns, metric filters and alarms.",
-    no_args_is_help=True,
-    add_completion=False,
-    # Locals of a crash can hold log lines; never print them.
-    pretty_exceptions_show_locals=False,
-)
+def _new_app() -> typer.Typer:
+    return typer.Typer(
+        name="cwfilter",
+        help="Offline engine for CloudWatch Logs filter patterns, metric filters and alarms.",
+        no_args_is_help=True,
+        add_completion=False,
+        # Locals of a crash can hold log lines; never print them.
+        pretty_exceptions_show_locals=False,
+    )
+
+
+app = _new_app()
 
 
 class Output(str, enum.Enum):
@@ -570,7 +574,7 @@ class _Renderer:
         self._write_pending()
         if self.output is RunOutput.json:
             from .engine.report.document import run_document
-            from .engine.report.jsontext import metric_texts
+            from .engine.report.jsontext import indented, metric_texts
 
             # The engine's document, with the metrics written one at a time: peak memory stays
             # near that of jsonl output however many series there are.
@@ -578,7 +582,7 @@ class _Renderer:
             history = doc.get("alarmHistory")
             if history:
                 doc["alarmHistory"] = []  # written below, an item at a time
-            head, tail = json.dumps(doc, indent=4, ensure_ascii=False).split('"metrics": [],', 1)
+            head, tail = indented(doc).split('"metrics": [],', 1)
             out = sys.stdout
             out.write(head + '"metrics": [')
             block: list[str] = []
@@ -1805,6 +1809,17 @@ def main() -> None:
     """Console-script entry point (`cwfilter`)."""
     # `--fail-on-alarm` alone means `--fail-on-alarm=end` (typer options take no optional value).
     sys.argv[1:] = ["--fail-on-alarm=end" if a == "--fail-on-alarm" else a for a in sys.argv[1:]]
+    name = sys.argv[1] if len(sys.argv) > 1 else None
+    chosen = [info for info in app.registered_commands if info.name == name]
+    if chosen:
+        # Typer turns the signature of every command into click options at each start (about
+        # 20 ms for all of them); the command line names one command, so only it is built. The
+        # group keeps its callback (`--version`), so usage lines and errors read as with all.
+        one = _new_app()
+        one.registered_callback = app.registered_callback
+        one.registered_commands = chosen
+        one()
+        return
     app()
 
 

@@ -7,6 +7,8 @@ instead of building a dict per datapoint. Two checks that the bytes are the same
   through `json.dumps`), over a high-cardinality run, the corpus, and aggregates chosen for their
   edges (sums past the double range, negative samples, empty periods, revisions, names that need
   escaping);
+* `indented` (the rest of the `-o json` document) against `json.dumps(..., indent=4)` over
+  random JSON-like values and odd strings;
 * end to end, on real runs of the CLI: every jsonl line is `json.dumps` of what it parses to, and the
   whole json document is `json.dumps(..., indent=4)` of what it parses to.
 """
@@ -25,8 +27,10 @@ from cwfilter.engine.metrics.pipeline import Datapoint, Engine
 from cwfilter.engine.metrics.runner import RunOptions, run
 from cwfilter.engine.metrics.series import STANDARD_STATISTICS, Aggregate
 from cwfilter.engine.metrics.transform import MetricKey
-from cwfilter.engine.report.jsontext import datapoint_line, metric_texts
+from cwfilter.engine.report.jsontext import datapoint_line, indented, metric_texts
 from cwfilter.engine.report.text import iter_metrics
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 CWFILTER = Path(sys.executable).parent / "cwfilter"
 CORPUS = Path(__file__).parent / "data" / "corpus"
@@ -197,3 +201,38 @@ def test_cli_output_is_json_dumps_of_its_own_content(runs, statistics):
                                        "Dimensions": m["Dimensions"], **p}, sort_keys=True)
                            for m in doc["metrics"] for p in m["Datapoints"])
         assert from_jsonl == from_json
+
+
+_SCALARS = st.one_of(
+    st.none(), st.booleans(), st.integers(-(2**70), 2**70), st.floats(), st.sampled_from(ODD), st.text(),
+    st.sampled_from([1e-05, 1e16, 1e22, 0.1, -0.0, 5e-324, 2**63 - 1, 2**63, -(2**63), -(2**63) - 1]),
+)
+_VALUES = st.recursive(
+    _SCALARS,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.tuples(inner, inner),
+        st.dictionaries(st.one_of(st.text(max_size=6), st.sampled_from(ODD), st.integers()), inner, max_size=4),
+    ),
+    max_leaves=24,
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(_VALUES)
+def test_indented_is_json_dumps_with_indent_4(value):
+    try:
+        want = json.dumps(value, indent=4, ensure_ascii=False)
+    except (TypeError, ValueError):  # a lone surrogate key and the like: nothing to compare with
+        return
+    assert indented(value) == want
+
+
+def test_indented_takes_the_fast_path_on_a_run_document():
+    from cwfilter.engine.report import jsontext
+
+    doc = {"summary": {"events": 3, "inputs": {"a.log": {"read": 3, "share": 0.25}}}, "metrics": [],
+           "names": ODD}
+    assert jsontext._orjson_writes_as_json(doc)
+    assert not jsontext._orjson_writes_as_json({"x": [1e-05]})
+    assert not jsontext._orjson_writes_as_json({1: "int key"})
+    assert indented(doc) == json.dumps(doc, indent=4, ensure_ascii=False)

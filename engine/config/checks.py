@@ -19,7 +19,6 @@ from typing import Any
 from pydantic import ValidationError
 
 from ...grammar import PatternError, nodes, parse, parse_selector
-from ...grammar.alarm_rule import parse_alarm_rule
 from ..alarms.evaluate import STANDARD_UNITS
 from ..alarms.validation import validate_alarm
 from ..errors import ERROR, WARNING, unknown_keys, unknown_parameter
@@ -568,6 +567,8 @@ def _check_composite_alarm(alarm: Any) -> Iterator[_Found]:
     elif not isinstance(rule, str) or not 1 <= len(rule) <= ALARM_RULE_MAX:
         yield _Found(("AlarmRule",), f"AlarmRule must be a string of 1 to {ALARM_RULE_MAX} characters")
     else:
+        from ...grammar.alarm_rule import parse_alarm_rule  # composite alarms only
+
         try:
             parse_alarm_rule(rule)
         except ValueError as exc:
@@ -583,6 +584,8 @@ def _rule_names(rule: Any) -> list[str]:
     """The alarm names a composite AlarmRule refers to (empty when it cannot be read)."""
     if not isinstance(rule, str):
         return []
+    from ...grammar.alarm_rule import parse_alarm_rule  # composite alarms only
+
     try:
         return list(parse_alarm_rule(rule).alarm_names)
     except (ValueError, AttributeError):

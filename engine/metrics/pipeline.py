@@ -595,7 +595,6 @@ class AlarmBank:
 
     def __init__(self, metric_alarms, composite_alarms, *, account: str | None = None,
                  region: str | None = None) -> None:
-        from ..alarms.composite import CompositeAlarmEvaluator, composite_evaluation_order
         from ..alarms.evaluator import AlarmEvaluator
 
         kw = {}
@@ -612,8 +611,12 @@ class AlarmBank:
                 continue
             self.evaluators.append(AlarmEvaluator(alarm, **kw))
         by_name = {c["AlarmName"]: c for c in composite_alarms}
-        order = composite_evaluation_order({n: c["AlarmRule"] for n, c in by_name.items()}) if by_name else []
-        self.composites = [CompositeAlarmEvaluator(by_name[n], **kw) for n in order]
+        self.composites = []
+        if by_name:  # the AlarmRule grammar loads Lark: only for composite alarms
+            from ..alarms.composite import CompositeAlarmEvaluator, composite_evaluation_order
+
+            order = composite_evaluation_order({n: c["AlarmRule"] for n, c in by_name.items()})
+            self.composites = [CompositeAlarmEvaluator(by_name[n], **kw) for n in order]
         self.high_res = any(ev.period < 60 for ev in self.evaluators)
         self.base_seconds = 10 if self.high_res else 60
         self._base_ms = self.base_seconds * 1000
