@@ -1,8 +1,8 @@
 """What `cwfilter run` and `cwfilter check` load at start-up, by the kind of configuration.
 
-A native configuration needs none of the infrastructure-as-code readers (CloudFormation,
-Terraform with its HCL evaluator, the CloudWatch agent's configuration): each is imported only
-when a source of its kind is given. Each case runs the real console-script entry point in a fresh
+A native configuration needs none of the infrastructure-as-code readers (CloudFormation, Terraform
+with its HCL evaluator, the CloudWatch agent's configuration): each is imported only when a source
+of its kind is given. A run whose patterns all have the common shapes loads no Lark. Each case runs the real console-script entry point in a fresh
 interpreter and reads `sys.modules` when it exits.
 """
 
@@ -26,11 +26,12 @@ READERS = {
 ALL_READERS = set().union(*READERS.values())
 
 # Runs the console-script entry point with the given arguments and writes, at exit, the cwfilter
-# modules it imported to the file named first.
+# modules it imported (and Lark, when it did) to the file named first.
 PROBE = """
 import atexit, json, sys
 out, sys.argv = sys.argv[1], ["cwfilter", *sys.argv[2:]]
-atexit.register(lambda: open(out, "w").write(json.dumps(sorted(m for m in sys.modules if m.startswith("cwfilter")))))
+atexit.register(lambda: open(out, "w").write(json.dumps(sorted(m for m in sys.modules
+                                                          if m.startswith("cwfilter") or m == "lark"))))
 from cwfilter.__main__ import main
 main()
 """
@@ -67,6 +68,9 @@ def test_native_run_loads_no_infrastructure_as_code_reader(tmp_path, cis, one_ev
     assert not modules & ALL_READERS, sorted(modules & ALL_READERS)
     # run's wiring check keeps to the alarms' metrics (CWF201): no CIS comparison, no CIS data.
     assert "cwfilter.engine.testing.cis" not in modules
+    # Every CIS pattern has a shape the direct reader takes (NOT EXISTS included), and there is
+    # no composite alarm: neither the pattern grammar nor the AlarmRule grammar loads Lark.
+    assert not modules & {"lark", "cwfilter.grammar.larkparse", "cwfilter.grammar.alarm_rule"}
 
 
 def test_native_check_loads_no_infrastructure_as_code_reader(tmp_path, cis):
