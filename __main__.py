@@ -18,6 +18,10 @@ EXIT_MATCH, EXIT_NO_MATCH, EXIT_ERROR = 0, 1, 2
 
 def main() -> None:
     """Console-script entry point (`cwfilter`)."""
+    # The configuration models are the command's own, and looking for pydantic plugins reads the
+    # metadata of every installed distribution at each start. A value the user set (even empty,
+    # which lets plugins load) is kept.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     args = sys.argv[1:]
     if args[:1] == ["test"]:
         code = _text_test(args[1:])
