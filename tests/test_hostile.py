@@ -423,20 +423,20 @@ def test_reader_bounds_directly():
         reading.loads_json("[" * (reading.MAX_DEPTH + 1) + "]" * (reading.MAX_DEPTH + 1))
     assert reading.loads_json("[" * reading.MAX_DEPTH + "]" * reading.MAX_DEPTH) is not None
     import yaml
-    from cwfilter.engine.config.loading import _Loader
+    from cwfilter.engine.config import yamlread
 
     for depth, ok in ((reading.MAX_DEPTH, True), (reading.MAX_DEPTH + 1, False)):
         text = "[" * depth + "1" + "]" * depth
-        loader = _Loader(text)
+        loader = yamlread.ConfigLoader(text)
         try:
-            reading.check_node_graph(loader.get_single_node(), text)
+            yamlread.check_node_graph(loader.get_single_node(), text)
             assert ok
         except reading.DocumentProblem:
             assert not ok
         finally:
             loader.dispose()
     with pytest.raises(reading.DocumentProblem, match="&x"):
-        reading.check_node_graph(yaml.compose("a: &x [1, *x]"), "a: &x [1, *x]")
+        yamlread.check_node_graph(yaml.compose("a: &x [1, *x]"), "a: &x [1, *x]")
     number = reading.loads_json("1" * 5000)
     assert isinstance(number, reading.OversizedNumber) and str(number) == "a number of 5,000 digits"
 

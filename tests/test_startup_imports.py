@@ -26,12 +26,12 @@ READERS = {
 ALL_READERS = set().union(*READERS.values())
 
 # Runs the console-script entry point with the given arguments and writes, at exit, the cwfilter
-# modules it imported (and Lark, when it did) to the file named first.
+# modules it imported (and Lark and PyYAML, when it did) to the file named first.
 PROBE = """
 import atexit, json, sys
 out, sys.argv = sys.argv[1], ["cwfilter", *sys.argv[2:]]
 atexit.register(lambda: open(out, "w").write(json.dumps(sorted(m for m in sys.modules
-                                                          if m.startswith("cwfilter") or m == "lark"))))
+                                                          if m.startswith("cwfilter") or m in ("lark", "yaml")))))
 from cwfilter.__main__ import main
 main()
 """
@@ -71,6 +71,19 @@ def test_native_run_loads_no_infrastructure_as_code_reader(tmp_path, cis, one_ev
     # Every CIS pattern has a shape the direct reader takes (NOT EXISTS included), and there is
     # no composite alarm: neither the pattern grammar nor the AlarmRule grammar loads Lark.
     assert not modules & {"lark", "cwfilter.grammar.larkparse", "cwfilter.grammar.alarm_rule"}
+
+
+def test_a_json_configuration_loads_no_yaml_reader(tmp_path, cis, one_event):
+    import yaml
+
+    config = tmp_path / "cis.json"
+    config.write_text(json.dumps(yaml.safe_load(cis.read_text())))
+    code, modules, err = _loaded(tmp_path, "run", config, one_event, "-o", "json", "--quiet")
+    assert code == 0, err
+    assert not modules & {"yaml", "cwfilter.engine.config.yamlread"}
+    code, modules, err = _loaded(tmp_path, "run", cis, one_event, "-o", "json", "--quiet")
+    assert code == 0, err
+    assert {"yaml", "cwfilter.engine.config.yamlread"} <= modules  # the same in YAML needs them
 
 
 def test_native_check_loads_no_infrastructure_as_code_reader(tmp_path, cis):

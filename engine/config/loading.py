@@ -14,35 +14,12 @@ from collections.abc import Iterator, Mapping, Sequence
 from json.decoder import scanstring
 from pathlib import Path
 
-import yaml
-
 from ..errors import ERROR, ConfigIssue
 from . import reading
 from .checks import PathT
 from .collect import _Document
 
 __all__ = []
-
-
-class _Loader(reading.BoundedComposer, reading.SafeLoader):
-    """PyYAML's safe loader, reading `1e3` as a number as YAML 1.2 and JSON do, within the
-    document bounds of `engine.config.reading` (nesting, aliases, integer length)."""
-
-
-_Loader.add_constructor("tag:yaml.org,2002:int", reading.construct_int_bounded)
-
-
-_Loader.yaml_implicit_resolvers = {
-    first: [r for r in resolvers if r[0] != "tag:yaml.org,2002:float"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(r"""^(?:[-+]?(?:\.[0-9]+|[0-9][0-9_]*(?:\.[0-9_]*)?)(?:[eE][-+]?[0-9]+)?
-                  |[-+]?\.(?:inf|Inf|INF)
-                  |\.(?:nan|NaN|NAN))$""", re.X),
-    list("-+0123456789."),
-)
 
 
 class _SyntaxProblem(Exception):
@@ -95,7 +72,11 @@ def _parse_text(text: str, source: str) -> list[_Document]:
 
 
 def _yaml_documents(text: str, source: str) -> list[_Document]:
-    loader = _Loader(text)
+    import yaml
+
+    from .yamlread import ConfigLoader, yaml_lines_under
+
+    loader = ConfigLoader(text)
     docs: list[_Document] = []
     try:
         while loader.check_node():
@@ -103,7 +84,7 @@ def _yaml_documents(text: str, source: str) -> list[_Document]:
             loader.check_composed(node, text)
             data = loader.construct_document(node)
             lines: dict[PathT, int] = {}
-            _yaml_lines(node, (), lines)
+            yaml_lines_under(node, (), lines)
             docs.append(_Document(source, data, lines))
     except reading.DocumentProblem as exc:
         raise _SyntaxProblem(exc.message, exc.line, exc.column) from None
@@ -117,16 +98,6 @@ def _yaml_documents(text: str, source: str) -> list[_Document]:
     finally:
         loader.dispose()
     return docs or [_Document(source, None, {})]
-
-
-def _yaml_lines(node: yaml.Node, path: PathT, lines: dict[PathT, int]) -> None:
-    """The line of every path below `node` (each node visited once: aliases are not expanded)."""
-    if path:
-        sub: dict[PathT, int] = {}
-        reading.yaml_lines(node, sub)
-        lines.update({(*path, *k): v for k, v in sub.items() if (*path, *k) not in lines})
-    else:
-        reading.yaml_lines(node, lines)
 
 
 _JSON_WS = re.compile(r"[ \t\n\r]*")

@@ -43,7 +43,7 @@ import yaml
 
 from ...grammar import PatternError
 from ..alarms.evaluate import STATES
-from ..config import reading
+from ..config import reading, yamlread
 from ..config.native import Config, iter_config_issues, render_path
 from ..errors import ConfigError, ConfigIssue
 from ..inputs.readers import FORMATS
@@ -159,7 +159,7 @@ _YamlLoader.yaml_implicit_resolvers = {
     first: [r for r in resolvers if r[0] not in ("tag:yaml.org,2002:float", "tag:yaml.org,2002:timestamp")]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
-_YamlLoader.add_constructor("tag:yaml.org,2002:int", reading.construct_int_bounded)
+_YamlLoader.add_constructor("tag:yaml.org,2002:int", yamlread.construct_int_bounded)
 _YamlLoader.add_implicit_resolver(
     "tag:yaml.org,2002:float",
     re.compile(r"""^(?:[-+]?(?:\.[0-9]+|[0-9][0-9_]*(?:\.[0-9_]*)?)(?:[eE][-+]?[0-9]+)?
@@ -176,12 +176,12 @@ def _read_yaml(text: str) -> tuple[Any, dict[tuple, int]]:
         node = loader.get_single_node()
         if node is None:
             return None, {}
-        reading.check_node_graph(node, text)  # loops, alias bombs, nesting: before constructing
+        yamlread.check_node_graph(node, text)  # loops, alias bombs, nesting: before constructing
         data = loader.construct_document(node)
     finally:
         loader.dispose()
     lines: dict[tuple, int] = {}
-    reading.yaml_lines(node, lines)
+    yamlread.yaml_lines(node, lines)
     return data, lines
 
 

@@ -8,16 +8,14 @@ values) and its lines are taken from PyYAML's node marks (YAML's flow style read
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
-
 from .. import reading
-from ..loading import _JsonLines, _yaml_lines
-from ..loading import _Loader as ConfigLoader
+from ..loading import _JsonLines
 
 PathT = tuple
 
@@ -63,35 +61,44 @@ _SHORT_TAGS = {
 }
 
 
-class _Loader(ConfigLoader):
-    """The config loader (YAML 1.2 numbers) with CloudFormation's short tags added below."""
+@functools.cache
+def _loader() -> type:
+    """The config loader (YAML 1.2 numbers) with CloudFormation's short tags added (PyYAML is
+    imported here, on the first YAML document)."""
+    import yaml
 
-    yaml_constructors = dict(ConfigLoader.yaml_constructors)  # the tags stay off ConfigLoader
-    cwf_short_tags = False  # set when a short tag is constructed
+    from ..yamlread import ConfigLoader
 
+    class _Loader(ConfigLoader):
+        yaml_constructors = dict(ConfigLoader.yaml_constructors)  # the tags stay off ConfigLoader
+        cwf_short_tags = False  # set when a short tag is constructed
 
-def _tag_constructor(short: str, long: str):
-    def construct(loader: yaml.Loader, node: yaml.Node) -> dict:
-        loader.cwf_short_tags = True
-        if isinstance(node, yaml.ScalarNode):
-            value: Any = loader.construct_scalar(node)
-            if short == "GetAtt" and isinstance(value, str):
-                value = value.split(".", 1) if "." in value else [value]
-        elif isinstance(node, yaml.SequenceNode):
-            value = loader.construct_sequence(node, deep=True)
-        else:
-            value = loader.construct_mapping(node, deep=True)
-        return {long: value}
-    return construct
+    def tag_constructor(short: str, long: str):
+        def construct(loader: yaml.Loader, node: yaml.Node) -> dict:
+            loader.cwf_short_tags = True
+            if isinstance(node, yaml.ScalarNode):
+                value: Any = loader.construct_scalar(node)
+                if short == "GetAtt" and isinstance(value, str):
+                    value = value.split(".", 1) if "." in value else [value]
+            elif isinstance(node, yaml.SequenceNode):
+                value = loader.construct_sequence(node, deep=True)
+            else:
+                value = loader.construct_mapping(node, deep=True)
+            return {long: value}
+        return construct
 
-
-for _short, _long in _SHORT_TAGS.items():
-    _Loader.add_constructor(f"!{_short}", _tag_constructor(_short, _long))
+    for short, long in _SHORT_TAGS.items():
+        _Loader.add_constructor(f"!{short}", tag_constructor(short, long))
+    return _Loader
 
 
 def parse_yaml(text: str, source: str) -> list[Document]:
     """Every document of a YAML text, with lines."""
-    loader = _Loader(text)
+    import yaml
+
+    from ..yamlread import yaml_lines_under
+
+    loader = _loader()(text)
     docs: list[Document] = []
     try:
         while loader.check_node():
@@ -101,7 +108,7 @@ def parse_yaml(text: str, source: str) -> list[Document]:
             data = loader.construct_document(node)
             lines: dict[PathT, int] = {}
             if node is not None:
-                _yaml_lines(node, (), lines)
+                yaml_lines_under(node, (), lines)
             docs.append(Document(source, data, lines, text, loader.cwf_short_tags))
     except reading.DocumentProblem as exc:
         raise DocumentError(exc.message, exc.line, exc.column) from None
