@@ -17,7 +17,7 @@ from typing import Any, Final
 import orjson
 
 from .decoding import _STRICT_DECODER, _compact, _decode, _loads, inflate
-from .records import GZIP_MAGIC, InputEvent
+from .records import GZIP_MAGIC, MAX_EVENT_BYTES, InputEvent, RuledOut
 from .sink import _Sink
 from .sniffing import _shape
 from .timestamps import _exact_ms, _iso_text_ms
@@ -67,17 +67,47 @@ def _kind(value: Any) -> str:
             int: "a number", float: "a number"}.get(type(value), type(value).__name__)
 
 
-def _cloudtrail_doc(doc: Any, prefix: str, sink: _Sink) -> Iterator[InputEvent]:
+def _cloudtrail_doc(doc: Any, prefix: str, sink: _Sink) -> Iterator[InputEvent | RuledOut]:
     records = doc.get("Records") if isinstance(doc, dict) else None
     if not isinstance(records, list):
         keys = ", ".join(list(doc)[:8]) if isinstance(doc, dict) else _kind(doc)
         sink.problem(_where(prefix), "wrong-shape",
                      f"not a CloudTrail log file: no Records array (found {keys or 'an empty object'})")
         return
+    ruled_out = sink.record_sieve
+    if ruled_out is None:
+        for i, rec in enumerate(records):
+            event = _record_event(rec, f"{prefix}Records[{i}]", sink)
+            if event is not None:
+                yield event
+        return
+    # A batch run: a record no filter can match (the engine's own test on the decoded record),
+    # that carries its stamp and is within the event-size limit (its compact JSON, measured as
+    # `_record_event` would make it) is only counted; its stamp goes to the engine in a
+    # `RuledOut` with the others. Every other record takes `_record_event` as above.
+    stamps: list[int] = []
+    group = sink.bound_group or sink.default_group
+    dumps = orjson.dumps
     for i, rec in enumerate(records):
+        if type(rec) is dict and ruled_out(rec):
+            stamp = rec.get("eventTime")
+            ms = _iso_text_ms(stamp) if isinstance(stamp, str) else None
+            if ms is not None:
+                try:
+                    size = len(dumps(rec))
+                except TypeError:
+                    size = MAX_EVENT_BYTES + 1  # not orjson's to write: the full path decides
+                if size <= MAX_EVENT_BYTES:
+                    stamps.append(ms)
+                    if sink.rule_out(ms):  # the input's first stamp: events may be waiting for it
+                        yield RuledOut(group, stamps, ms)
+                        stamps = []
+                    continue
         event = _record_event(rec, f"{prefix}Records[{i}]", sink)
         if event is not None:
             yield event
+    if stamps:
+        yield RuledOut(group, stamps, stamps[0])
 
 
 def _subscription_doc(doc: Any, prefix: str, sink: _Sink) -> Iterator[InputEvent]:

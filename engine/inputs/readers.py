@@ -207,6 +207,8 @@ def _read_input(inp: OpenedInput, fmt: str, sink: _Sink, multi_line_start: Any =
         yield from payloads.read_export(chain((head,), more), sink, inp)
     elif document:
         # Streamed, one document or record at a time (engine.inputs.payloads).
+        if sieve is not None and not sink.now_mode:
+            sink.record_sieve = sieve(sink.bound_group or sink.default_group, records=True)
         yield from payloads.read_documents(chain((head,), more), None if auto else fmt, sink, inp)
     else:
         yield from _read_lines(chain((head,), more), LINE_HANDLERS[fmt](), sink, inp, multi_line_start, sieve)

@@ -32,7 +32,7 @@ class _Sink:
     """Counts, rejects and builds the events of one input."""
 
     __slots__ = ("stats", "st", "source", "bound_group", "default_group", "now_mode", "start_ms", "step_ms",
-                 "ordinal", "last_stamp")
+                 "ordinal", "last_stamp", "record_sieve")
 
     def __init__(self, stats: InputStats, source: str, bound_group: str | None, default_group: str | None,
                  timestamps: str, start_ms: int | None, step_ms: int) -> None:
@@ -46,6 +46,9 @@ class _Sink:
         self.step_ms = step_ms
         self.ordinal = 0  # events read so far from this input: `i` in `start_ms + i * step_ms`
         self.last_stamp: int | None = None  # the stamp of the last event that carried one
+        # Decoded records (CloudTrail's) that no filter can match: a test from the engine, in a
+        # batch run (`Engine.sieve`), else None. See `documents._cloudtrail_doc`.
+        self.record_sieve: Any = None
 
     def problem(self, position: str, kind: str, detail: str) -> None:
         self.stats.add_problem(Problem(self.source, position, kind, detail))
@@ -54,6 +57,19 @@ class _Sink:
         self.ordinal += 1
         log_group = self.bound_group or group or self.default_group
         self.stats.add_problem(Problem(self.source, position, kind, detail, log_group), rejects_event=True)
+
+    def rule_out(self, stamp: int) -> bool:
+        """Count one event read and delivered that no filter can match, with its own `stamp`,
+        as `deliver` would; True when it is the input's first stamp (the events waiting for that
+        stamp must then be released, see `_settle_stamps`)."""
+        first = self.last_stamp is None
+        self.ordinal += 1
+        st = self.st
+        st.read += 1
+        st.delivered += 1
+        st.timestamp_origins["event"] += 1
+        self.last_stamp = stamp
+        return first
 
     def deliver(self, message: str, timestamp: int | None, position: str, group: str | None = None,
                 size: int | None = None, doc: Any = None) -> InputEvent | None:
