@@ -21,6 +21,7 @@ from .evaluate import (
     _fmt_service_time,
     _opt_number,
     _periods,
+    _Reason,
     _result,
     _spec,
     _step_ms,
@@ -65,8 +66,8 @@ class AlarmEvaluator:
         self.account_id, self.region = account_id, region
         self.created_at = None if created_at is None else _to_ms(created_at, "created_at")
         self.state = INSUFFICIENT_DATA
-        self.reason: str | None = INITIAL_REASON
-        self.reason_data: dict | None = None
+        # The reason and reason data of the current state, rendered when read (see `_Reason`).
+        self._why = _Reason(INITIAL_REASON, None)
         self.state_timestamp: int | None = self.created_at
         self.transitions: list[Transition] = []
         self._points: dict[int, Datapoint] = {}
@@ -86,6 +87,24 @@ class AlarmEvaluator:
             self._compare = None  # `evaluate` raises what the alarm lacks
         else:
             self._compare = COMPARISON_OPERATORS[self._spec.operator][0]
+
+    @property
+    def reason(self) -> str | None:
+        """The StateReason of the current state."""
+        return self._why.text
+
+    @reason.setter
+    def reason(self, value: str | None) -> None:
+        self._why = _Reason(value, self._why.data)
+
+    @property
+    def reason_data(self) -> dict | None:
+        """The StateReasonData of the current state (None when it has none)."""
+        return self._why.data
+
+    @reason_data.setter
+    def reason_data(self, value: dict | None) -> None:
+        self._why = _Reason(self._why.text, value)
 
     @property
     def last_result(self) -> AlarmResult | None:
@@ -170,11 +189,8 @@ class AlarmEvaluator:
         self._last_built = self._last_points = None
         if state is _KEEP or state == prior:
             return None
-        result = self.last_result
-        transition = Transition(
-            alarm_name=self.name, timestamp=at_ms, old_state=self.state, old_reason=self.reason,
-            old_reason_data=self.reason_data, old_timestamp=self.state_timestamp,
-            new_state=result.state, new_reason=result.reason, new_reason_data=result.reason_data)
+        transition = Transition._of(self.name, at_ms, prior, self._why, self.state_timestamp, state,
+                                    _Reason.of_decision(self._spec, decision, at_ms))
         self._enter(transition)
         return transition
 
@@ -198,12 +214,22 @@ class AlarmEvaluator:
                 real.append((pos, compare(value, threshold), _opt_number(count, "sampleCount")))
         state = _decide_state(self._spec, real)
         prior = self.state
+        self._last_at = at_ms
+        self._last = self._last_built = None
         if state is _KEEP or state == prior:
-            self._last_at = at_ms
             self._last_points = (at_ms, points, prior)
-            self._last = self._last_built = None
             return None
-        return self.evaluate(at_ms, self._datapoints(points))
+        if len(real) < len(points) or (len(points) > 1 and len({pt[0] for pt in points}) < len(points)):
+            # What an eager evaluation checks first: missing values' sample counts, and one
+            # point per period (`_slot` raises).
+            return self.evaluate(at_ms, self._datapoints(points))
+        # The points are kept as they are now: the reason is rendered from them when read.
+        points = tuple(points)
+        self._last_points = (at_ms, points, prior)
+        transition = Transition._of(self.name, at_ms, prior, self._why, self.state_timestamp, state,
+                                    _Reason.of_points(self._spec, at_ms, points))
+        self._enter(transition)
+        return transition
 
     @staticmethod
     def _datapoints(points: list[tuple[int, int, Any, Any]]) -> list[Datapoint]:
@@ -257,7 +283,7 @@ class AlarmEvaluator:
         _check_state(state, "state")
         at_ms = _to_ms(at, "time")
         if state == self.state:
-            self.reason, self.reason_data = reason, reason_data
+            self._why = _Reason(reason, reason_data)
             return None
         transition = Transition(
             alarm_name=self.name, timestamp=at_ms, old_state=self.state, old_reason=self.reason,
@@ -268,8 +294,7 @@ class AlarmEvaluator:
 
     def _enter(self, transition: Transition) -> None:
         self.state = transition.new_state
-        self.reason = transition.new_reason
-        self.reason_data = transition.new_reason_data
+        self._why = transition._new
         self.state_timestamp = transition.timestamp
         self.transitions.append(transition)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import FrozenInstanceError
 from datetime import datetime
 from typing import Any
 
@@ -19,6 +19,7 @@ from .evaluate import (
     _alarm_period,
     _fmt_api_time,
     _fmt_service_time,
+    _Reason,
     _to_ms,
     _utc,
     service_json,
@@ -36,32 +37,107 @@ __all__ = [
 # --------------------------------------------------------------------------- transitions
 
 
-@dataclass(frozen=True, slots=True)
+_FIELDS = ("alarm_name", "timestamp", "old_state", "old_reason", "old_reason_data", "old_timestamp",
+           "new_state", "new_reason", "new_reason_data", "alarm_type", "actions_suppressed_by",
+           "actions_suppressed_reason")
+_set = object.__setattr__
+_make = object.__new__
+
+
+def _field(i: int) -> property:
+    return property(lambda self: self._v[i])
+
+
 class Transition:
     """One state change of an alarm, at `timestamp` (epoch ms).
 
     `old_timestamp` is when the old state was entered (None if unknown). For composite alarms
     `actions_suppressed_by` is ``Alarm``, ``WaitPeriod`` or ``ExtensionPeriod`` when the
     suppressor held back the actions of this transition.
+
+    Immutable, compared and hashed by its fields like a frozen dataclass. The reasons of a metric
+    alarm's evaluation are rendered when first read (see `evaluate._Reason`), the same text and
+    data an eager evaluation gives; a run records a transition as one tuple.
     """
 
-    alarm_name: str
-    timestamp: int
-    old_state: str
-    old_reason: str | None
-    old_reason_data: dict | None
-    old_timestamp: int | None
-    new_state: str
-    new_reason: str
-    new_reason_data: dict | None
-    alarm_type: str = "MetricAlarm"
-    actions_suppressed_by: str | None = None
-    actions_suppressed_reason: str | None = None
+    __slots__ = ("_v",)
+    __match_args__ = _FIELDS
+
+    def __init__(self, alarm_name: str, timestamp: int, old_state: str, old_reason: str | None,
+                 old_reason_data: dict | None, old_timestamp: int | None, new_state: str,
+                 new_reason: str, new_reason_data: dict | None, alarm_type: str = "MetricAlarm",
+                 actions_suppressed_by: str | None = None,
+                 actions_suppressed_reason: str | None = None) -> None:
+        _set(self, "_v", (alarm_name, timestamp, old_state, _Reason(old_reason, old_reason_data),
+                          old_timestamp, new_state, _Reason(new_reason, new_reason_data), alarm_type,
+                          actions_suppressed_by, actions_suppressed_reason))
+
+    @classmethod
+    def _of(cls, alarm_name: str, timestamp: int, old_state: str, old: _Reason,
+            old_timestamp: int | None, new_state: str, new: _Reason) -> Transition:
+        """A metric alarm's transition whose reasons are `_Reason`s (rendered when read)."""
+        self = _make(cls)
+        _set(self, "_v", (alarm_name, timestamp, old_state, old, old_timestamp, new_state, new,
+                          "MetricAlarm", None, None))
+        return self
+
+    alarm_name = _field(0)
+    timestamp = _field(1)
+    old_state = _field(2)
+    old_timestamp = _field(4)
+    new_state = _field(5)
+    alarm_type = _field(7)
+    actions_suppressed_by = _field(8)
+    actions_suppressed_reason = _field(9)
+
+    @property
+    def old_reason(self) -> str | None:
+        return self._v[3].text
+
+    @property
+    def old_reason_data(self) -> dict | None:
+        return self._v[3].data
+
+    @property
+    def new_reason(self) -> str:
+        return self._v[6].text
+
+    @property
+    def new_reason_data(self) -> dict | None:
+        return self._v[6].data
+
+    @property
+    def _new(self) -> _Reason:
+        return self._v[6]
 
     @property
     def time(self) -> datetime:
         """The transition time as a UTC `datetime`."""
         return _utc(self.timestamp)
+
+    def _values(self) -> tuple:
+        v = self._v
+        return v[:3] + (v[3].text, v[3].data) + v[4:6] + (v[6].text, v[6].data) + v[7:]
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise FrozenInstanceError(f"cannot delete field {name!r}")
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        return "Transition(" + ", ".join(f"{name}={value!r}" for name, value in zip(_FIELDS, self._values())) + ")"
+
+    def __reduce__(self) -> tuple:
+        return (Transition, self._values())
 
 
 def _alarm_arn(name: str, account_id: str, region: str) -> str:
