@@ -34,6 +34,8 @@ __all__ = [
     "AlarmEvaluator",
 ]
 
+_EXACT = 1 << 53  # integers up to this are doubles exactly
+
 
 # --------------------------------------------------------------------------- metric alarm evaluator
 
@@ -87,6 +89,10 @@ class AlarmEvaluator:
             self._compare = None  # `evaluate` raises what the alarm lacks
         else:
             self._compare = COMPARISON_OPERATORS[self._spec.operator][0]
+        # States decided by `evaluate_points`, by the breaching flags of the real points (newest
+        # first), when nothing else decides (see `positions_matter`; no low-sample rule).
+        self._by_flags: dict[tuple, Any] | None = (
+            {} if not self.positions_matter() and self._spec.low_sample_minimum is None else None)
 
     @property
     def reason(self) -> str | None:
@@ -211,24 +217,45 @@ class AlarmEvaluator:
             if value is not None:
                 if type(value) is not float or value - value != 0.0:  # (not a finite double)
                     value = _opt_number(value, "value")
-                real.append((pos, compare(value, threshold), _opt_number(count, "sampleCount")))
-        state = _decide_state(self._spec, real)
-        prior = self.state
-        self._last_at = at_ms
-        self._last = self._last_built = None
-        if state is _KEEP or state == prior:
-            self._last_points = (at_ms, points, prior)
+                if type(count) is not int or not -_EXACT < count < _EXACT:
+                    count = _opt_number(count, "sampleCount")  # (an int a double holds compares the same)
+                real.append((pos, compare(value, threshold), count))
+        decided = self._by_flags
+        if decided is None:
+            state = _decide_state(self._spec, real)
+        else:
+            key = tuple([pt[1] for pt in real])
+            state = decided.get(key)
+            if state is None:
+                if len(decided) >= 4096:
+                    decided.clear()
+                state = decided[key] = _decide_state(self._spec, real)
+        if state is _KEEP or state == self.state:
+            self._kept(at_ms, points)
             return None
         if len(real) < len(points) or (len(points) > 1 and len({pt[0] for pt in points}) < len(points)):
             # What an eager evaluation checks first: missing values' sample counts, and one
             # point per period (`_slot` raises).
             return self.evaluate(at_ms, self._datapoints(points))
-        # The points are kept as they are now: the reason is rendered from them when read.
-        points = tuple(points)
+        return self._change(at_ms, tuple(points), state)
+
+    def _kept(self, at_ms: int, points: Any) -> None:
+        """Record an evaluation of `evaluate_points` that keeps the state."""
+        self._last_at = at_ms
+        self._last = self._last_built = None
+        self._last_points = (at_ms, points, self.state)
+
+    def _change(self, at_ms: int, points: tuple, state: str) -> Transition:
+        """Record an evaluation of `evaluate_points` that moves to `state`: its transition keeps
+        the points (a tuple of tuples of numbers), and its reason is rendered from them when read."""
+        prior = self.state
+        self._last_at = at_ms
+        self._last = self._last_built = None
         self._last_points = (at_ms, points, prior)
-        transition = Transition._of(self.name, at_ms, prior, self._why, self.state_timestamp, state,
-                                    _Reason.of_points(self._spec, at_ms, points))
-        self._enter(transition)
+        why = _Reason.of_points(self._spec, at_ms, points)
+        transition = Transition._of(self.name, at_ms, prior, self._why, self.state_timestamp, state, why)
+        self.state, self._why, self.state_timestamp = state, why, at_ms  # as `_enter`
+        self.transitions.append(transition)
         return transition
 
     @staticmethod
@@ -249,6 +276,14 @@ class AlarmEvaluator:
         self._last = ((state, [], []), at_ms, None, prior)
         self._last_built = self._last_points = None
         return None
+
+    def positions_matter(self) -> bool:
+        """Whether `evaluate_points` can decide differently for the same values, newest first,
+        in other periods of the range: only the premature-alarm rule of ``missing`` with
+        DatapointsToAlarm above 1 reads a position (DECISIONS A4). False means the state
+        depends on the order of the values alone."""
+        spec = self._spec
+        return self._compare is None or (spec.treatment == "missing" and spec.m > 1)
 
     def quiet_is_stable(self) -> bool:
         """True when an evaluation over an empty range is known to keep the current state."""
