@@ -268,7 +268,7 @@ reason_alarms = st.builds(
 
 
 def _rendered(reason) -> bool:
-    """Whether a transition's reason (`_Reason`) has been rendered (read) already."""
+    """Whether the new reason of a transition (a `_Reason`) has been rendered (read) already."""
     return reason._spec is None
 
 
@@ -305,7 +305,7 @@ def test_reasons_rendered_when_read_equal_reasons_built_at_each_transition(alarm
     first, last = min(times), max(times)
     changes = bank.close(last, first, None)
     lazy = [c.transition for c in changes]
-    assert all(not _rendered(tr._v[6]) for tr in lazy), "read only below, after the whole run"
+    assert all(not _rendered(tr) for tr in lazy), "read only below, after the whole run"
     end = (last // base + 1) * base
     eager = []
     for alarm in alarms:

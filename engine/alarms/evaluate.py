@@ -768,10 +768,10 @@ class _Reason:
 
     A transition of the streaming evaluator keeps only what its reason cites: the alarm's spec
     (frozen), the evaluation time and either the decision (`_Point`s of frozen `Datapoint`s) or
-    the placed values it was decided from (tuples of numbers). The text and data are rendered by
-    `_reason` and `_reason_data` when `text` or `data` is first read, exactly as an eager
+    the placed values it was decided from (a tuple of tuples of numbers). The text and data are
+    rendered by `_reason` and `_reason_data` when first read (`_rendered`), exactly as an eager
     evaluation would have rendered them then; a month of transitions mostly goes unread, or is
-    read once to be written out.
+    read once to be written out. (`notifications.Transition` is one: its new state's reason.)
     """
 
     __slots__ = ("_text", "_data", "_spec", "_at", "_decision", "_points")
@@ -779,45 +779,22 @@ class _Reason:
     def __init__(self, text: str | None, data: dict | None) -> None:
         self._text, self._data, self._spec = text, data, None
 
-    @classmethod
-    def of_decision(cls, spec: _Spec, decision: tuple, at_ms: int) -> _Reason:
-        """The reason of a decision `_decision` made at `at_ms` (its state is not _KEEP)."""
-        self = cls.__new__(cls)
-        self._spec, self._at, self._decision, self._points = spec, at_ms, decision, None
-        return self
-
-    @classmethod
-    def of_points(cls, spec: _Spec, at_ms: int, points: tuple) -> _Reason:
-        """The reason of the evaluation at `at_ms` of `points`, ``(position, period start,
-        value, sample count)`` tuples as `AlarmEvaluator.evaluate_points` takes them."""
-        self = cls.__new__(cls)
-        self._spec, self._at, self._decision, self._points = spec, at_ms, None, points
-        return self
-
-    def _render(self) -> None:
-        spec, at_ms = self._spec, self._at
-        periods = _periods(spec, at_ms)
-        decision = self._decision
-        if decision is None:
-            decision = _decision(spec, [Datapoint(start, _opt_number(value, "value"),
-                                                  _opt_number(count, "sampleCount"))
-                                        for _, start, value, count in self._points], at_ms, periods)
-        state, real, filled = decision
-        self._text = _reason(spec, state, real, filled)
-        self._data = _reason_data(spec, state, at_ms, real, filled, periods)
-        self._spec = self._decision = self._points = None
-
-    @property
-    def text(self) -> str | None:
-        if self._spec is not None:
-            self._render()
-        return self._text
-
-    @property
-    def data(self) -> dict | None:
-        if self._spec is not None:
-            self._render()
-        return self._data
+    def _rendered(self) -> tuple[str | None, dict | None]:
+        """``(text, data)``, rendered on the first call."""
+        spec = self._spec
+        if spec is not None:
+            at_ms = self._at
+            periods = _periods(spec, at_ms)
+            decision = self._decision
+            if decision is None:
+                decision = _decision(spec, [Datapoint(start, _opt_number(value, "value"),
+                                                      _opt_number(count, "sampleCount"))
+                                            for _, start, value, count in self._points], at_ms, periods)
+            state, real, filled = decision
+            self._text = _reason(spec, state, real, filled)
+            self._data = _reason_data(spec, state, at_ms, real, filled, periods)
+            self._spec = self._decision = self._points = None
+        return self._text, self._data
 
 
 def evaluate_alarm(alarm: Mapping, datapoints: Iterable, at: Any,

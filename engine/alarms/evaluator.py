@@ -97,20 +97,20 @@ class AlarmEvaluator:
     @property
     def reason(self) -> str | None:
         """The StateReason of the current state."""
-        return self._why.text
+        return self._why._rendered()[0]
 
     @reason.setter
     def reason(self, value: str | None) -> None:
-        self._why = _Reason(value, self._why.data)
+        self._why = _Reason(value, self._why._rendered()[1])
 
     @property
     def reason_data(self) -> dict | None:
         """The StateReasonData of the current state (None when it has none)."""
-        return self._why.data
+        return self._why._rendered()[1]
 
     @reason_data.setter
     def reason_data(self, value: dict | None) -> None:
-        self._why = _Reason(self._why.text, value)
+        self._why = _Reason(self._why._rendered()[0], value)
 
     @property
     def last_result(self) -> AlarmResult | None:
@@ -196,7 +196,7 @@ class AlarmEvaluator:
         if state is _KEEP or state == prior:
             return None
         transition = Transition._of(self.name, at_ms, prior, self._why, self.state_timestamp, state,
-                                    _Reason.of_decision(self._spec, decision, at_ms))
+                                    self._spec, decision, None)
         self._enter(transition)
         return transition
 
@@ -252,9 +252,9 @@ class AlarmEvaluator:
         self._last_at = at_ms
         self._last = self._last_built = None
         self._last_points = (at_ms, points, prior)
-        why = _Reason.of_points(self._spec, at_ms, points)
-        transition = Transition._of(self.name, at_ms, prior, self._why, self.state_timestamp, state, why)
-        self.state, self._why, self.state_timestamp = state, why, at_ms  # as `_enter`
+        transition = Transition._of(self.name, at_ms, prior, self._why, self.state_timestamp, state,
+                                    self._spec, None, points)
+        self.state, self._why, self.state_timestamp = state, transition, at_ms  # as `_enter`
         self.transitions.append(transition)
         return transition
 
@@ -329,7 +329,7 @@ class AlarmEvaluator:
 
     def _enter(self, transition: Transition) -> None:
         self.state = transition.new_state
-        self._why = transition._new
+        self._why = transition  # (its new state's reason)
         self.state_timestamp = transition.timestamp
         self.transitions.append(transition)
 

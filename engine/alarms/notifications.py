@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import FrozenInstanceError
 from datetime import datetime
 from typing import Any
 
@@ -40,27 +39,24 @@ __all__ = [
 _FIELDS = ("alarm_name", "timestamp", "old_state", "old_reason", "old_reason_data", "old_timestamp",
            "new_state", "new_reason", "new_reason_data", "alarm_type", "actions_suppressed_by",
            "actions_suppressed_reason")
-_set = object.__setattr__
 _make = object.__new__
 
 
-def _field(i: int) -> property:
-    return property(lambda self: self._v[i])
-
-
-class Transition:
+class Transition(_Reason):
     """One state change of an alarm, at `timestamp` (epoch ms).
 
     `old_timestamp` is when the old state was entered (None if unknown). For composite alarms
     `actions_suppressed_by` is ``Alarm``, ``WaitPeriod`` or ``ExtensionPeriod`` when the
     suppressor held back the actions of this transition.
 
-    Immutable, compared and hashed by its fields like a frozen dataclass. The reasons of a metric
-    alarm's evaluation are rendered when first read (see `evaluate._Reason`), the same text and
-    data an eager evaluation gives; a run records a transition as one tuple.
+    Read-only, compared and hashed by its fields like a frozen dataclass. The new state's reason
+    of a metric alarm's evaluation is rendered when first read (the transition is its own
+    `_Reason`; the old one is the previous transition's), the same text and data an eager
+    evaluation gives.
     """
 
-    __slots__ = ("_v",)
+    __slots__ = ("_alarm_name", "_timestamp", "_old_state", "_old", "_old_timestamp", "_new_state",
+                 "_alarm_type", "_suppressed_by", "_suppressed_reason")
     __match_args__ = _FIELDS
 
     def __init__(self, alarm_name: str, timestamp: int, old_state: str, old_reason: str | None,
@@ -68,47 +64,50 @@ class Transition:
                  new_reason: str, new_reason_data: dict | None, alarm_type: str = "MetricAlarm",
                  actions_suppressed_by: str | None = None,
                  actions_suppressed_reason: str | None = None) -> None:
-        _set(self, "_v", (alarm_name, timestamp, old_state, _Reason(old_reason, old_reason_data),
-                          old_timestamp, new_state, _Reason(new_reason, new_reason_data), alarm_type,
-                          actions_suppressed_by, actions_suppressed_reason))
+        _Reason.__init__(self, new_reason, new_reason_data)
+        self._alarm_name, self._timestamp, self._old_state = alarm_name, timestamp, old_state
+        self._old, self._old_timestamp = _Reason(old_reason, old_reason_data), old_timestamp
+        self._new_state, self._alarm_type = new_state, alarm_type
+        self._suppressed_by, self._suppressed_reason = actions_suppressed_by, actions_suppressed_reason
 
     @classmethod
-    def _of(cls, alarm_name: str, timestamp: int, old_state: str, old: _Reason,
-            old_timestamp: int | None, new_state: str, new: _Reason) -> Transition:
-        """A metric alarm's transition whose reasons are `_Reason`s (rendered when read)."""
+    def _of(cls, alarm_name: str, timestamp: int, old_state: str, old: _Reason, old_timestamp: int | None,
+            new_state: str, spec: Any, decision: tuple | None, points: tuple | None) -> Transition:
+        """A metric alarm's transition at `timestamp` whose reason is rendered when read, from its
+        evaluation's `decision` or placed `points` (see `_Reason`); `old` is the reason of the
+        state it leaves (the previous transition, or a given `_Reason`)."""
         self = _make(cls)
-        _set(self, "_v", (alarm_name, timestamp, old_state, old, old_timestamp, new_state, new,
-                          "MetricAlarm", None, None))
+        self._alarm_name, self._timestamp, self._old_state = alarm_name, timestamp, old_state
+        self._old, self._old_timestamp, self._new_state = old, old_timestamp, new_state
+        self._alarm_type = "MetricAlarm"
+        self._suppressed_by = self._suppressed_reason = None
+        self._spec, self._at, self._decision, self._points = spec, timestamp, decision, points
         return self
 
-    alarm_name = _field(0)
-    timestamp = _field(1)
-    old_state = _field(2)
-    old_timestamp = _field(4)
-    new_state = _field(5)
-    alarm_type = _field(7)
-    actions_suppressed_by = _field(8)
-    actions_suppressed_reason = _field(9)
+    alarm_name = property(lambda self: self._alarm_name)
+    timestamp = property(lambda self: self._timestamp)
+    old_state = property(lambda self: self._old_state)
+    old_timestamp = property(lambda self: self._old_timestamp)
+    new_state = property(lambda self: self._new_state)
+    alarm_type = property(lambda self: self._alarm_type)
+    actions_suppressed_by = property(lambda self: self._suppressed_by)
+    actions_suppressed_reason = property(lambda self: self._suppressed_reason)
 
     @property
     def old_reason(self) -> str | None:
-        return self._v[3].text
+        return self._old._rendered()[0]
 
     @property
     def old_reason_data(self) -> dict | None:
-        return self._v[3].data
+        return self._old._rendered()[1]
 
     @property
     def new_reason(self) -> str:
-        return self._v[6].text
+        return self._rendered()[0]
 
     @property
     def new_reason_data(self) -> dict | None:
-        return self._v[6].data
-
-    @property
-    def _new(self) -> _Reason:
-        return self._v[6]
+        return self._rendered()[1]
 
     @property
     def time(self) -> datetime:
@@ -116,14 +115,8 @@ class Transition:
         return _utc(self.timestamp)
 
     def _values(self) -> tuple:
-        v = self._v
-        return v[:3] + (v[3].text, v[3].data) + v[4:6] + (v[6].text, v[6].data) + v[7:]
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        raise FrozenInstanceError(f"cannot assign to field {name!r}")
-
-    def __delattr__(self, name: str) -> None:
-        raise FrozenInstanceError(f"cannot delete field {name!r}")
+        return (self._alarm_name, self._timestamp, self._old_state, *self._old._rendered(), self._old_timestamp,
+                self._new_state, *self._rendered(), self._alarm_type, self._suppressed_by, self._suppressed_reason)
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
