@@ -959,29 +959,26 @@ class AlarmBank:
 
     def _sweep_flags(self, ev, plan: tuple, cells: tuple, periods: dict, times: list[int]) -> list:
         """`ev.evaluate_points` at each of `times`, for an alarm whose state follows from the
-        breaching flags of its points (`AlarmEvaluator._by_flags`): a range with no cell or one
-        plain cell (a double and an integer count, the common case of sparse data) is decided
-        here from the flags, and the evaluator is called only where the state changes and at
-        the last time (what it records); any other range goes through `evaluate_points`."""
+        breaching flags of its points (`AlarmEvaluator._by_flags`): where every point is plain
+        (a finite double and an integer count) the state is decided here from the flags, and the
+        evaluator records only the evaluations where it changes and the last one; any other
+        range goes through `evaluate_points`."""
         from ..alarms.evaluate import _KEEP
 
         starts, units, aggs = cells
         _, p_ms, size, _, unit, stat = plan
         span = size * p_ms
         compare, threshold, decided = ev._compare, ev._spec.threshold, ev._by_flags
-        alone: dict[int, tuple] = {}  # cell -> (flags, value, count) of a one-cell range
+        alone: dict[int, tuple] = {}  # cell -> (flags, value, count) of a range holding it alone
         out = []
         last = times[-1]
+        state_now = ev.state
         for x in times:
             lo, hi = bisect_left(starts, x - span), bisect_left(starts, x)
-            point = None
-            if hi == lo:
-                flags: tuple = ()
-            elif hi - lo == 1:
+            if hi - lo == 1:  # the common case of sparse data
                 known = alone.get(lo)
                 if known is None:
                     agg = aggs[lo]
-                    value = count = None
                     if not agg.sample_count or (unit and units[lo] != unit):
                         known = ((), None, None)
                     else:
@@ -991,23 +988,29 @@ class AlarmBank:
                     alone[lo] = known
                 flags = known[0]
                 if flags:
-                    point = known
+                    pos = (x - starts[lo] - 1) // p_ms + 1
+                    points: tuple = ((pos, x - pos * p_ms, known[1], known[2]),)
+                else:
+                    points = ()
+            elif hi == lo:
+                flags = points = ()
             else:
-                flags = None
+                points = self._points(cells, x, plan, periods)
+                flags = tuple([compare(v, threshold) for _, _, v, c in points
+                               if type(v) is float and v - v == 0.0 and type(c) is int and 0 < c < 1 << 53])
+                if len(flags) < len(points):
+                    flags = None
             state = None if flags is None else decided.get(flags)
             if state is None:  # not decided here
-                tr = ev.evaluate_points(x, self._points(cells, x, plan, periods))
+                tr = ev.evaluate_points(x, points if flags is not None else self._points(cells, x, plan, periods))
                 if tr is not None:
                     out.append(tr)
-                continue
-            if state is not _KEEP and state != ev.state:
-                if point is None:
-                    out.append(ev._change(x, (), state))
-                else:
-                    pos = (x - starts[lo] - 1) // p_ms + 1
-                    out.append(ev._change(x, ((pos, x - pos * p_ms, point[1], point[2]),), state))
+                state_now = ev.state
+            elif state is not _KEEP and state != state_now:
+                out.append(ev._change(x, points, state))
+                state_now = state
             elif x == last:
-                ev._kept(x, self._points(cells, x, plan, periods))
+                ev._kept(x, points)
         return out
 
     def _prune(self, now: int) -> None:
@@ -1016,8 +1019,14 @@ class AlarmBank:
         for hist in self._history.values():
             if hist and hist.peekitem(-1)[0][0] < horizon:
                 hist.clear()
-            while hist and hist.peekitem(0)[0][0] < horizon:
-                hist.popitem(0)
+            elif hist and hist.peekitem(0)[0][0] < horizon:
+                old = hist.bisect_left((horizon,))
+                if old > 64:  # (a whole run's history at its end)
+                    keep = hist.items()[old:]
+                    hist.clear()
+                    hist.update(keep)
+                while hist and hist.peekitem(0)[0][0] < horizon:
+                    hist.popitem(0)
 
     def close(self, last_event_ms: int, first_event_ms: int, until_ms: int | None) -> list[AlarmChange]:
         """Batch: evaluate from the first event through the first boundary after the last event,
