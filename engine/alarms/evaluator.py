@@ -237,7 +237,7 @@ class AlarmEvaluator:
             # What an eager evaluation checks first: missing values' sample counts, and one
             # point per period (`_slot` raises).
             return self.evaluate(at_ms, self._datapoints(points))
-        return self._change(at_ms, tuple(points), state)
+        return self._change(at_ms, tuple([tuple(pt) for pt in points]), state)  # (kept as they are now)
 
     def _kept(self, at_ms: int, points: Any) -> None:
         """Record an evaluation of `evaluate_points` that keeps the state."""
