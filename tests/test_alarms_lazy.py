@@ -344,6 +344,12 @@ def test_reasons_rendered_when_read_equal_reasons_built_at_each_transition(alarm
         assert (got.old_reason, got.old_reason_data) == (want.old_reason, want.old_reason_data)
         assert service_json(got.new_reason_data) == service_json(want.new_reason_data)
         assert history_item(got) == history_item(want)
+        # The history data as the service writes it: its JSON written whole by `service_json`.
+        old_state = {"stateValue": want.old_state, **({"stateReason": want.old_reason} if want.old_reason else {})}
+        new_state = {"stateValue": want.new_state, "stateReason": want.new_reason,
+                     **({"stateReasonData": want.new_reason_data} if want.new_reason_data is not None else {})}
+        assert history_item(got)["HistoryData"] == \
+            service_json({"version": "1.0", "oldState": old_state, "newState": new_state})
         assert eventbridge_detail(alarm, got) == eventbridge_detail(alarm, want)
         assert got == want
     for alarm, ev in zip(alarms, bank.evaluators):

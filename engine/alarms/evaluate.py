@@ -147,9 +147,9 @@ def service_json(value: Any) -> str:
     if kind is str:
         return _json_string(value)
     if kind is dict:
-        return "{" + ",".join([_json_string(k if type(k) is str else str(k)) + ":" +
-                               (_json_string(v) if type(v) is str else service_json(v))
-                               for k, v in value.items()]) + "}"
+        return "{" + ",".join([_json_string(k if type(k) is str else str(k)) + ":" + (
+            _json_string(v) if (t := type(v)) is str else _java_double(v) if t is float
+            else str(v) if t is int else service_json(v)) for k, v in value.items()]) + "}"
     if kind is list:
         return "[" + ",".join([_java_double(v) if type(v) is float else service_json(v) for v in value]) + "]"
     if kind is float:

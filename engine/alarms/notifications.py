@@ -18,6 +18,7 @@ from .evaluate import (
     _alarm_period,
     _fmt_api_time,
     _fmt_service_time,
+    _json_string,
     _Reason,
     _to_ms,
     _utc,
@@ -139,22 +140,30 @@ def _alarm_arn(name: str, account_id: str, region: str) -> str:
 
 def history_item(transition: Transition) -> dict:
     """The DescribeAlarmHistory ``StateUpdate`` item for a transition (alarms.md §6)."""
-    old_state = {"stateValue": transition.old_state}
-    if transition.old_reason is not None:
-        old_state["stateReason"] = transition.old_reason
-    new_state: dict[str, Any] = {"stateValue": transition.new_state,
-                                 "stateReason": transition.new_reason}
-    if transition.new_reason_data is not None:
-        new_state["stateReasonData"] = transition.new_reason_data
-    data = {"version": "1.0", "oldState": old_state, "newState": new_state}
+    old_state, new_state = transition.old_state, transition.new_state
+    old_reason = transition.old_reason
+    new_reason, new_data = transition._rendered()
+    # `service_json` of {"version": "1.0", "oldState": {"stateValue", "stateReason" unless None},
+    # "newState": {"stateValue", "stateReason", "stateReasonData" unless None}}, written directly.
+    history = ['{"version":"1.0","oldState":{"stateValue":', _value_json(old_state)]
+    if old_reason is not None:
+        history += ',"stateReason":', _value_json(old_reason)
+    history += '},"newState":{"stateValue":', _value_json(new_state), ',"stateReason":', _value_json(new_reason)
+    if new_data is not None:
+        history += ',"stateReasonData":', service_json(new_data)
+    history.append("}}")
     return {
         "AlarmName": transition.alarm_name,
         "AlarmType": transition.alarm_type,
         "Timestamp": _fmt_api_time(transition.timestamp),
         "HistoryItemType": "StateUpdate",
-        "HistorySummary": f"Alarm updated from {transition.old_state} to {transition.new_state}",
-        "HistoryData": service_json(data),
+        "HistorySummary": f"Alarm updated from {old_state} to {new_state}",
+        "HistoryData": "".join(history),
     }
+
+
+def _value_json(value: Any) -> str:
+    return _json_string(value) if type(value) is str else service_json(value)
 
 
 def _event_state(value: str, reason: str | None, reason_data: dict | None,
