@@ -969,29 +969,23 @@ class AlarmBank:
         _, p_ms, size, _, unit, stat = plan
         span = size * p_ms
         compare, threshold, decided = ev._compare, ev._spec.threshold, ev._by_flags
-        alone: dict[int, tuple] = {}  # cell -> (flags, value, count) of a range holding it alone
         out = []
         last = times[-1]
         state_now = ev.state
         for x in times:
             lo, hi = bisect_left(starts, x - span), bisect_left(starts, x)
             if hi - lo == 1:  # the common case of sparse data
-                known = alone.get(lo)
-                if known is None:
-                    agg = aggs[lo]
-                    if not agg.sample_count or (unit and units[lo] != unit):
-                        known = ((), None, None)
-                    else:
-                        value, count = agg.statistic(stat), agg.sample_count
-                        plain = type(value) is float and value - value == 0.0 and type(count) is int and 0 < count < 1 << 53
-                        known = ((compare(value, threshold),), value, count) if plain else (None, None, None)
-                    alone[lo] = known
-                flags = known[0]
-                if flags:
-                    pos = (x - starts[lo] - 1) // p_ms + 1
-                    points: tuple = ((pos, x - pos * p_ms, known[1], known[2]),)
+                agg = aggs[lo]
+                if not agg.sample_count or (unit and units[lo] != unit):
+                    flags = points = ()
                 else:
-                    points = ()
+                    value, count = agg.statistic(stat), agg.sample_count
+                    if type(value) is float and value - value == 0.0 and type(count) is int and 0 < count < 1 << 53:
+                        flags = (True,) if compare(value, threshold) else (False,)
+                        pos = (x - starts[lo] - 1) // p_ms + 1
+                        points = ((pos, x - pos * p_ms, value, count),)
+                    else:
+                        flags, points = None, ()
             elif hi == lo:
                 flags = points = ()
             else:
