@@ -246,3 +246,115 @@ def test_batch_alarms_evaluated_at_changes_equal_merging_every_boundary(alarms, 
             (eager.state, eager.reason, eager.reason_data, eager.state_timestamp)
     assert sorted((c.transition for c in changes), key=lambda tr: (tr.timestamp, tr.alarm_name)) == \
         sorted(eager_changes, key=lambda tr: (tr.timestamp, tr.alarm_name))
+
+
+# --------------------------------------------------------------------------- reasons rendered when read
+
+reason_alarms = st.builds(
+    lambda n, m, treatment, period, stat, low, op, threshold, m_set, unit: {
+        "AlarmName": "a", "Namespace": "ns", "MetricName": "m", "Period": period, "EvaluationPeriods": n,
+        "Threshold": threshold, "ComparisonOperator": op, "TreatMissingData": treatment,
+        **({"ExtendedStatistic": stat, **({"EvaluateLowSampleCountPercentile": "ignore"} if low else {})}
+           if stat.startswith("p") else {"Statistic": stat}),
+        **({"DatapointsToAlarm": min(m, n)} if m_set else {}), **({"Unit": unit} if unit else {}),
+    },
+    st.integers(1, 4), st.integers(1, 4), st.sampled_from(["missing", "ignore", "breaching", "notBreaching"]),
+    st.sampled_from([10, 30, 60, 120, 300]),
+    st.sampled_from(["Sum", "Average", "SampleCount", "Minimum", "Maximum", "p90", "p50"]), st.booleans(),
+    st.sampled_from(["GreaterThanOrEqualToThreshold", "GreaterThanThreshold", "LessThanThreshold",
+                     "LessThanOrEqualToThreshold"]),
+    st.sampled_from([0.0, 1.0, 2.5, 3.0]), st.booleans(), st.sampled_from([None, "Count", "Bytes"]),
+)
+
+
+def _rendered(reason) -> bool:
+    """Whether the new reason of a transition (a `_Reason`) has been rendered (read) already."""
+    return reason._spec is None
+
+
+@settings(max_examples=150, deadline=None)
+@given(alarms=st.lists(reason_alarms, min_size=1, max_size=3),
+       samples=st.lists(st.tuples(st.integers(0, 45 * 60 - 1), st.sampled_from([-1.0, 0.0, 0.5, 1.0, 2.5, 3.0, 1e7]),
+                                  st.sampled_from([None, "Count", "Bytes"])), min_size=1, max_size=30),
+       spread=st.sampled_from([1, 1, 20]))
+def test_reasons_rendered_when_read_equal_reasons_built_at_each_transition(alarms, samples, spread):
+    """A batch run's transitions keep the placed values of their evaluation and render the
+    StateReason text, the StateReasonData and so the DescribeAlarmHistory item (and EventBridge
+    detail) only when read, after the whole run. Against `evaluate_alarm` called eagerly at every
+    cadence boundary with the prior state, its reasons rendered there and then, over whole random
+    histories: every transition's text, data (and its JSON), history item and event detail are the
+    same, old and new."""
+    from cwfilter.engine.alarms.evaluate import service_json
+    from cwfilter.engine.alarms.notifications import Transition, eventbridge_detail, history_item
+    from cwfilter.engine.metrics.pipeline import AlarmBank
+    from cwfilter.engine.metrics.series import Aggregate
+    from cwfilter.engine.metrics.transform import MetricKey
+
+    alarms = [dict(a, AlarmName=f"a{i}") for i, a in enumerate(alarms)]
+    bank = AlarmBank(alarms, [])
+    base = bank.base_seconds * 1000
+    needs_values = any("ExtendedStatistic" in a for a in alarms)
+    cells: dict[tuple[int, str], Aggregate] = {}
+    times = []
+    for second, value, unit in samples:
+        ts = T0 + second * spread * 1000 + 3
+        times.append(ts)
+        bank.add(MetricKey("ns", "m", (), unit), ts, value)
+        cell = (ts - ts % base, unit or "None")
+        cells.setdefault(cell, Aggregate() if needs_values else Aggregate.compact()).add(value)
+    first, last = min(times), max(times)
+    changes = bank.close(last, first, None)
+    lazy = [c.transition for c in changes]
+    assert all(not _rendered(tr) for tr in lazy), "read only below, after the whole run"
+    end = (last // base + 1) * base
+    eager = []
+    for alarm in alarms:
+        state, reason, data, since = "INSUFFICIENT_DATA", "Unchecked: Initial alarm creation", None, first
+        step = 10_000 if alarm["Period"] < 60 else 60_000
+        stat = alarm.get("Statistic") or alarm.get("ExtendedStatistic")
+        probe = AlarmEvaluator(alarm)
+        t = -(-first // base) * base
+        while t <= end:
+            if t % step == 0:
+                points = []
+                for start, stop in probe.periods(t):
+                    agg = None
+                    for (s, u), part in sorted(cells.items()):
+                        if start <= s < stop and (not alarm.get("Unit") or u == alarm["Unit"]):
+                            agg = part if agg is None else agg.merge(part)
+                    if agg is not None and agg.sample_count:
+                        value = agg.statistic(stat)
+                        if value is not None:
+                            points.append({"timestamp": start, "value": value, "sampleCount": agg.sample_count})
+                result = evaluate_alarm(alarm, points, t, state)
+                if result.state != state:
+                    eager.append(Transition(
+                        alarm_name=alarm["AlarmName"], timestamp=t, old_state=state, old_reason=reason,
+                        old_reason_data=data, old_timestamp=since, new_state=result.state,
+                        new_reason=result.reason, new_reason_data=result.reason_data))
+                    state, reason, data, since = result.state, result.reason, result.reason_data, t
+            t += base
+    eager.sort(key=lambda tr: (tr.timestamp, tr.alarm_name))
+    # Read now: rendered from what each transition kept, after every later evaluation.
+    assert [(tr.timestamp, tr.alarm_name, tr.old_state, tr.new_state) for tr in lazy] == \
+        [(tr.timestamp, tr.alarm_name, tr.old_state, tr.new_state) for tr in eager]
+    for got, want, alarm in zip(lazy, eager, [alarms[int(tr.alarm_name[1:])] for tr in eager]):
+        assert type(got.new_reason) is str and got.new_reason.startswith(("Threshold", "Insufficient"))
+        assert (got.new_reason, got.new_reason_data) == (want.new_reason, want.new_reason_data)
+        assert (got.old_reason, got.old_reason_data) == (want.old_reason, want.old_reason_data)
+        assert service_json(got.new_reason_data) == service_json(want.new_reason_data)
+        assert history_item(got) == history_item(want)
+        # The history data as the service writes it: its JSON written whole by `service_json`.
+        old_state = {"stateValue": want.old_state, **({"stateReason": want.old_reason} if want.old_reason else {})}
+        new_state = {"stateValue": want.new_state, "stateReason": want.new_reason,
+                     **({"stateReasonData": want.new_reason_data} if want.new_reason_data is not None else {})}
+        assert history_item(got)["HistoryData"] == \
+            service_json({"version": "1.0", "oldState": old_state, "newState": new_state})
+        assert eventbridge_detail(alarm, got) == eventbridge_detail(alarm, want)
+        assert got == want
+    for alarm, ev in zip(alarms, bank.evaluators):
+        mine = [tr for tr in eager if tr.alarm_name == alarm["AlarmName"]]
+        if mine:
+            assert (ev.state, ev.reason, ev.reason_data) == \
+                (mine[-1].new_state, mine[-1].new_reason, mine[-1].new_reason_data)
+        assert [history_item(tr) for tr in reversed(mine)] == ev.history_items()

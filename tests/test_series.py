@@ -286,6 +286,34 @@ def test_merge_is_associative_and_commutative(a, b, c):
     assert _all_stats(one) == _all_stats(two) == _all_stats(three)
 
 
+def _compact(values: list[float]) -> Aggregate:
+    agg = Aggregate.compact()
+    for v in values:
+        agg.add(v)
+    return agg
+
+
+@settings(max_examples=300, deadline=None)
+@given(a=values_st, b=values_st, tiny=st.booleans())
+def test_compact_merges_in_integers_equal_the_fraction_sum(a, b, tiny):
+    """Two compact aggregates merge their exact sums in integers (scaled by a power of two, in
+    lowest terms); against the `Fraction` sum of both, which a compact and a full one merge by."""
+    if tiny:  # sums whose scales differ by hundreds of bits
+        a, b = [v * 2.0 ** -900 for v in a], [v * 2.0 ** 600 for v in b]
+    x, y = _compact(a), _compact(b)
+    want = Fraction(0)
+    for v in a + b:
+        want += Fraction(v)
+    for merged in (x.merge(y), y.merge(x)):
+        assert merged._exact_sum() == want
+        assert (merged._total, merged._shift) == (want.numerator, want.denominator.bit_length() - 1)
+        assert merged.standard_statistics() == x.merge(Aggregate.of(b)).standard_statistics()
+    into = _compact(a)
+    into.merge_in(y)
+    assert into._exact_sum() == want and into.sample_count == len(a) + len(b)
+    assert (x._exact_sum(), y._exact_sum()) == (sum(map(Fraction, a), Fraction(0)), sum(map(Fraction, b), Fraction(0)))
+
+
 @settings(max_examples=100, deadline=None)
 @given(values=values_st, seed=st.integers(0, 2**32))
 def test_arrival_order_does_not_matter(values, seed):

@@ -147,9 +147,9 @@ def service_json(value: Any) -> str:
     if kind is str:
         return _json_string(value)
     if kind is dict:
-        return "{" + ",".join([_json_string(k if type(k) is str else str(k)) + ":" +
-                               (_json_string(v) if type(v) is str else service_json(v))
-                               for k, v in value.items()]) + "}"
+        return "{" + ",".join([_json_string(k if type(k) is str else str(k)) + ":" + (
+            _json_string(v) if (t := type(v)) is str else _java_double(v) if t is float
+            else str(v) if t is int else service_json(v)) for k, v in value.items()]) + "}"
     if kind is list:
         return "[" + ",".join([_java_double(v) if type(v) is float else service_json(v) for v in value]) + "]"
     if kind is float:
@@ -761,6 +761,40 @@ def _result(spec: _Spec, decision, at_ms: int, periods: list[tuple[int, int]],
         return AlarmResult(prior_state, None, None)
     return AlarmResult(state, _reason(spec, state, real, filled),
                        _reason_data(spec, state, at_ms, real, filled, periods))
+
+
+class _Reason:
+    """A StateReason text and its StateReasonData: given, or rendered when first read.
+
+    A transition of the streaming evaluator keeps only what its reason cites: the alarm's spec
+    (frozen), the evaluation time and either the decision (`_Point`s of frozen `Datapoint`s) or
+    the placed values it was decided from (a tuple of tuples of numbers). The text and data are
+    rendered by `_reason` and `_reason_data` when first read (`_rendered`), exactly as an eager
+    evaluation would have rendered them then; a month of transitions mostly goes unread, or is
+    read once to be written out. (`notifications.Transition` is one: its new state's reason.)
+    """
+
+    __slots__ = ("_text", "_data", "_spec", "_at", "_decision", "_points")
+
+    def __init__(self, text: str | None, data: dict | None) -> None:
+        self._text, self._data, self._spec = text, data, None
+
+    def _rendered(self) -> tuple[str | None, dict | None]:
+        """``(text, data)``, rendered on the first call."""
+        spec = self._spec
+        if spec is not None:
+            at_ms = self._at
+            periods = _periods(spec, at_ms)
+            decision = self._decision
+            if decision is None:
+                decision = _decision(spec, [Datapoint(start, _opt_number(value, "value"),
+                                                      _opt_number(count, "sampleCount"))
+                                            for _, start, value, count in self._points], at_ms, periods)
+            state, real, filled = decision
+            self._text = _reason(spec, state, real, filled)
+            self._data = _reason_data(spec, state, at_ms, real, filled, periods)
+            self._spec = self._decision = self._points = None
+        return self._text, self._data
 
 
 def evaluate_alarm(alarm: Mapping, datapoints: Iterable, at: Any,

@@ -21,6 +21,7 @@ from .evaluate import (
     _fmt_service_time,
     _opt_number,
     _periods,
+    _Reason,
     _result,
     _spec,
     _step_ms,
@@ -32,6 +33,8 @@ from .notifications import Transition, _alarm_arn, eventbridge_event, history_it
 __all__ = [
     "AlarmEvaluator",
 ]
+
+_EXACT = 1 << 53  # integers up to this are doubles exactly
 
 
 # --------------------------------------------------------------------------- metric alarm evaluator
@@ -65,8 +68,8 @@ class AlarmEvaluator:
         self.account_id, self.region = account_id, region
         self.created_at = None if created_at is None else _to_ms(created_at, "created_at")
         self.state = INSUFFICIENT_DATA
-        self.reason: str | None = INITIAL_REASON
-        self.reason_data: dict | None = None
+        # The reason and reason data of the current state, rendered when read (see `_Reason`).
+        self._why = _Reason(INITIAL_REASON, None)
         self.state_timestamp: int | None = self.created_at
         self.transitions: list[Transition] = []
         self._points: dict[int, Datapoint] = {}
@@ -86,6 +89,28 @@ class AlarmEvaluator:
             self._compare = None  # `evaluate` raises what the alarm lacks
         else:
             self._compare = COMPARISON_OPERATORS[self._spec.operator][0]
+        # States decided by `evaluate_points`, by the breaching flags of the real points (newest
+        # first), when nothing else decides (see `positions_matter`; no low-sample rule).
+        self._by_flags: dict[tuple, Any] | None = (
+            {} if not self.positions_matter() and self._spec.low_sample_minimum is None else None)
+
+    @property
+    def reason(self) -> str | None:
+        """The StateReason of the current state."""
+        return self._why._rendered()[0]
+
+    @reason.setter
+    def reason(self, value: str | None) -> None:
+        self._why = _Reason(value, self._why._rendered()[1])
+
+    @property
+    def reason_data(self) -> dict | None:
+        """The StateReasonData of the current state (None when it has none)."""
+        return self._why._rendered()[1]
+
+    @reason_data.setter
+    def reason_data(self, value: dict | None) -> None:
+        self._why = _Reason(self._why._rendered()[0], value)
 
     @property
     def last_result(self) -> AlarmResult | None:
@@ -170,11 +195,8 @@ class AlarmEvaluator:
         self._last_built = self._last_points = None
         if state is _KEEP or state == prior:
             return None
-        result = self.last_result
-        transition = Transition(
-            alarm_name=self.name, timestamp=at_ms, old_state=self.state, old_reason=self.reason,
-            old_reason_data=self.reason_data, old_timestamp=self.state_timestamp,
-            new_state=result.state, new_reason=result.reason, new_reason_data=result.reason_data)
+        transition = Transition._of(self.name, at_ms, prior, self._why, self.state_timestamp, state,
+                                    self._spec, decision, None)
         self._enter(transition)
         return transition
 
@@ -195,15 +217,46 @@ class AlarmEvaluator:
             if value is not None:
                 if type(value) is not float or value - value != 0.0:  # (not a finite double)
                     value = _opt_number(value, "value")
-                real.append((pos, compare(value, threshold), _opt_number(count, "sampleCount")))
-        state = _decide_state(self._spec, real)
-        prior = self.state
-        if state is _KEEP or state == prior:
-            self._last_at = at_ms
-            self._last_points = (at_ms, points, prior)
-            self._last = self._last_built = None
+                if type(count) is not int or not -_EXACT < count < _EXACT:
+                    count = _opt_number(count, "sampleCount")  # (an int a double holds compares the same)
+                real.append((pos, compare(value, threshold), count))
+        decided = self._by_flags
+        if decided is None:
+            state = _decide_state(self._spec, real)
+        else:
+            key = tuple([pt[1] for pt in real])
+            state = decided.get(key)
+            if state is None:
+                if len(decided) >= 4096:
+                    decided.clear()
+                state = decided[key] = _decide_state(self._spec, real)
+        if state is _KEEP or state == self.state:
+            self._kept(at_ms, points)
             return None
-        return self.evaluate(at_ms, self._datapoints(points))
+        if len(real) < len(points) or (len(points) > 1 and len({pt[0] for pt in points}) < len(points)):
+            # What an eager evaluation checks first: missing values' sample counts, and one
+            # point per period (`_slot` raises).
+            return self.evaluate(at_ms, self._datapoints(points))
+        return self._change(at_ms, tuple([tuple(pt) for pt in points]), state)  # (kept as they are now)
+
+    def _kept(self, at_ms: int, points: Any) -> None:
+        """Record an evaluation of `evaluate_points` that keeps the state."""
+        self._last_at = at_ms
+        self._last = self._last_built = None
+        self._last_points = (at_ms, points, self.state)
+
+    def _change(self, at_ms: int, points: tuple, state: str) -> Transition:
+        """Record an evaluation of `evaluate_points` that moves to `state`: its transition keeps
+        the points (a tuple of tuples of numbers), and its reason is rendered from them when read."""
+        prior = self.state
+        self._last_at = at_ms
+        self._last = self._last_built = None
+        self._last_points = (at_ms, points, prior)
+        transition = Transition._of(self.name, at_ms, prior, self._why, self.state_timestamp, state,
+                                    self._spec, None, points)
+        self.state, self._why, self.state_timestamp = state, transition, at_ms  # as `_enter`
+        self.transitions.append(transition)
+        return transition
 
     @staticmethod
     def _datapoints(points: list[tuple[int, int, Any, Any]]) -> list[Datapoint]:
@@ -223,6 +276,14 @@ class AlarmEvaluator:
         self._last = ((state, [], []), at_ms, None, prior)
         self._last_built = self._last_points = None
         return None
+
+    def positions_matter(self) -> bool:
+        """Whether `evaluate_points` can decide differently for the same values, newest first,
+        in other periods of the range: only the premature-alarm rule of ``missing`` with
+        DatapointsToAlarm above 1 reads a position (DECISIONS A4). False means the state
+        depends on the order of the values alone."""
+        spec = self._spec
+        return self._compare is None or (spec.treatment == "missing" and spec.m > 1)
 
     def quiet_is_stable(self) -> bool:
         """True when an evaluation over an empty range is known to keep the current state."""
@@ -257,7 +318,7 @@ class AlarmEvaluator:
         _check_state(state, "state")
         at_ms = _to_ms(at, "time")
         if state == self.state:
-            self.reason, self.reason_data = reason, reason_data
+            self._why = _Reason(reason, reason_data)
             return None
         transition = Transition(
             alarm_name=self.name, timestamp=at_ms, old_state=self.state, old_reason=self.reason,
@@ -268,8 +329,7 @@ class AlarmEvaluator:
 
     def _enter(self, transition: Transition) -> None:
         self.state = transition.new_state
-        self.reason = transition.new_reason
-        self.reason_data = transition.new_reason_data
+        self._why = transition  # (its new state's reason)
         self.state_timestamp = transition.timestamp
         self.transitions.append(transition)
 

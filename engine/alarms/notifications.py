@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -19,6 +18,8 @@ from .evaluate import (
     _alarm_period,
     _fmt_api_time,
     _fmt_service_time,
+    _json_string,
+    _Reason,
     _to_ms,
     _utc,
     service_json,
@@ -36,32 +37,101 @@ __all__ = [
 # --------------------------------------------------------------------------- transitions
 
 
-@dataclass(frozen=True, slots=True)
-class Transition:
+_FIELDS = ("alarm_name", "timestamp", "old_state", "old_reason", "old_reason_data", "old_timestamp",
+           "new_state", "new_reason", "new_reason_data", "alarm_type", "actions_suppressed_by",
+           "actions_suppressed_reason")
+_make = object.__new__
+
+
+class Transition(_Reason):
     """One state change of an alarm, at `timestamp` (epoch ms).
 
     `old_timestamp` is when the old state was entered (None if unknown). For composite alarms
     `actions_suppressed_by` is ``Alarm``, ``WaitPeriod`` or ``ExtensionPeriod`` when the
     suppressor held back the actions of this transition.
+
+    Read-only, compared and hashed by its fields like a frozen dataclass. The new state's reason
+    of a metric alarm's evaluation is rendered when first read (the transition is its own
+    `_Reason`; the old one is the previous transition's), the same text and data an eager
+    evaluation gives.
     """
 
-    alarm_name: str
-    timestamp: int
-    old_state: str
-    old_reason: str | None
-    old_reason_data: dict | None
-    old_timestamp: int | None
-    new_state: str
-    new_reason: str
-    new_reason_data: dict | None
-    alarm_type: str = "MetricAlarm"
-    actions_suppressed_by: str | None = None
-    actions_suppressed_reason: str | None = None
+    __slots__ = ("_alarm_name", "_timestamp", "_old_state", "_old", "_old_timestamp", "_new_state",
+                 "_alarm_type", "_suppressed_by", "_suppressed_reason")
+    __match_args__ = _FIELDS
+
+    def __init__(self, alarm_name: str, timestamp: int, old_state: str, old_reason: str | None,
+                 old_reason_data: dict | None, old_timestamp: int | None, new_state: str,
+                 new_reason: str, new_reason_data: dict | None, alarm_type: str = "MetricAlarm",
+                 actions_suppressed_by: str | None = None,
+                 actions_suppressed_reason: str | None = None) -> None:
+        _Reason.__init__(self, new_reason, new_reason_data)
+        self._alarm_name, self._timestamp, self._old_state = alarm_name, timestamp, old_state
+        self._old, self._old_timestamp = _Reason(old_reason, old_reason_data), old_timestamp
+        self._new_state, self._alarm_type = new_state, alarm_type
+        self._suppressed_by, self._suppressed_reason = actions_suppressed_by, actions_suppressed_reason
+
+    @classmethod
+    def _of(cls, alarm_name: str, timestamp: int, old_state: str, old: _Reason, old_timestamp: int | None,
+            new_state: str, spec: Any, decision: tuple | None, points: tuple | None) -> Transition:
+        """A metric alarm's transition at `timestamp` whose reason is rendered when read, from its
+        evaluation's `decision` or placed `points` (see `_Reason`); `old` is the reason of the
+        state it leaves (the previous transition, or a given `_Reason`)."""
+        self = _make(cls)
+        self._alarm_name, self._timestamp, self._old_state = alarm_name, timestamp, old_state
+        self._old, self._old_timestamp, self._new_state = old, old_timestamp, new_state
+        self._alarm_type = "MetricAlarm"
+        self._suppressed_by = self._suppressed_reason = None
+        self._spec, self._at, self._decision, self._points = spec, timestamp, decision, points
+        return self
+
+    alarm_name = property(lambda self: self._alarm_name)
+    timestamp = property(lambda self: self._timestamp)
+    old_state = property(lambda self: self._old_state)
+    old_timestamp = property(lambda self: self._old_timestamp)
+    new_state = property(lambda self: self._new_state)
+    alarm_type = property(lambda self: self._alarm_type)
+    actions_suppressed_by = property(lambda self: self._suppressed_by)
+    actions_suppressed_reason = property(lambda self: self._suppressed_reason)
+
+    @property
+    def old_reason(self) -> str | None:
+        return self._old._rendered()[0]
+
+    @property
+    def old_reason_data(self) -> dict | None:
+        return self._old._rendered()[1]
+
+    @property
+    def new_reason(self) -> str:
+        return self._rendered()[0]
+
+    @property
+    def new_reason_data(self) -> dict | None:
+        return self._rendered()[1]
 
     @property
     def time(self) -> datetime:
         """The transition time as a UTC `datetime`."""
         return _utc(self.timestamp)
+
+    def _values(self) -> tuple:
+        return (self._alarm_name, self._timestamp, self._old_state, *self._old._rendered(), self._old_timestamp,
+                self._new_state, *self._rendered(), self._alarm_type, self._suppressed_by, self._suppressed_reason)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        return "Transition(" + ", ".join(f"{name}={value!r}" for name, value in zip(_FIELDS, self._values())) + ")"
+
+    def __reduce__(self) -> tuple:
+        return (Transition, self._values())
 
 
 def _alarm_arn(name: str, account_id: str, region: str) -> str:
@@ -70,22 +140,30 @@ def _alarm_arn(name: str, account_id: str, region: str) -> str:
 
 def history_item(transition: Transition) -> dict:
     """The DescribeAlarmHistory ``StateUpdate`` item for a transition (alarms.md §6)."""
-    old_state = {"stateValue": transition.old_state}
-    if transition.old_reason is not None:
-        old_state["stateReason"] = transition.old_reason
-    new_state: dict[str, Any] = {"stateValue": transition.new_state,
-                                 "stateReason": transition.new_reason}
-    if transition.new_reason_data is not None:
-        new_state["stateReasonData"] = transition.new_reason_data
-    data = {"version": "1.0", "oldState": old_state, "newState": new_state}
+    old_state, new_state = transition.old_state, transition.new_state
+    old_reason = transition.old_reason
+    new_reason, new_data = transition._rendered()
+    # `service_json` of {"version": "1.0", "oldState": {"stateValue", "stateReason" unless None},
+    # "newState": {"stateValue", "stateReason", "stateReasonData" unless None}}, written directly.
+    history = ['{"version":"1.0","oldState":{"stateValue":', _value_json(old_state)]
+    if old_reason is not None:
+        history += ',"stateReason":', _value_json(old_reason)
+    history += '},"newState":{"stateValue":', _value_json(new_state), ',"stateReason":', _value_json(new_reason)
+    if new_data is not None:
+        history += ',"stateReasonData":', service_json(new_data)
+    history.append("}}")
     return {
         "AlarmName": transition.alarm_name,
         "AlarmType": transition.alarm_type,
         "Timestamp": _fmt_api_time(transition.timestamp),
         "HistoryItemType": "StateUpdate",
-        "HistorySummary": f"Alarm updated from {transition.old_state} to {transition.new_state}",
-        "HistoryData": service_json(data),
+        "HistorySummary": f"Alarm updated from {old_state} to {new_state}",
+        "HistoryData": "".join(history),
     }
+
+
+def _value_json(value: Any) -> str:
+    return _json_string(value) if type(value) is str else service_json(value)
 
 
 def _event_state(value: str, reason: str | None, reason_data: dict | None,

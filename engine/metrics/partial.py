@@ -121,6 +121,9 @@ class RunAggregate:
         bank = engine.alarms
         if bank is not None:
             out.alarm_period = bank.base_seconds
+            if engine._alarms_share_table:
+                # The alarms kept no cells of their own: theirs are the table's, of their cadence.
+                out.alarm_cells = _watched_cells(bank, engine.table._cells, share)
             for (namespace, name, dims), hist in bank._history.items():
                 for (start, unit), agg in hist.items():
                     key = MetricKey(namespace, name, dims, None if unit == "None" else unit)
@@ -280,8 +283,7 @@ class RunAggregate:
                 if metric_alarms or composite_alarms else None)
         alarm_ms = self.alarm_period * 1000
         if bank is not None:
-            for (key, start), agg in self.alarm_cells.items():
-                bank.add_aggregate(key, start, agg)
+            bank.add_aggregates(self.alarm_cells.items())
         default_samples: dict[int, int] = {}
         period_ms = self.period * 1000
         for i, key, ts, value in self.default_samples(filters):
@@ -426,6 +428,27 @@ def _row(kind: str, **fields: Any) -> dict:
     row["kind"] = kind
     row.update(fields)
     return row
+
+
+def _watched_cells(bank: Any, cells: dict[tuple[MetricKey, int], Aggregate], share: bool) -> dict:
+    """The cells of the series `bank`'s alarms watch, as its own history would hold them: one per
+    start and unit, a unit named "None" the same as none."""
+    watched: dict[int, bool] = {}  # id of a series key -> kept as it is
+    for key, _ in cells:
+        if id(key) not in watched:
+            watched[id(key)] = bank.watches(key) and key.unit != "None"
+    if all(watched.values()):  # (the common case: every series has an alarm)
+        return dict(cells) if share else {cell: agg.copy() for cell, agg in cells.items()}
+    out: dict[tuple[MetricKey, int], Aggregate] = {}
+    for cell, agg in cells.items():
+        key = cell[0]
+        if not watched[id(key)]:
+            if not bank.watches(key):
+                continue
+            cell = (MetricKey(key.namespace, key.name, key.dimensions), cell[1])
+        have = out.get(cell)
+        out[cell] = (agg if share else agg.copy()) if have is None else have.merge(agg)
+    return out
 
 
 def _cell_row(kind: str, key: MetricKey, start: int, period: int, agg: Aggregate) -> dict:

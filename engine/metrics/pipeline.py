@@ -203,8 +203,10 @@ class Engine:
         # Period ends, default-value minutes and alarm evaluation boundaries all fall on this grid.
         # Batch runs whose table has the alarms' cadence: the alarms read the run's own per-period
         # aggregates at the end instead of keeping a second copy.
-        # (Off: a batch run finishes through `RunAggregate`, whose alarm series are its own.)
-        self._alarms_share_table = False
+        # A batch run finishes through `RunAggregate`, which takes the alarm cells from the table
+        # when it has the alarms' cadence and their compact aggregates (see `from_engine`).
+        self._alarms_share_table = (not live and self.alarms is not None and self.alarms.base_seconds == period
+                                    and not keep_values and not self.alarms.needs_values)
         self._grid_ms = math.gcd(period * 1000, MINUTE_MS, (self.alarms.base_seconds * 1000) if self.alarms else MINUTE_MS)
         # Live mode: cells changed since they were last emitted, and how often each was emitted.
         self._dirty: dict[tuple, None] = {}
@@ -365,11 +367,8 @@ class Engine:
 
     def _add(self, f: RuntimeFilter, key: MetricKey, ts: int, value: float, default: bool = False) -> None:
         alarms = self.alarms
-        if alarms is not None and alarms.watches(key):
-            if self._alarms_share_table:
-                alarms.note(key)
-            else:
-                alarms.add(key, ts, value)
+        if alarms is not None and not self._alarms_share_table and alarms.watches(key):
+            alarms.add(key, ts, value)
         cell = self.table.add(key, ts, value)
         if self.live:
             self._dirty[cell] = None
@@ -657,6 +656,9 @@ class AlarmBank:
              for ev in self.evaluators] or [0]
         )
         self._horizon: int | None = None  # history before this instant is no longer evaluated
+        # Ids of the history's aggregates that belong to the caller of `add_aggregates` (copied
+        # before a change).
+        self._borrowed: set[int] = set()
         self._next_t: int | None = None
         self._unreported: list[AlarmChange] = []  # transitions of an interrupted `evaluate_until`
         self.ever_alarm: set[str] = set()
@@ -707,7 +709,45 @@ class AlarmBank:
         agg = hist.get(slot)
         if agg is None:
             agg = hist[slot] = Aggregate() if watched in self._needs_values else Aggregate.compact()
+        elif self._borrowed and id(agg) in self._borrowed:
+            agg = hist[slot] = agg.copy()
         agg.add(value)
+
+    def add_aggregates(self, cells: Iterable[tuple[tuple[MetricKey, int], Aggregate]]) -> None:
+        """`add_aggregate` for each ``((series, start), aggregate)`` of `cells`; into an empty
+        history, at once: each series' cells sorted once, and an aggregate of the right kind
+        taken as it is, copied only before the history would change it."""
+        if self._history:
+            for (key, start_ms), agg in cells:
+                self.add_aggregate(key, start_ms, agg)
+            return
+        grouped: dict[tuple, dict] = {}
+        targets: dict[int, tuple | None] = {}  # id of a series key -> (its cells, unit, keeps values)
+        borrowed = self._borrowed
+        base = self._base_ms
+        for (key, start_ms), agg in cells:
+            target = targets.get(id(key), False)
+            if target is False:
+                watched = (key.namespace, key.name, key.dimensions)
+                target = targets[id(key)] = (
+                    (grouped.setdefault(watched, {}), key.unit or "None", watched in self._needs_values)
+                    if watched in self._watch else None)
+            if target is None:
+                continue
+            slots, unit, full = target
+            slot = (start_ms - start_ms % base, unit)
+            have = slots.get(slot)
+            if have is None:
+                if agg.is_compact or full:
+                    slots[slot] = agg  # what merging it into an empty aggregate makes
+                    borrowed.add(id(agg))
+                    continue
+                slots[slot] = have = Aggregate.compact()
+            elif id(have) in borrowed:
+                slots[slot] = have = have.copy()
+            have.merge_in(agg)
+        for watched, slots in grouped.items():
+            self._history[watched] = SortedDict(slots)
 
     def add_aggregate(self, key: MetricKey, start_ms: int, agg: Aggregate) -> None:
         """Merge the samples of one cadence period (`base_seconds`) of a series into the history."""
@@ -720,7 +760,12 @@ class AlarmBank:
         slot = (start_ms - start_ms % self._base_ms, key.unit or "None")
         have = hist.get(slot)
         if have is None:
-            hist[slot] = have = Aggregate() if watched in self._needs_values else Aggregate.compact()
+            if agg.is_compact or watched in self._needs_values:
+                hist[slot] = agg.copy()  # what merging it into an empty aggregate makes
+                return
+            hist[slot] = have = Aggregate.compact()
+        elif self._borrowed and id(have) in self._borrowed:
+            hist[slot] = have = have.copy()
         have.merge_in(agg)
 
     def _step(self) -> int:
@@ -743,9 +788,10 @@ class AlarmBank:
         return index
 
     @staticmethod
-    def _points(cells, t: int, plan: tuple, periods: dict) -> list[tuple]:
+    def _points(cells, t: int, plan: tuple, periods: dict) -> tuple[tuple, ...]:
         """The datapoints of an evaluation at `t` (a cadence boundary): ``(position, period start,
-        statistic, sample count)``, newest period first, each period's cells merged.
+        statistic, sample count)``, newest period first, each period's cells merged (a tuple: a
+        transition keeps it as it is).
 
         `periods` keeps each period's ``(statistic, sample count)`` by its start: a period is
         merged once, not again at each later evaluation whose range holds it.
@@ -756,11 +802,11 @@ class AlarmBank:
         if hi - lo == 1:  # the common case of sparse data: one cell in range
             agg = aggs[lo]
             if not agg.sample_count or (unit and units[lo] != unit):
-                return []
+                return ()
             pos = (t - starts[lo] - 1) // p_ms + 1
-            return [(pos, t - pos * p_ms, agg.statistic(stat), agg.sample_count)]
+            return ((pos, t - pos * p_ms, agg.statistic(stat), agg.sample_count),)
         if lo == hi:
-            return []
+            return ()
         out = []
         for pos in range(1, size + 1):
             start = t - pos * p_ms
@@ -773,25 +819,38 @@ class AlarmBank:
                 known = periods[start] = (agg.statistic(stat), agg.sample_count) if agg and agg.sample_count else ()
             if known:
                 out.append((pos, start, *known))
-        return out
+        return tuple(out)
 
     @staticmethod
-    def _changes(starts: list[int], plan: tuple) -> list[int]:
+    def _changes(starts: list[int], plan: tuple, moves: bool = True) -> list[int]:
         """The evaluation times at which a cell enters the range, moves to another period or
         leaves the range, ascending. Between two of them every evaluation places the same cells
-        in the same periods, so it decides the same state."""
+        in the same periods, so it decides the same state.
+
+        Without `moves` (an alarm whose state does not depend on the positions of its periods,
+        only on their order: see `AlarmEvaluator.positions_matter`), a cell alone in every range
+        that holds it is evaluated only where it enters and where it leaves."""
         _, p_ms, size, step, _, _ = plan
         out = set()
-        for c in starts:
+        span = size * p_ms
+        last = len(starts) - 1
+        for j, c in enumerate(starts):
+            if not moves and (j == 0 or c - starts[j - 1] >= span) and (j == last or starts[j + 1] - c >= span):
+                out.add(c - c % step + step)
+                out.add((c + span) - (c + span) % step + step)
+                continue
             # A cell starting at c is in period k + 1 at the boundaries after c + k * Period
             # (through c + (k + 1) * Period), and out of range after c + size * Period.
             for x in range(c, c + (size + 1) * p_ms, p_ms):
                 out.add(x - x % step + step)
         return sorted(out)
 
-    def evaluate_until(self, limit_ms: int, first_ms: int) -> list[AlarmChange]:
+    def evaluate_until(self, limit_ms: int, first_ms: int, *, whole: bool = False) -> list[AlarmChange]:
         """Evaluate at every cadence boundary not yet evaluated, from the first boundary at or
-        after `first_ms` (the alarms' creation, A7) up to `limit_ms` (DECISIONS A1)."""
+        after `first_ms` (the alarms' creation, A7) up to `limit_ms` (DECISIONS A1).
+
+        `whole`: the history is complete and evaluated in one call (batch, `close`); without
+        composite alarms, each alarm is then evaluated on its own through its evaluation times."""
         if not self.evaluators and not self.composites:
             return []
         step = self._step()
@@ -811,13 +870,17 @@ class AlarmBank:
         evaluators = self.evaluators
         changes_at: dict[tuple, list[int]] = {}
         merged: dict[tuple, dict] = {}  # per (series, period, unit, statistic): periods merged
-        times = []
-        for plan in plans:
+        work = []  # per evaluator: (evaluator, plan, cells, periods merged, evaluation times)
+        for ev, plan in zip(evaluators, plans):
             cells = index.get(plan[0])
-            key = plan[:4]
+            moves = ev.positions_matter()
+            key = (*plan[:4], moves)
             if cells and key not in changes_at:
-                changes_at[key] = self._changes(cells[0], plan)
-            times.append(changes_at.get(key, []))
+                changes_at[key] = self._changes(cells[0], plan, moves)
+            periods = merged.setdefault((plan[0], plan[1], plan[4], plan[5]), {})
+            work.append((ev, plan, cells, periods, changes_at.get(key, [])))
+        if whole and not self.composites:
+            return self._sweep(t, limit_ms, work)
         # (next evaluation time, evaluator): every alarm is evaluated at the first boundary.
         wake = [(t, i) for i in range(len(evaluators))]
         while t <= limit_ms:
@@ -829,21 +892,11 @@ class AlarmBank:
                 due.append(heapq.heappop(wake)[1])
             due.sort()  # evaluators in their order, as composites see their changes
             for i in due:
-                ev, plan = evaluators[i], plans[i]
+                ev, plan, cells, periods, later = work[i]
                 if t % plan[3]:  # a one-minute alarm, at a 10-second boundary
                     heapq.heappush(wake, (t - t % plan[3] + plan[3], i))
                     continue
-                cells = index.get(plan[0])
-                if cells:
-                    key = (plan[0], plan[1], plan[4], plan[5])
-                    periods = merged.get(key)
-                    if periods is None:
-                        periods = merged[key] = {}
-                    points = self._points(cells, t, plan, periods)
-                else:
-                    points = []
-                tr = ev.evaluate_points(t, points)
-                later = times[i]
+                tr = ev.evaluate_points(t, self._points(cells, t, plan, periods) if cells else [])
                 j = bisect_right(later, t)
                 if j < len(later):
                     heapq.heappush(wake, (later[j], i))
@@ -879,12 +932,107 @@ class AlarmBank:
         self._unreported = []
         return changes
 
+    def _sweep(self, t: int, limit_ms: int, work: list[tuple]) -> list[AlarmChange]:
+        """`evaluate_until` over a whole history without composite alarms: the metric alarms do
+        not depend on each other, so each is evaluated through its own times (the first boundary,
+        then its changes) without the shared clock, and the transitions are put in the order the
+        clock gives them: by time, then alarm. (Not resumable half-way: a batch run interrupted
+        here evaluates again from a new bank.)"""
+        found: list = []  # transitions, and their order as (time, alarm) in one integer each
+        order: list[int] = []
+        points_of = self._points
+        alarms = len(work)
+        for i, (ev, plan, cells, periods, later) in enumerate(work):
+            cadence = plan[3]
+            first = -(-t // cadence) * cadence  # a one-minute alarm, from a 10-second boundary
+            if first > limit_ms:
+                continue
+            times = [first, *later[bisect_right(later, first):bisect_right(later, limit_ms)]]
+            if cells and ev._by_flags is not None:
+                transitions = self._sweep_flags(ev, plan, cells, periods, times)
+            else:
+                transitions = [tr for x in times
+                               if (tr := ev.evaluate_points(x, points_of(cells, x, plan, periods) if cells else ()))]
+            found += transitions
+            order += [tr.timestamp * alarms + i for tr in transitions]
+        changes = self._unreported
+        evaluators = self.evaluators
+        for j in sorted(range(len(found)), key=order.__getitem__):
+            tr = found[j]
+            ev = evaluators[order[j] % alarms]
+            changes.append(AlarmChange(ev.alarm, tr, ev))
+            if tr.new_state == "ALARM":
+                self.ever_alarm.add(ev.name)
+        step = self._step()
+        self._next_t = t = max(t, limit_ms - limit_ms % step + step)
+        self._prune(t)
+        self._unreported = []
+        return changes
+
+    def _sweep_flags(self, ev, plan: tuple, cells: tuple, periods: dict, times: list[int]) -> list:
+        """`ev.evaluate_points` at each of `times`, for an alarm whose state follows from the
+        breaching flags of its points (`AlarmEvaluator._by_flags`): where every point is plain
+        (a finite double and an integer count) the state is decided here from the flags, and the
+        evaluator records only the evaluations where it changes and the last one; any other
+        range goes through `evaluate_points`."""
+        from ..alarms.evaluate import _KEEP
+
+        starts, units, aggs = cells
+        _, p_ms, size, _, unit, stat = plan
+        span = size * p_ms
+        compare, threshold, decided = ev._compare, ev._spec.threshold, ev._by_flags
+        out = []
+        last = times[-1]
+        state_now = ev.state
+        for x in times:
+            lo, hi = bisect_left(starts, x - span), bisect_left(starts, x)
+            if hi - lo == 1:  # the common case of sparse data
+                agg = aggs[lo]
+                if not agg.sample_count or (unit and units[lo] != unit):
+                    flags = points = ()
+                else:
+                    value, count = agg.statistic(stat), agg.sample_count
+                    if type(value) is float and value - value == 0.0 and type(count) is int and 0 < count < 1 << 53:
+                        flags = (True,) if compare(value, threshold) else (False,)
+                        pos = (x - starts[lo] - 1) // p_ms + 1
+                        points = ((pos, x - pos * p_ms, value, count),)
+                    else:
+                        flags, points = None, ()
+            elif hi == lo:
+                flags = points = ()
+            else:
+                points = self._points(cells, x, plan, periods)
+                flags = tuple([compare(v, threshold) for _, _, v, c in points
+                               if type(v) is float and v - v == 0.0 and type(c) is int and 0 < c < 1 << 53])
+                if len(flags) < len(points):
+                    flags = None
+            state = None if flags is None else decided.get(flags)
+            if state is None:  # not decided here
+                tr = ev.evaluate_points(x, points if flags is not None else self._points(cells, x, plan, periods))
+                if tr is not None:
+                    out.append(tr)
+                state_now = ev.state
+            elif state is not _KEEP and state != state_now:
+                out.append(ev._change(x, points, state))
+                state_now = state
+            elif x == last:
+                ev._kept(x, points)
+        return out
+
     def _prune(self, now: int) -> None:
         horizon = now - self._keep_ms - self._step()
         self._horizon = horizon
         for hist in self._history.values():
-            while hist and hist.peekitem(0)[0][0] < horizon:
-                hist.popitem(0)
+            if hist and hist.peekitem(-1)[0][0] < horizon:
+                hist.clear()
+            elif hist and hist.peekitem(0)[0][0] < horizon:
+                old = hist.bisect_left((horizon,))
+                if old > 64:  # (a whole run's history at its end)
+                    keep = hist.items()[old:]
+                    hist.clear()
+                    hist.update(keep)
+                while hist and hist.peekitem(0)[0][0] < horizon:
+                    hist.popitem(0)
 
     def close(self, last_event_ms: int, first_event_ms: int, until_ms: int | None) -> list[AlarmChange]:
         """Batch: evaluate from the first event through the first boundary after the last event,
@@ -893,7 +1041,7 @@ class AlarmBank:
         last = (last_event_ms // step + 1) * step
         if until_ms is not None:
             last = max(last, until_ms - until_ms % step)
-        return self.evaluate_until(last, first_event_ms)
+        return self.evaluate_until(last, first_event_ms, whole=True)
 
     def summary(self) -> list[dict]:
         out = []

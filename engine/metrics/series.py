@@ -429,7 +429,10 @@ class Aggregate:
             # A compact side keeps no values: the result is compact, its sum still exact.
             out = Aggregate(self.sample_count + other.sample_count,
                             min(self.minimum, other.minimum), max(self.maximum, other.maximum), None)
-            out._set_exact(self._exact_sum() + other._exact_sum())
+            if self._counts is None and other._counts is None:
+                out._total, out._shift = _scaled_sum(self, other)
+            else:
+                out._set_exact(self._exact_sum() + other._exact_sum())
             return out
         counts = dict(self._counts)
         for value, count in other._counts.items():
@@ -442,7 +445,9 @@ class Aggregate:
         """Add `other`'s samples to this aggregate in place (exact, as `merge`)."""
         if other.sample_count == 0:
             return
-        if self._counts is None or other._counts is None:
+        if self._counts is None and other._counts is None:
+            self._total, self._shift = _scaled_sum(self, other)
+        elif self._counts is None or other._counts is None:
             total = self._exact_sum() + other._exact_sum()
             self._counts = None
             self._set_exact(total)
@@ -609,6 +614,17 @@ def _extended(fn: Callable[[Aggregate, Statistic], float | None]
         return fn(agg, stat)
 
     return guarded
+
+
+def _scaled_sum(a: Aggregate, b: Aggregate) -> tuple[int, int]:
+    """The exact sum of two compact aggregates as ``(total, shift)``: ``total / 2**shift`` in
+    lowest terms, as `_set_exact` keeps a `Fraction` (integer arithmetic, no `Fraction`)."""
+    shift = max(a._shift, b._shift)
+    total = (a._total << (shift - a._shift)) + (b._total << (shift - b._shift))
+    if not total:
+        return 0, 0
+    k = min((total & -total).bit_length() - 1, shift)
+    return total >> k, shift - k
 
 
 def _sample_count(agg: Aggregate, stat: Statistic) -> float | None:
