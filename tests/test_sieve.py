@@ -44,7 +44,7 @@ def _security_hub(tmp: Path) -> Path:
 class Unsieved(Engine):
     """The engine with every event fed one by one (the path the sieve bypasses)."""
 
-    def sieve(self, log_group, extra=()):
+    def sieve(self, log_group, extra=(), **kw):
         return None
 
 

@@ -293,6 +293,11 @@ def _read_lines(chunks: Iterable[bytes], handler: Any, sink: _Sink, inp: OpenedI
     if sieve_for is not None and type(handler) is _JsonLines and multi_line_start is None and not sink.now_mode:
         group = sink.bound_group or sink.default_group
         sieve = sieve_for(group, JSONL_TIMESTAMP_FIELDS)
+    elif sieve_for is not None and type(handler) is _PlainLines and multi_line_start is None and not sink.now_mode:
+        text_sieve = sieve_for(sink.bound_group or sink.default_group, text=True)
+        if text_sieve is not None:
+            yield from _read_plain_sieved(chunks, handler, sink, inp, text_sieve)
+            return
     if sieve is None:
         yield from _read_each_line(lines, handler, sink, inp)
         return
@@ -410,6 +415,127 @@ def _read_lines(chunks: Iterable[bytes], handler: Any, sink: _Sink, inp: OpenedI
         raise
     if stamps:
         yield flush()
+    cut = inp.decompress_error
+    if cut is not None and not cut_reported:
+        sink.problem(f"after line {last}", cut[0], cut[1])
+
+
+class _RuledOutLines:
+    """The stamps of lines a sieve ruled out since the last `flush`, and their accounting."""
+
+    __slots__ = ("stamps", "counted", "sink", "group")
+
+    def __init__(self, sink: _Sink, group: str | None) -> None:
+        self.stamps: list[int] = []
+        self.counted = 0  # how many of `stamps` the input's accounting holds
+        self.sink = sink
+        self.group = group
+
+    def settle(self) -> bool:
+        """Count the ruled-out lines since the last call as read and delivered (before a line on
+        the full path, whose accounting may depend on theirs); True for the input's first stamp."""
+        sink, stamps = self.sink, self.stamps
+        n = len(stamps) - self.counted
+        first = sink.last_stamp is None
+        sink.ordinal += n
+        st = sink.st
+        st.read += n
+        st.delivered += n
+        st.timestamp_origins["event"] += n
+        sink.last_stamp = stamps[-1]
+        self.counted = len(stamps)
+        return first
+
+    def flush(self) -> RuledOut:
+        """The ruled-out lines so far, for the engine (in a batch run their order is immaterial)."""
+        stamps = self.stamps
+        if len(stamps) > self.counted:
+            self.settle()
+        out = RuledOut(self.group, stamps.copy(), stamps[0])
+        stamps.clear()
+        self.counted = 0
+        return out
+
+
+def _read_plain_sieved(chunks: Iterable[bytes], handler: _PlainLines, sink: _Sink, inp: OpenedInput,
+                       sieve: Any) -> Iterator[InputEvent | RuledOut]:
+    """Plain lines with a `TextSieve`: an ASCII line (valid UTF-8, its size its length) that no
+    filter matches (`sieve.may_match` on the text the full path would match) and that carries its
+    own stamp is only counted; every other line (a candidate, a line without a stamp, a blank,
+    oversize or invalid line, the cut end of a gzip stream) takes the full path, exactly as
+    without a sieve. Reads are decoded and split once, not line by line."""
+    may_match, cache = sieve.may_match, handler.stamps
+    ruled = _RuledOutLines(sink, sink.bound_group or sink.default_group)
+    stamps = ruled.stamps
+    append = stamps.append
+    stamp_of = _plain_ms_cached
+    last = 0
+    cut_reported = False
+
+    def full(lineno: int, raw: bytes) -> Iterator[InputEvent | RuledOut]:
+        """A complete line on the full path, after the ruled-out lines before it are counted."""
+        if len(stamps) > ruled.counted and ruled.settle():
+            yield ruled.flush()  # events waiting for the input's first stamp take this one
+        size = len(raw)
+        yield from _read_each_line([(lineno, None if size > _LINE_LIMIT else raw, True, size)], handler, sink, inp,
+                                   report_cut=False)
+
+    try:
+        for item in _line_blocks(chunks, sieve.count):
+            if len(item) == 2:  # complete lines, read in one piece
+                first, piece = item
+                if piece.isascii() and len(piece) <= MAX_EVENT_BYTES:  # no line is oversize
+                    texts = piece.decode("ascii").split("\n")
+                    crlf = b"\r" in piece
+                    for k, line in enumerate(texts):
+                        text = line[:-1] if crlf and line.endswith("\r") else line
+                        if not may_match(text):
+                            ms = stamp_of(text, cache)
+                            if ms is not None:
+                                append(ms)
+                                continue
+                        yield from full(first + k, line.encode("ascii"))
+                    last = first + len(texts) - 1
+                else:
+                    block = piece.split(b"\n")
+                    for k, raw in enumerate(block):
+                        if raw.isascii() and len(raw) <= MAX_EVENT_BYTES:
+                            text = raw.decode("ascii")
+                            if text.endswith("\r"):
+                                text = text[:-1]
+                            if not may_match(text):
+                                ms = stamp_of(text, cache)
+                                if ms is not None:
+                                    append(ms)
+                                    continue
+                        yield from full(first + k, raw)
+                    last = first + len(block) - 1
+                if len(stamps) >= 4096:
+                    yield ruled.flush()
+                continue
+            lineno, raw, terminated, _ = item
+            last = lineno
+            if raw is not None and (terminated or inp.decompress_error is None) and raw.isascii() \
+                    and len(raw) <= MAX_EVENT_BYTES:
+                text = raw.decode("ascii")
+                if text.endswith("\r"):
+                    text = text[:-1]
+                if not may_match(text):
+                    ms = stamp_of(text, cache)
+                    if ms is not None:
+                        append(ms)
+                        continue
+            if len(stamps) > ruled.counted and ruled.settle():
+                yield ruled.flush()
+            yield from _read_each_line([item], handler, sink, inp, report_cut=False)
+            if not terminated and inp.decompress_error is not None:
+                cut_reported = True  # the line the data ends in was rejected as cut
+    except OSError:
+        if stamps:
+            yield ruled.flush()
+        raise
+    if stamps:
+        yield ruled.flush()
     cut = inp.decompress_error
     if cut is not None and not cut_reported:
         sink.problem(f"after line {last}", cut[0], cut[1])

@@ -307,18 +307,22 @@ class Engine:
             return self.tick(now)
         return []
 
-    def sieve(self, log_group: str | None, extra: Sequence[str] = ()) -> Any:
+    def sieve(self, log_group: str | None, extra: Sequence[str] = (), *, text: bool = False) -> Any:
         """A `Sieve` for the JSON-lines events of `log_group` in a batch run (see `count_ruled_out`), or
         None when the events must each be fed (live mode, no index, a defaultValue sample per
-        event, or an unbound input while the filters name several log groups)."""
+        event, or an unbound input while the filters name several log groups). With `text`, a
+        `TextSieve` for plain lines instead, when every filter of the route decides on the raw text."""
         if self.live or self.default_value_mode == "event":
             return None
         if log_group is None and len(self.log_groups) > 1:
             return None
-        key = (log_group, tuple(extra))
+        key = (log_group, tuple(extra), text)
         if key not in self._sieves:  # built once per log group, however many inputs it has
             route = self._routes.get(log_group) or self.route(log_group)
-            self._sieves[key] = route.index.sieve(extra) if route.index is not None else None
+            if text:
+                self._sieves[key] = route.text_sieve()
+            else:
+                self._sieves[key] = route.index.sieve(extra) if route.index is not None else None
         return self._sieves[key]
 
     def count_ruled_out(self, log_group: str | None, timestamps: Sequence[int]) -> None:
