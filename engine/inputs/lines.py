@@ -480,6 +480,19 @@ def _read_plain_sieved(chunks: Iterable[bytes], handler: _PlainLines, sink: _Sin
         yield from _read_each_line([(lineno, None if size > _LINE_LIMIT else raw, True, size)], handler, sink, inp,
                                    report_cut=False)
 
+    def ruled_out(raw: bytes) -> bool:
+        """Whether the complete line `raw` was ruled out (and its stamp kept)."""
+        if raw.isascii() and len(raw) <= MAX_EVENT_BYTES:
+            text = raw.decode("ascii")
+            if text.endswith("\r"):
+                text = text[:-1]
+            if not may_match(text):
+                ms = stamp_of(text, cache)
+                if ms is not None:
+                    append(ms)
+                    return True
+        return False
+
     try:
         for item in _line_blocks(chunks, sieve.count):
             if len(item) == 2:  # complete lines, read in one piece
@@ -499,32 +512,16 @@ def _read_plain_sieved(chunks: Iterable[bytes], handler: _PlainLines, sink: _Sin
                 else:
                     block = piece.split(b"\n")
                     for k, raw in enumerate(block):
-                        if raw.isascii() and len(raw) <= MAX_EVENT_BYTES:
-                            text = raw.decode("ascii")
-                            if text.endswith("\r"):
-                                text = text[:-1]
-                            if not may_match(text):
-                                ms = stamp_of(text, cache)
-                                if ms is not None:
-                                    append(ms)
-                                    continue
-                        yield from full(first + k, raw)
+                        if not ruled_out(raw):
+                            yield from full(first + k, raw)
                     last = first + len(block) - 1
                 if len(stamps) >= 4096:
                     yield ruled.flush()
                 continue
             lineno, raw, terminated, _ = item
             last = lineno
-            if raw is not None and (terminated or inp.decompress_error is None) and raw.isascii() \
-                    and len(raw) <= MAX_EVENT_BYTES:
-                text = raw.decode("ascii")
-                if text.endswith("\r"):
-                    text = text[:-1]
-                if not may_match(text):
-                    ms = stamp_of(text, cache)
-                    if ms is not None:
-                        append(ms)
-                        continue
+            if raw is not None and (terminated or inp.decompress_error is None) and ruled_out(raw):
+                continue
             if len(stamps) > ruled.counted and ruled.settle():
                 yield ruled.flush()
             yield from _read_each_line([item], handler, sink, inp, report_cut=False)

@@ -1,0 +1,259 @@
+"""The text sieve (plain lines no filter can match, only counted) against the full path it lets
+`cwfilter run` skip: the same datapoints and the same summary (per-filter counters, inputs,
+timestamp origins, problems, losses) over lines of every kind the reader treats specially.
+
+Generated inputs mix Apache lines that match and that do not, lines without a stamp (stack
+traces), blank and whitespace lines, CRLF endings, invalid UTF-8, non-ASCII text, ISO-stamped
+lines, unbalanced quotes and brackets, tabs, lines longer than a read, oversize lines and gzip
+streams cut short, under configs of term, regex and space-delimited filters, with and without a
+defaultValue.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import random
+from pathlib import Path
+
+from cwfilter import compile_pattern
+from cwfilter.engine.config.native import load_config
+from cwfilter.engine.inputs.readers import InputStats, RuledOut, read_events
+from cwfilter.engine.inputs.records import MAX_EVENT_BYTES
+from cwfilter.engine.matching.textsieve import shared_fields_test
+from cwfilter.engine.metrics.pipeline import Engine
+from cwfilter.engine.metrics.runner import RunResult, run, run_summary
+from cwfilter.grammar.errors import PatternError
+from hypothesis import HealthCheck, assume, example, given, settings
+from hypothesis import strategies as st
+
+CORPUS = Path(__file__).resolve().parent / "data" / "corpus" / "apache"
+APACHE = (CORPUS / "elastic-examples-apache_logs.log").read_text(encoding="utf-8").splitlines()
+DOCS = CORPUS / "aws-docs-filter-pattern-examples.log"
+
+COMBINED = "[ip, id, user, ts, request, status{}, bytes{}, referrer, agent]"
+# Filter sets, each on the log group `web`: (pattern, metricValue, defaultValue or None).
+CONFIGS = {
+    "two delimited, one layout": [
+        (COMBINED.format(" = 5*", ""), "$bytes", None),
+        (COMBINED.format(" = 404", ""), "1", None),
+    ],
+    "three delimited, defaults": [
+        (COMBINED.format(" = 404 || status = 410", ""), "1", 0),
+        (COMBINED.format(" = 2*", " > 5000"), "$bytes", None),
+        ('[ip, id, user, ts, request = "GET /favicon*", status, bytes, referrer, agent]', "1", 0),
+    ],
+    "delimited with ..., terms, regex": [
+        ("[ip, ..., status = 5*, bytes]", "$bytes", 0),
+        ('?ERROR ?"Traceback"', "1", None),
+        ("%GET /[a-z]+/%", "1", 0),
+    ],
+    "one delimited, docs layout": [
+        ("[ip, user, username, timestamp, request, status_code = 404, bytes]", "$bytes", None),
+    ],
+    "four filters (no sieve)": [
+        (COMBINED.format(" = 5*", ""), "$bytes", None),
+        (COMBINED.format(" = 404", ""), "1", None),
+        ("ERROR", "1", 0),
+        ("[...]", "1", None),
+    ],
+}
+
+
+def _config(tmp: Path, name: str) -> Path:
+    filters = []
+    for i, (pattern, value, default) in enumerate(CONFIGS[name]):
+        transformation = {"metricName": f"M{i}", "metricNamespace": "Web", "metricValue": value}
+        if default is not None:
+            transformation["defaultValue"] = default
+        filters.append({"filterName": f"f{i}", "logGroupName": "web", "filterPattern": pattern,
+                        "metricTransformations": [transformation]})
+    path = tmp / "config.json"
+    path.write_text(json.dumps({"metricFilters": filters}))
+    return path
+
+
+class Unsieved(Engine):
+    """The engine with every event fed one by one (the path the sieve bypasses)."""
+
+    def sieve(self, log_group, extra=(), **kw):
+        return None
+
+
+def _run(engine: Engine, path: Path) -> tuple[list, dict, dict]:
+    result = RunResult()
+    points = list(run(engine, [f"{path}@web"], result=result))
+    return points, run_summary(engine, result), result.stats.as_dict()
+
+
+def _same_runs(config: Path, path: Path) -> tuple[list, dict, dict]:
+    sieved_engine = Engine(load_config([config]), lateness=10**9)
+    sieved = _run(sieved_engine, path)
+    plain = _run(Unsieved(load_config([config]), lateness=10**9), path)
+    assert sieved[0] == plain[0]  # datapoints
+    assert sieved[1] == plain[1]  # the summary: filters' counters, inputs, problems, losses
+    assert sieved[2] == plain[2]
+    return sieved
+
+
+STATUSES = ["200", "404", "500", "503", "301", "-", "404.0", "4.04e2", "5", "410", '"404"', "[500]"]
+OTHER = [
+    "", " ", "\t", "  \t ", "\x1c", "\x0b",
+    "\tat com.example.Handler.handle(Handler.java:42)",
+    "Traceback (most recent call last):",
+    "ERROR without a stamp",
+    "2024-01-01T00:00:05Z ERROR database timeout 500",
+    "2015-05-17T10:05:03.123+02:00 GET /x HTTP/1.1\" 404 12",
+    "2024-01-01 00:00:07,123 INFO started",
+    '1.2.3.4 - - [17/May/2015:10:05:03 +0000] "GET / HTTP/1.1 404 12',
+    "1.2.3.4 - - [17/May/2015:10:05:03 +0000 \"GET / HTTP/1.1\" 500 12 \"-\" \"x\"",
+    '1.2.3.4\t-\t-\t[17/May/2015:10:06:03 +0000]\t"GET / HTTP/1.1"\t503\t99\t"-"\t"agent"',
+    '[17/May/2015:10:05:03 +0000] "GET / HTTP/1.1" 500',
+    "café [17/May/2015:10:07:03 +0000] ERROR",
+]
+
+
+# Placeholders (short in a failing example's repr) for a line over the event-size limit and for
+# 70,000 bytes that make a line longer than a read.
+OVERSIZE, LONG = b"<oversize line>", b"<70,000 bytes>"
+
+
+def _expand(data: bytes) -> bytes:
+    return data.replace(OVERSIZE, b'9.9.9.9 - - [17/May/2015:10:05:03 +0000] "GET /' + b"x" * MAX_EVENT_BYTES
+                        + b'" 500 1').replace(LONG, b"a" * 70_000)
+
+
+@st.composite
+def lines(draw) -> bytes:
+    """One line as a log might hold it, sometimes damaged or unusual."""
+    kind = draw(st.sampled_from(["apache"] * 8 + ["other"] * 3 + ["long", "oversize", "bad utf-8", "crlf", "docs"]))
+    if kind == "other":
+        return draw(st.sampled_from(OTHER)).encode()
+    if kind == "oversize":
+        return OVERSIZE
+    if kind == "docs":
+        return draw(st.sampled_from(DOCS.read_bytes().splitlines()))
+    line = draw(st.sampled_from(APACHE[:300]))
+    fields = line.split('" ', 2)
+    if len(fields) == 3 and (kind == "crlf" or draw(st.booleans())):  # another status and size
+        rest = fields[2].split(" ", 2)
+        if len(rest) == 3:
+            rest[0] = draw(st.sampled_from(STATUSES))
+            rest[1] = draw(st.sampled_from(["-", "0", "12345", "987654"]))
+            line = '" '.join(fields[:2] + [" ".join(rest)])
+    raw = line.encode()
+    if kind == "long":  # longer than a read: carried over from one read to the next
+        raw = raw.replace(b"GET /", b"GET /" + LONG, 1)
+    elif kind == "bad utf-8":
+        raw += b" \xff"
+    elif kind == "crlf":
+        raw += b"\r"
+    return raw
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                   HealthCheck.too_slow])
+@given(st.sampled_from(sorted(CONFIGS)), st.lists(lines(), min_size=1, max_size=30), st.booleans(),
+       st.none() | st.floats(0.05, 0.95))
+@example("two delimited, one layout", [b"\tat x", APACHE[0].encode(), b"", APACHE[1].encode() + b"\r",
+                                       APACHE[2].encode().replace(b" 200 ", b" 503 ")], True, None)
+@example("three delimited, defaults", [APACHE[i].encode() for i in range(20)], False, 0.5)
+@example("two delimited, one layout", [APACHE[0].encode(), APACHE[2].encode().replace(b" 200 ", b" 404 ") + b"\r",
+                                       b"\r", b" \r", APACHE[3].encode().replace(b" 200 ", b" 500 ") + b"\r"], False, None)
+@example("two delimited, one layout", ["café".encode(), APACHE[2].encode().replace(b" 200 ", b" 404 ") + b"\r"], True,
+         None)  # a read with a non-ASCII line
+def test_a_run_with_the_text_sieve_is_the_run_without(tmp_path, name, batch, final_newline, gzip_cut):
+    config = _config(tmp_path, name)
+    data = _expand(b"\n".join(batch) + (b"\n" if final_newline else b""))
+    if gzip_cut is None:
+        path = tmp_path / "access.log"
+        path.write_bytes(data)
+    else:  # a gzip stream cut short: its last line is incomplete, and the cut is reported
+        packed = gzip.compress(data)
+        path = tmp_path / "access.log.gz"
+        path.write_bytes(packed[: max(20, int(len(packed) * gzip_cut))])
+    engine = Engine(load_config([config]), lateness=10**9)
+    offered = engine.sieve("web", text=True)
+    assert (offered is None) == (name == "four filters (no sieve)")
+    _same_runs(config, path)
+
+
+def test_the_sieve_rules_lines_out_and_counts_them(tmp_path):
+    """On Apache lines, most lines come as `RuledOut`, and every line is counted once."""
+    config = _config(tmp_path, "two delimited, one layout")
+    engine = Engine(load_config([config]), lateness=10**9)
+    path = tmp_path / "access.log"
+    body = APACHE[:2000]
+    path.write_text("\n".join(["stack trace line, no stamp", *body, ""]) + "\n")
+    stats = InputStats()
+    items = list(read_events(str(path), fmt="lines", log_group="web", stats=stats, sieve=engine.sieve,
+                              lookahead=1000))
+    ruled = sum(len(i.timestamps) for i in items if type(i) is RuledOut)
+    events = [i for i in items if type(i) is not RuledOut]
+    patterns = [compile_pattern(p) for p, _, _ in CONFIGS["two delimited, one layout"]]
+    candidates = [m for m in body if any(p.matches(m) for p in patterns)]
+    assert 0 < len(candidates) < len(body) // 10
+    assert ruled == len(body) - len(candidates)
+    assert [e.message for e in events] == ["stack trace line, no stamp", *candidates]
+    assert events[0].timestamp_origin == "next"  # waited for the first stamp, a ruled-out line's
+    total = stats.as_dict()["total"]
+    assert (total["read"], total["delivered"], total["skipped"]) == (len(body) + 1, len(body) + 1, 1)
+
+
+def test_corpus_apache_logs_give_the_same_run(tmp_path):
+    """The corpus's Apache logs, under every config: the run with the sieve is the run without."""
+    for name in CONFIGS:
+        config = _config(tmp_path, name)
+        matched = 0
+        for path in (CORPUS / "elastic-examples-apache_logs.log", DOCS):
+            points, summary, _ = _same_runs(config, path)
+            assert summary["inputs"]["total"]["read"] == len(path.read_bytes().splitlines())
+            matched += sum(f["matched"] for f in summary["filters"])
+        assert matched, name  # some filter of each config matches a corpus line
+
+
+FIELDS = ["1.2.3.4", "-", "frank", "[17/May/2015:10:05:03 +0000]", '"GET / HTTP/1.1"', "200", "404", "500",
+          "503", "404.0", "5", "12345", "-", '"-"', '"Mozilla/5.0 (X11)"', '"unbalanced', "[open", "a]b",
+          'x"y', "", "GET", "2*"]
+CONDITIONS = ["", " = 5*", " = 404", " != 200", " > 1000", ' = "GET*"', " = %^[0-9]+$%", " = 404 || x = 500",
+              " = *", " != 5*", " = 2*"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(2, 6), st.lists(st.lists(st.sampled_from(CONDITIONS), min_size=6, max_size=6), min_size=1,
+                                   max_size=3),
+       st.lists(st.lists(st.sampled_from(FIELDS), max_size=8).map(lambda fs: fs), min_size=1, max_size=20),
+       st.sampled_from([" ", "  ", "\t", " \t"]))
+def test_shared_fields_test_is_any_pattern_matching(n, conditions, messages, sep):
+    """One regex for patterns of one layout decides as each pattern's own matcher, in turn."""
+    patterns = []
+    for conds in conditions:
+        slots = []
+        for i in range(n):
+            cond = conds[i].replace("x = ", f"s{i} = ")
+            slots.append(f"s{i}{cond}")
+        try:
+            patterns.append(compile_pattern("[" + ", ".join(slots) + "]"))
+        except PatternError:  # over a limit of the service (two regexes a pattern)
+            assume(False)
+    test = shared_fields_test(patterns)
+    if len(patterns) < 2 or not any(c for conds in conditions for c in conds[:n]):
+        assert test is None
+        return
+    assert test is not None
+    for fields in messages:
+        message = sep.join(fields)
+        for m in (message, " " + message, message + " "):
+            assert test(m) == any(p.matches(m) for p in patterns), m
+
+
+def test_memo_stays_bounded_and_right():
+    """A condition's answers are remembered by field text, up to a bound: unique byte counts
+    neither grow memory nor change an answer."""
+    patterns = [compile_pattern(COMBINED.format("", " > 5000")), compile_pattern(COMBINED.format(" = 404", ""))]
+    test = shared_fields_test(patterns)
+    rng = random.Random(7)
+    for _ in range(10_000):
+        size = rng.randrange(10_000)
+        line = f'1.2.3.4 - - [17/May/2015:10:05:03 +0000] "GET / HTTP/1.1" 200 {size} "-" "agent"'
+        assert test(line) == (size > 5000)
