@@ -80,19 +80,22 @@ class Unsieved(Engine):
         return None
 
 
-def _run(engine: Engine, path: Path) -> tuple[list, dict, dict]:
+def _run(engine: Engine, path: Path) -> tuple[list, dict, dict, tuple]:
     result = RunResult()
     points = list(run(engine, [f"{path}@web"], result=result))
-    return points, run_summary(engine, result), result.stats.as_dict()
+    # The run's time span, which alarms and live runs read, and the events of each route.
+    span = (engine.first_event_ms, engine.watermark, engine.events,
+            sorted((str(k), r.events) for k, r in engine._routes.items() if r.events))
+    return points, run_summary(engine, result), result.stats.as_dict(), span
 
 
-def _same_runs(config: Path, path: Path) -> tuple[list, dict, dict]:
-    sieved_engine = Engine(load_config([config]), lateness=10**9)
-    sieved = _run(sieved_engine, path)
+def _same_runs(config: Path, path: Path) -> tuple[list, dict, dict, tuple]:
+    sieved = _run(Engine(load_config([config]), lateness=10**9), path)
     plain = _run(Unsieved(load_config([config]), lateness=10**9), path)
     assert sieved[0] == plain[0]  # datapoints
     assert sieved[1] == plain[1]  # the summary: filters' counters, inputs, problems, losses
     assert sieved[2] == plain[2]
+    assert sieved[3] == plain[3]
     return sieved
 
 
@@ -110,6 +113,13 @@ OTHER = [
     '1.2.3.4\t-\t-\t[17/May/2015:10:06:03 +0000]\t"GET / HTTP/1.1"\t503\t99\t"-"\t"agent"',
     '[17/May/2015:10:05:03 +0000] "GET / HTTP/1.1" 500',
     "café [17/May/2015:10:07:03 +0000] ERROR",
+    "abcd-e [17/May/2015:10:08:03 +0000] \"GET / HTTP/1.1\" 404 5 \"-\" \"x\"",  # `-` at offset 4
+    "1.2.3.4 [not a stamp, but just as long!] [17/May/2015:10:09:03 +0000] \"GET / HTTP/1.1\" 404 5",
+    "x" * 100 + " [17/May/2015:10:05:03 +0000] \"GET / HTTP/1.1\" 500 5 \"-\" \"x\"",  # `[` past the window
+    "[17/May/2015:10:11:03 +0000] - - [17/May/2015:10:11:03 +0000] \"GET / HTTP/1.1\" 200 5 \"-\" \"x\"",
+    "1.2.3.4 - - [17/Feb/2015:10:12:03 +9999] \"GET / HTTP/1.1\" 200 5 \"-\" \"x\"",
+    "1.2.3.4 - - [30/Feb/2015:10:12:03 +0000] \"GET / HTTP/1.1\" 200 5 \"-\" \"x\"",
+    "2024-01-01T00:00:09Z [17/May/2015:10:05:03 +0000] \"GET / HTTP/1.1\" 200 5",  # the ISO stamp counts
 ]
 
 
@@ -158,6 +168,7 @@ def lines(draw) -> bytes:
 @example("two delimited, one layout", [b"\tat x", APACHE[0].encode(), b"", APACHE[1].encode() + b"\r",
                                        APACHE[2].encode().replace(b" 200 ", b" 503 ")], True, None)
 @example("three delimited, defaults", [APACHE[i].encode() for i in range(20)], False, 0.5)
+@example("two delimited, one layout", [APACHE[0].encode(), *(line.encode() for line in OTHER[-7:])] * 2, True, None)
 @example("two delimited, one layout", [APACHE[0].encode(), APACHE[2].encode().replace(b" 200 ", b" 404 ") + b"\r",
                                        b"\r", b" \r", APACHE[3].encode().replace(b" 200 ", b" 500 ") + b"\r"], False, None)
 @example("two delimited, one layout", ["café".encode(), APACHE[2].encode().replace(b" 200 ", b" 404 ") + b"\r"], True,
@@ -206,7 +217,7 @@ def test_corpus_apache_logs_give_the_same_run(tmp_path):
         config = _config(tmp_path, name)
         matched = 0
         for path in (CORPUS / "elastic-examples-apache_logs.log", DOCS):
-            points, summary, _ = _same_runs(config, path)
+            points, summary, _, _ = _same_runs(config, path)
             assert summary["inputs"]["total"]["read"] == len(path.read_bytes().splitlines())
             matched += sum(f["matched"] for f in summary["filters"])
         assert matched, name  # some filter of each config matches a corpus line
