@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator
+from itertools import compress, count
 from typing import Any, Final
 
 import orjson
@@ -521,15 +522,22 @@ def _read_plain_sieved(chunks: Iterable[bytes], handler: _PlainLines, sink: _Sin
                     crlf = b"\r" in piece
                     keys = None if crlf else _stamp_keys(block)
                     if keys is not None and len(keys) == len(texts):
-                        for k, text in enumerate(texts):
-                            if not may_match(text):
-                                ms = cached(keys[k], _NOT_CACHED)  # '' (never a key) for a line to read
-                                if ms is _NOT_CACHED:
-                                    ms = stamp_of(text, cache)
-                                if ms is not None:
-                                    append(ms)
-                                    continue
-                            yield from full(first + k, text.encode("ascii"))
+                        # The lines some filter may match, and every line's stamp, each in one pass
+                        # of C loops; a stamp not cached ('' is never a key) is read from its line.
+                        hits = list(compress(count(), map(may_match, texts)))
+                        mss = list(map(cached, keys))
+                        if None in mss:
+                            for k, ms in enumerate(mss):
+                                if ms is None:
+                                    mss[k] = stamp_of(texts[k], cache)
+                            if None in mss:  # lines without a stamp take the full path too
+                                hits = sorted({*hits, *(k for k, ms in enumerate(mss) if ms is None)})
+                        at = 0
+                        for k in hits:
+                            stamps.extend(mss[at:k])
+                            at = k + 1
+                            yield from full(first + k, texts[k].encode("ascii"))
+                        stamps.extend(mss[at:])
                         last = first + len(texts) - 1
                         if len(stamps) >= 4096:
                             yield ruled.flush()
