@@ -23,7 +23,7 @@ from cwfilter.engine.inputs.readers import InputStats, RuledOut, read_events
 from cwfilter.engine.inputs.records import MAX_EVENT_BYTES
 from cwfilter.engine.matching.textsieve import shared_fields_test
 from cwfilter.engine.metrics.pipeline import Engine
-from cwfilter.engine.metrics.runner import RunResult, run, run_summary
+from cwfilter.engine.metrics.runner import RunOptions, RunResult, run, run_summary
 from cwfilter.grammar.errors import PatternError
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
@@ -81,18 +81,18 @@ class Unsieved(Engine):
         return None
 
 
-def _run(engine: Engine, path: Path) -> tuple[list, dict, dict, tuple]:
+def _run(engine: Engine, path: Path, options: RunOptions | None = None) -> tuple[list, dict, dict, tuple]:
     result = RunResult()
-    points = list(run(engine, [f"{path}@web"], result=result))
+    points = list(run(engine, [f"{path}@web"], options, result=result))
     # The run's time span, which alarms and live runs read, and the events of each route.
     span = (engine.first_event_ms, engine.watermark, engine.events,
             sorted((str(k), r.events) for k, r in engine._routes.items() if r.events))
     return points, run_summary(engine, result), result.stats.as_dict(), span
 
 
-def _same_runs(config: Path, path: Path) -> tuple[list, dict, dict, tuple]:
-    sieved = _run(Engine(load_config([config]), lateness=10**9), path)
-    plain = _run(Unsieved(load_config([config]), lateness=10**9), path)
+def _same_runs(config: Path, path: Path, options: RunOptions | None = None) -> tuple[list, dict, dict, tuple]:
+    sieved = _run(Engine(load_config([config]), lateness=10**9), path, options)
+    plain = _run(Unsieved(load_config([config]), lateness=10**9), path, options)
     assert sieved[0] == plain[0]  # datapoints
     assert sieved[1] == plain[1]  # the summary: filters' counters, inputs, problems, losses
     assert sieved[2] == plain[2]
@@ -165,16 +165,21 @@ def lines(draw) -> bytes:
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                    HealthCheck.too_slow])
 @given(st.sampled_from(sorted(CONFIGS)), st.lists(lines(), min_size=1, max_size=30), st.booleans(),
-       st.none() | st.floats(0.05, 0.95))
+       st.none() | st.floats(0.05, 0.95), st.sampled_from([None, None, 1_600_000_000_000]))
 @example("two delimited, one layout", [b"\tat x", APACHE[0].encode(), b"", APACHE[1].encode() + b"\r",
-                                       APACHE[2].encode().replace(b" 200 ", b" 503 ")], True, None)
-@example("three delimited, defaults", [APACHE[i].encode() for i in range(20)], False, 0.5)
-@example("two delimited, one layout", [APACHE[0].encode(), *(line.encode() for line in OTHER[-7:])] * 2, True, None)
+                                       APACHE[2].encode().replace(b" 200 ", b" 503 ")], True, None, None)
+@example("three delimited, defaults", [APACHE[i].encode() for i in range(20)], False, 0.5, None)
+@example("two delimited, one layout", [b"\tat x", *(APACHE[i].encode() for i in range(5)), b"\tat y", APACHE[5].encode()],
+         True, None, 1_600_000_000_000)
+@example("two delimited, one layout", [APACHE[0].encode(), *(line.encode() for line in OTHER[-7:])] * 2, True, None,
+         None)
 @example("two delimited, one layout", [APACHE[0].encode(), APACHE[2].encode().replace(b" 200 ", b" 404 ") + b"\r",
-                                       b"\r", b" \r", APACHE[3].encode().replace(b" 200 ", b" 500 ") + b"\r"], False, None)
+                                       b"\r", b" \r", APACHE[3].encode().replace(b" 200 ", b" 500 ") + b"\r"], False,
+         None, None)
 @example("two delimited, one layout", ["café".encode(), APACHE[2].encode().replace(b" 200 ", b" 404 ") + b"\r"], True,
-         None)  # a read with a non-ASCII line
-def test_a_run_with_the_text_sieve_is_the_run_without(tmp_path, monkeypatch, name, batch, final_newline, gzip_cut):
+         None, None)  # a read with a non-ASCII line
+def test_a_run_with_the_text_sieve_is_the_run_without(tmp_path, monkeypatch, name, batch, final_newline, gzip_cut,
+                                                     start_ms):
     # Events before any stamp take the time of reading: the same instant for both runs.
     monkeypatch.setattr(sink, "_now_ms", lambda: 1_700_000_000_000)
     config = _config(tmp_path, name)
@@ -189,7 +194,8 @@ def test_a_run_with_the_text_sieve_is_the_run_without(tmp_path, monkeypatch, nam
     engine = Engine(load_config([config]), lateness=10**9)
     offered = engine.sieve("web", text=True)
     assert (offered is None) == (name == "four filters (no sieve)")
-    _same_runs(config, path)
+    # With `--start`, unstamped lines take start + i * step: i counts the ruled-out lines too.
+    _same_runs(config, path, RunOptions(start_ms=start_ms))
 
 
 def test_the_sieve_rules_lines_out_and_counts_them(tmp_path):
