@@ -292,7 +292,6 @@ class _SieveStamps:
 def _read_lines(chunks: Iterable[bytes], handler: Any, sink: _Sink, inp: OpenedInput,
                 multi_line_start: Any = None, sieve_for: Callable[..., Any] | None = None
                 ) -> Iterator[InputEvent | RuledOut]:
-    st = sink.st
     last = 0
     cut_reported = False
     lines = _split_lines(chunks)
@@ -315,35 +314,9 @@ def _read_lines(chunks: Iterable[bytes], handler: Any, sink: _Sink, inp: OpenedI
     # every other line takes the full path below, exactly as without a sieve.
     decode, ruled_out, extra_values, unset = sieve.decode, sieve.ruled_out, sieve.extra_values, sieve.UNSET
     decode_lines, count = sieve.decode_lines, sieve.count
-    stamps: list[int] = []
+    ruled = _RuledOutLines(sink, group)
+    stamps = ruled.stamps
     stamp_of = _SieveStamps(unset)
-    origins = st.timestamp_origins
-
-    counted = 0  # how many of `stamps` the input's accounting holds
-
-    def settle() -> bool:
-        """Count the ruled-out lines since the last call as read and delivered (before a line on
-        the full path, whose accounting may depend on theirs); True for the input's first stamp."""
-        nonlocal counted
-        n = len(stamps) - counted
-        first = sink.last_stamp is None
-        sink.ordinal += n
-        st.read += n
-        st.delivered += n
-        origins["event"] += n
-        sink.last_stamp = stamps[-1]
-        counted = len(stamps)
-        return first
-
-    def flush() -> RuledOut:
-        """The ruled-out lines so far, for the engine (in a batch run their order is immaterial)."""
-        nonlocal counted
-        if len(stamps) > counted:
-            settle()
-        out = RuledOut(group, stamps.copy(), stamps[0])
-        stamps.clear()
-        counted = 0
-        return out
 
     def sieved(lineno: int, raw: bytes) -> bool:
         """Whether the complete line `raw` was ruled out (and its stamp kept)."""
@@ -380,14 +353,14 @@ def _read_lines(chunks: Iterable[bytes], handler: Any, sink: _Sink, inp: OpenedI
                             if ms is not None:
                                 stamps.append(ms)
                                 continue
-                        if len(stamps) > counted and settle():
-                            yield flush()  # events waiting for the input's first stamp take this one
+                        if len(stamps) > ruled.counted and ruled.settle():
+                            yield ruled.flush()  # events waiting for the input's first stamp take this one
                         raw = block[k]
                         yield from _read_each_line([(first + k, raw, True, len(raw))], handler, sink, inp,
                                                    report_cut=False)
                     last = first + len(block) - 1
                     if len(stamps) >= 4096:
-                        yield flush()
+                        yield ruled.flush()
                     continue
                 for lineno, raw in enumerate(block, first):
                     if raw.isascii() and len(raw) <= MAX_EVENT_BYTES and not raw.endswith(b"\r"):
@@ -400,30 +373,30 @@ def _read_lines(chunks: Iterable[bytes], handler: Any, sink: _Sink, inp: OpenedI
                             if ms is not None:
                                 stamps.append(ms)
                                 continue
-                    if len(stamps) > counted and settle():
-                        yield flush()  # events waiting for the input's first stamp take this one
+                    if len(stamps) > ruled.counted and ruled.settle():
+                        yield ruled.flush()  # events waiting for the input's first stamp take this one
                     size = len(raw)
                     yield from _read_each_line([(lineno, None if size > _LINE_LIMIT else raw, True, size)],
                                                handler, sink, inp, report_cut=False)
                 last = first + len(block) - 1
                 if len(stamps) >= 4096:
-                    yield flush()
+                    yield ruled.flush()
                 continue
             lineno, raw, terminated, _ = last_item = item
             last = lineno
             if raw is not None and (terminated or inp.decompress_error is None) and sieved(lineno, raw):
                 continue
-            if len(stamps) > counted and settle():
-                yield flush()
+            if len(stamps) > ruled.counted and ruled.settle():
+                yield ruled.flush()
             yield from _read_each_line([last_item], handler, sink, inp, report_cut=False)
             if not terminated and inp.decompress_error is not None:
                 cut_reported = True  # the line the data ends in was rejected as cut
     except OSError:
         if stamps:
-            yield flush()
+            yield ruled.flush()
         raise
     if stamps:
-        yield flush()
+        yield ruled.flush()
     cut = inp.decompress_error
     if cut is not None and not cut_reported:
         sink.problem(f"after line {last}", cut[0], cut[1])
