@@ -12,10 +12,12 @@ defaultValue.
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import random
 from pathlib import Path
 
+import pytest
 from cwfilter import compile_pattern
 from cwfilter.engine.config.native import load_config
 from cwfilter.engine.inputs import sink
@@ -286,3 +288,55 @@ def test_memo_stays_bounded_and_right():
         size = rng.randrange(10_000)
         line = f'1.2.3.4 - - [17/May/2015:10:05:03 +0000] "GET / HTTP/1.1" 200 {size} "-" "agent"'
         assert test(line) == (size > 5000)
+
+
+class _Trickle(io.RawIOBase):
+    """A pipe that hands over one piece at a time, and checks, before each read after the first,
+    that every line of the earlier pieces reached the reader's consumer (`seen`)."""
+
+    def __init__(self, pieces: list[bytes], seen: list[int]) -> None:
+        self.pieces, self.seen, self.given = list(pieces), seen, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        assert self.seen[0] == self.given, "lines read earlier are still held back"
+        if not self.pieces:
+            return 0
+        piece = self.pieces.pop(0)
+        self.given += piece.count(b"\n")
+        buffer[: len(piece)] = piece
+        return len(piece)
+
+
+JSON_FILTERS = {"metricFilters": [
+    {"filterName": f"f{i}", "logGroupName": "web", "filterPattern": f"{{ $.eventName = {name} }}",
+     "metricTransformations": [{"metricName": name, "metricNamespace": "Trail", "metricValue": "1"}]}
+    for i, name in enumerate(["DeleteTrail", "StopLogging", "CreateTrail"])
+]}
+
+
+@pytest.mark.parametrize("fmt", ["lines", "jsonl"])
+def test_lines_ruled_out_reach_the_engine_before_the_next_read(tmp_path, fmt):
+    """A run over a pipe that is interrupted while waiting for input (Ctrl-C) accounts for every
+    line read so far, ruled out or not, in the engine as in the input's accounting (plain lines
+    with the text sieve, JSON lines with the partial decode)."""
+    if fmt == "lines":
+        config = _config(tmp_path, "two delimited, one layout")
+        lines = APACHE[:70]
+    else:
+        config = tmp_path / "trail.json"
+        config.write_text(json.dumps(JSON_FILTERS))
+        lines = [json.dumps({"eventTime": f"2024-01-01T00:{i // 60:02d}:{i % 60:02d}Z",
+                             "eventName": "DeleteTrail" if i % 9 == 0 else "DescribeInstances"}) for i in range(70)]
+    engine = Engine(load_config([config]), lateness=10**9)
+    pieces = ["\n".join(lines[i:i + 7]).encode() + b"\n" for i in range(0, 70, 7)]
+    pieces[3:4] = [pieces[3][:40], pieces[3][40:]]  # a line carried over from one read to the next
+    seen = [0]
+    stream = io.BufferedReader(_Trickle(pieces, seen), buffer_size=1 << 16)
+    ruled = 0
+    for item in read_events(stream, fmt=fmt, log_group="web", sieve=engine.sieve, lookahead=1000):
+        ruled += len(item.timestamps) if type(item) is RuledOut else 0
+        seen[0] += len(item.timestamps) if type(item) is RuledOut else 1
+    assert seen[0] == 70 and ruled > 50

@@ -359,7 +359,7 @@ def _read_lines(chunks: Iterable[bytes], handler: Any, sink: _Sink, inp: OpenedI
                         yield from _read_each_line([(first + k, raw, True, len(raw))], handler, sink, inp,
                                                    report_cut=False)
                     last = first + len(block) - 1
-                    if len(stamps) >= 4096:
+                    if stamps:  # before the next read, which may wait on a pipe
                         yield ruled.flush()
                     continue
                 for lineno, raw in enumerate(block, first):
@@ -379,12 +379,13 @@ def _read_lines(chunks: Iterable[bytes], handler: Any, sink: _Sink, inp: OpenedI
                     yield from _read_each_line([(lineno, None if size > _LINE_LIMIT else raw, True, size)],
                                                handler, sink, inp, report_cut=False)
                 last = first + len(block) - 1
-                if len(stamps) >= 4096:
+                if stamps:  # before the next read, which may wait on a pipe
                     yield ruled.flush()
                 continue
             lineno, raw, terminated, _ = last_item = item
             last = lineno
             if raw is not None and (terminated or inp.decompress_error is None) and sieved(lineno, raw):
+                yield ruled.flush()
                 continue
             if len(stamps) > ruled.counted and ruled.settle():
                 yield ruled.flush()
@@ -412,7 +413,10 @@ _stamp_keys = re.compile(
 
 
 class _RuledOutLines:
-    """The stamps of lines a sieve ruled out since the last `flush`, and their accounting."""
+    """The stamps of lines a sieve ruled out since the last `flush`, and their accounting.
+
+    Readers flush after each read: the next one may wait on a pipe, and a run interrupted then
+    must report every line read so far to the engine as well as in the input's accounting."""
 
     __slots__ = ("stamps", "counted", "sink", "group")
 
@@ -512,7 +516,7 @@ def _read_plain_sieved(chunks: Iterable[bytes], handler: _PlainLines, sink: _Sin
                             yield from full(first + k, texts[k].encode("ascii"))
                         stamps.extend(mss[at:])
                         last = first + len(texts) - 1
-                        if len(stamps) >= 4096:
+                        if stamps:  # before the next read, which may wait on a pipe
                             yield ruled.flush()
                         continue
                     for k, line in enumerate(texts):
@@ -530,12 +534,13 @@ def _read_plain_sieved(chunks: Iterable[bytes], handler: _PlainLines, sink: _Sin
                         if not ruled_out(raw):
                             yield from full(first + k, raw)
                     last = first + len(block) - 1
-                if len(stamps) >= 4096:
+                if stamps:  # before the next read, which may wait on a pipe
                     yield ruled.flush()
                 continue
             lineno, raw, terminated, _ = item
             last = lineno
             if raw is not None and (terminated or inp.decompress_error is None) and ruled_out(raw):
+                yield ruled.flush()
                 continue
             if len(stamps) > ruled.counted and ruled.settle():
                 yield ruled.flush()
