@@ -319,4 +319,3 @@ class Route:
         ev = LogEvent(message, timestamp, doc)
         filters = self.index.filters
         return [filters[i] for i in positions if filters[i].compiled.decide(ev)], ev
-

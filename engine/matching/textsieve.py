@@ -6,8 +6,10 @@ is exact: the same as asking each pattern (`CompiledPattern.matches`) in turn.
 
 Space-delimited patterns with the same fields (no ``...``, the same number of slots) share one
 full-line regex: the line's fields are read once (DECISIONS P13), whatever the number of
-filters, and each pattern's conditions are tested on the captured fields. A condition's answer
-is remembered by the field's text (a status or a method repeats across lines).
+filters, and each pattern's conditions are tested on the captured fields. A field every pattern
+conditions is narrowed in that regex to the texts some condition may accept, so most lines fail
+there; a condition's answer is remembered by the field's text (a status or a method repeats
+across lines).
 """
 
 from __future__ import annotations
