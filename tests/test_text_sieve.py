@@ -234,6 +234,21 @@ def test_corpus_apache_logs_give_the_same_run(tmp_path):
         assert matched, name  # some filter of each config matches a corpus line
 
 
+def test_every_corpus_file_read_as_plain_lines_gives_the_same_run(tmp_path, monkeypatch):
+    """Every file of the corpus (VPC Flow Logs, CloudFront, Lambda, CloudTrail, JSON documents,
+    the README), read as plain lines: the run with the sieve is the run without."""
+    monkeypatch.setattr(sink, "_now_ms", lambda: 1_700_000_000_000)  # for lines without a stamp
+    corpus = CORPUS.parent
+    paths = sorted(p for p in corpus.rglob("*") if p.is_file() and p.stat().st_size < 1_000_000)
+    assert len(paths) > 10
+    for name in CONFIGS:
+        config = _config(tmp_path, name)
+        for path in paths:
+            _, summary, _, _ = _same_runs(config, path, RunOptions(fmt="lines"))
+            assert summary["inputs"]["total"]["read"] + summary["inputs"]["total"]["skipped"] == len(
+                path.read_bytes().splitlines()), path
+
+
 FIELDS = ["1.2.3.4", "-", "frank", "[17/May/2015:10:05:03 +0000]", '"GET / HTTP/1.1"', "200", "404", "500",
           "503", "404.0", "5", "12345", "-", '"-"', '"Mozilla/5.0 (X11)"', '"unbalanced', "[open", "a]b",
           'x"y', "", "GET", "2*", "+404", "0404", "4.04e2", "40.4E+1", "403.99999999999999999", '"404"', "[404]",
