@@ -18,7 +18,7 @@ import orjson
 
 from .decoding import _STRICT_DECODER, _compact, _decode, _loads, inflate
 from .records import GZIP_MAGIC, MAX_EVENT_BYTES, InputEvent, RuledOut
-from .sink import _Sink
+from .sink import _RuledOutStamps, _Sink
 from .sniffing import _shape
 from .timestamps import _exact_ms, _iso_text_ms
 
@@ -84,9 +84,10 @@ def _cloudtrail_doc(doc: Any, prefix: str, sink: _Sink) -> Iterator[InputEvent |
     # A batch run: a record no filter can match (the engine's own test on the decoded record),
     # that carries its stamp and is within the event-size limit (its compact JSON, measured as
     # `_record_event` would make it) is only counted; its stamp goes to the engine in a
-    # `RuledOut` with the others. Every other record takes `_record_event` as above.
-    stamps: list[int] = []
-    group = sink.bound_group or sink.default_group
+    # `RuledOut` with the others. Every other record takes `_record_event` as above, after the
+    # ruled-out records before it are counted.
+    ruled = _RuledOutStamps(sink, sink.bound_group or sink.default_group)
+    stamps = ruled.stamps
     dumps = orjson.dumps
     for i, rec in enumerate(records):
         if type(rec) is dict and ruled_out(rec):
@@ -99,15 +100,14 @@ def _cloudtrail_doc(doc: Any, prefix: str, sink: _Sink) -> Iterator[InputEvent |
                     size = MAX_EVENT_BYTES + 1  # not orjson's to write: the full path decides
                 if size <= MAX_EVENT_BYTES:
                     stamps.append(ms)
-                    if sink.rule_out(ms):  # the input's first stamp: events may be waiting for it
-                        yield RuledOut(group, stamps, ms)
-                        stamps = []
                     continue
+        if len(stamps) > ruled.counted and ruled.settle():
+            yield ruled.flush()  # records waiting for the input's first stamp take this one
         event = _record_event(rec, f"{prefix}Records[{i}]", sink)
         if event is not None:
             yield event
     if stamps:
-        yield RuledOut(group, stamps, stamps[0])
+        yield ruled.flush()
 
 
 def _subscription_doc(doc: Any, prefix: str, sink: _Sink) -> Iterator[InputEvent]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator
+from itertools import compress, count
 from typing import Any, Final
 
 import orjson
@@ -16,9 +17,17 @@ import orjson
 from .decoding import _decode, _loads, _utf8_len
 from .opening import OpenedInput
 from .records import _BOM, MAX_EVENT_BYTES, InputEvent, RuledOut
-from .sink import _Reject, _Sink
+from .sink import _Reject, _RuledOutStamps, _Sink
 from .sniffing import VPC_DEFAULT_FIELDS, _is_vpc_header
-from .timestamps import JSONL_TIMESTAMP_FIELDS, _epoch_ms, _jsonl_ms, _lambda_ms, _plain_ms_cached, _value_ms
+from .timestamps import (
+    _CLF_WINDOW,
+    JSONL_TIMESTAMP_FIELDS,
+    _epoch_ms,
+    _jsonl_ms,
+    _lambda_ms,
+    _plain_ms_cached,
+    _value_ms,
+)
 
 __all__ = [
     "LINE_HANDLERS",
@@ -283,7 +292,6 @@ class _SieveStamps:
 def _read_lines(chunks: Iterable[bytes], handler: Any, sink: _Sink, inp: OpenedInput,
                 multi_line_start: Any = None, sieve_for: Callable[..., Any] | None = None
                 ) -> Iterator[InputEvent | RuledOut]:
-    st = sink.st
     last = 0
     cut_reported = False
     lines = _split_lines(chunks)
@@ -293,6 +301,11 @@ def _read_lines(chunks: Iterable[bytes], handler: Any, sink: _Sink, inp: OpenedI
     if sieve_for is not None and type(handler) is _JsonLines and multi_line_start is None and not sink.now_mode:
         group = sink.bound_group or sink.default_group
         sieve = sieve_for(group, JSONL_TIMESTAMP_FIELDS)
+    elif sieve_for is not None and type(handler) is _PlainLines and multi_line_start is None and not sink.now_mode:
+        text_sieve = sieve_for(sink.bound_group or sink.default_group, text=True)
+        if text_sieve is not None:
+            yield from _read_plain_sieved(chunks, handler, sink, inp, text_sieve)
+            return
     if sieve is None:
         yield from _read_each_line(lines, handler, sink, inp)
         return
@@ -301,35 +314,9 @@ def _read_lines(chunks: Iterable[bytes], handler: Any, sink: _Sink, inp: OpenedI
     # every other line takes the full path below, exactly as without a sieve.
     decode, ruled_out, extra_values, unset = sieve.decode, sieve.ruled_out, sieve.extra_values, sieve.UNSET
     decode_lines, count = sieve.decode_lines, sieve.count
-    stamps: list[int] = []
+    ruled = _RuledOutStamps(sink, group)
+    stamps = ruled.stamps
     stamp_of = _SieveStamps(unset)
-    origins = st.timestamp_origins
-
-    counted = 0  # how many of `stamps` the input's accounting holds
-
-    def settle() -> bool:
-        """Count the ruled-out lines since the last call as read and delivered (before a line on
-        the full path, whose accounting may depend on theirs); True for the input's first stamp."""
-        nonlocal counted
-        n = len(stamps) - counted
-        first = sink.last_stamp is None
-        sink.ordinal += n
-        st.read += n
-        st.delivered += n
-        origins["event"] += n
-        sink.last_stamp = stamps[-1]
-        counted = len(stamps)
-        return first
-
-    def flush() -> RuledOut:
-        """The ruled-out lines so far, for the engine (in a batch run their order is immaterial)."""
-        nonlocal counted
-        if len(stamps) > counted:
-            settle()
-        out = RuledOut(group, stamps.copy(), stamps[0])
-        stamps.clear()
-        counted = 0
-        return out
 
     def sieved(lineno: int, raw: bytes) -> bool:
         """Whether the complete line `raw` was ruled out (and its stamp kept)."""
@@ -366,14 +353,14 @@ def _read_lines(chunks: Iterable[bytes], handler: Any, sink: _Sink, inp: OpenedI
                             if ms is not None:
                                 stamps.append(ms)
                                 continue
-                        if len(stamps) > counted and settle():
-                            yield flush()  # events waiting for the input's first stamp take this one
+                        if len(stamps) > ruled.counted and ruled.settle():
+                            yield ruled.flush()  # events waiting for the input's first stamp take this one
                         raw = block[k]
                         yield from _read_each_line([(first + k, raw, True, len(raw))], handler, sink, inp,
                                                    report_cut=False)
                     last = first + len(block) - 1
-                    if len(stamps) >= 4096:
-                        yield flush()
+                    if stamps:  # before the next read, which may wait on a pipe
+                        yield ruled.flush()
                     continue
                 for lineno, raw in enumerate(block, first):
                     if raw.isascii() and len(raw) <= MAX_EVENT_BYTES and not raw.endswith(b"\r"):
@@ -386,30 +373,146 @@ def _read_lines(chunks: Iterable[bytes], handler: Any, sink: _Sink, inp: OpenedI
                             if ms is not None:
                                 stamps.append(ms)
                                 continue
-                    if len(stamps) > counted and settle():
-                        yield flush()  # events waiting for the input's first stamp take this one
+                    if len(stamps) > ruled.counted and ruled.settle():
+                        yield ruled.flush()  # events waiting for the input's first stamp take this one
                     size = len(raw)
                     yield from _read_each_line([(lineno, None if size > _LINE_LIMIT else raw, True, size)],
                                                handler, sink, inp, report_cut=False)
                 last = first + len(block) - 1
-                if len(stamps) >= 4096:
-                    yield flush()
+                if stamps:  # before the next read, which may wait on a pipe
+                    yield ruled.flush()
                 continue
             lineno, raw, terminated, _ = last_item = item
             last = lineno
             if raw is not None and (terminated or inp.decompress_error is None) and sieved(lineno, raw):
+                yield ruled.flush()
                 continue
-            if len(stamps) > counted and settle():
-                yield flush()
+            if len(stamps) > ruled.counted and ruled.settle():
+                yield ruled.flush()
             yield from _read_each_line([last_item], handler, sink, inp, report_cut=False)
             if not terminated and inp.decompress_error is not None:
                 cut_reported = True  # the line the data ends in was rejected as cut
     except OSError:
         if stamps:
-            yield flush()
+            yield ruled.flush()
         raise
     if stamps:
-        yield flush()
+        yield ruled.flush()
+    cut = inp.decompress_error
+    if cut is not None and not cut_reported:
+        sink.problem(f"after line {last}", cut[0], cut[1])
+
+
+# Per line of a block without `\r`, the text `_plain_ms_cached` looks its stamp up by when the line
+# can only hold an Apache stamp (no `-` at offset 4, no leading `[`): from the first `[` within
+# `_CLF_WINDOW` to the first `]` 26 to 28 characters after it; else '' (the line is read in full).
+# One C call for a whole block instead of a lookup by line.
+_stamp_keys = re.compile(
+    rf"^(?:(?!.{{4}}-)(?!\[)[^\[\n]{{0,{_CLF_WINDOW - 1}}}(\[.{{25,27}}?\]))?.*", re.MULTILINE
+).findall
+
+
+def _read_plain_sieved(chunks: Iterable[bytes], handler: _PlainLines, sink: _Sink, inp: OpenedInput,
+                       sieve: Any) -> Iterator[InputEvent | RuledOut]:
+    """Plain lines with a `TextSieve`: an ASCII line (valid UTF-8, its size its length) that no
+    filter matches (`sieve.may_match` on the text the full path would match) and that carries its
+    own stamp is only counted; every other line (a candidate, a line without a stamp, a blank,
+    oversize or invalid line, the cut end of a gzip stream) takes the full path, exactly as
+    without a sieve. Reads are decoded and split once, not line by line."""
+    may_match, cache = sieve.may_match, handler.stamps
+    cached = cache.get
+    ruled = _RuledOutStamps(sink, sink.bound_group or sink.default_group)
+    stamps = ruled.stamps
+    append = stamps.append
+    stamp_of = _plain_ms_cached
+    last = 0
+    cut_reported = False
+
+    def full(lineno: int, raw: bytes) -> Iterator[InputEvent | RuledOut]:
+        """A complete line on the full path, after the ruled-out lines before it are counted."""
+        if len(stamps) > ruled.counted and ruled.settle():
+            yield ruled.flush()  # events waiting for the input's first stamp take this one
+        size = len(raw)
+        yield from _read_each_line([(lineno, None if size > _LINE_LIMIT else raw, True, size)], handler, sink, inp,
+                                   report_cut=False)
+
+    def ruled_out(raw: bytes) -> bool:
+        """Whether the complete line `raw` was ruled out (and its stamp kept)."""
+        if raw.isascii() and len(raw) <= MAX_EVENT_BYTES:
+            text = raw.decode("ascii")
+            if text.endswith("\r"):
+                text = text[:-1]
+            if not may_match(text):
+                ms = stamp_of(text, cache)
+                if ms is not None:
+                    append(ms)
+                    return True
+        return False
+
+    try:
+        for item in _line_blocks(chunks, sieve.count):
+            if len(item) == 2:  # complete lines, read in one piece
+                first, piece = item
+                if piece.isascii() and len(piece) <= MAX_EVENT_BYTES:  # no line is oversize
+                    block = piece.decode("ascii")
+                    texts = block.split("\n")
+                    crlf = b"\r" in piece
+                    keys = None if crlf else _stamp_keys(block)
+                    if keys is not None and len(keys) == len(texts):
+                        # The lines some filter may match, and every line's stamp, each in one pass
+                        # of C loops; a stamp not cached ('' is never a key) is read from its line.
+                        hits = list(compress(count(), map(may_match, texts)))
+                        mss = list(map(cached, keys))
+                        if None in mss:
+                            for k, ms in enumerate(mss):
+                                if ms is None:
+                                    mss[k] = stamp_of(texts[k], cache)
+                            if None in mss:  # lines without a stamp take the full path too
+                                hits = sorted({*hits, *(k for k, ms in enumerate(mss) if ms is None)})
+                        at = 0
+                        for k in hits:
+                            stamps.extend(mss[at:k])
+                            at = k + 1
+                            yield from full(first + k, texts[k].encode("ascii"))
+                        stamps.extend(mss[at:])
+                        last = first + len(texts) - 1
+                        if stamps:  # before the next read, which may wait on a pipe
+                            yield ruled.flush()
+                        continue
+                    for k, line in enumerate(texts):
+                        text = line[:-1] if crlf and line.endswith("\r") else line
+                        if not may_match(text):
+                            ms = stamp_of(text, cache)
+                            if ms is not None:
+                                append(ms)
+                                continue
+                        yield from full(first + k, line.encode("ascii"))
+                    last = first + len(texts) - 1
+                else:
+                    block = piece.split(b"\n")
+                    for k, raw in enumerate(block):
+                        if not ruled_out(raw):
+                            yield from full(first + k, raw)
+                    last = first + len(block) - 1
+                if stamps:  # before the next read, which may wait on a pipe
+                    yield ruled.flush()
+                continue
+            lineno, raw, terminated, _ = item
+            last = lineno
+            if raw is not None and (terminated or inp.decompress_error is None) and ruled_out(raw):
+                yield ruled.flush()
+                continue
+            if len(stamps) > ruled.counted and ruled.settle():
+                yield ruled.flush()
+            yield from _read_each_line([item], handler, sink, inp, report_cut=False)
+            if not terminated and inp.decompress_error is not None:
+                cut_reported = True  # the line the data ends in was rejected as cut
+    except OSError:
+        if stamps:
+            yield ruled.flush()
+        raise
+    if stamps:
+        yield ruled.flush()
     cut = inp.decompress_error
     if cut is not None and not cut_reported:
         sink.problem(f"after line {last}", cut[0], cut[1])

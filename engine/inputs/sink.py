@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from .decoding import _utf8_len
-from .records import MAX_EVENT_BYTES, InputEvent, InputStats, Problem
+from .records import MAX_EVENT_BYTES, InputEvent, InputStats, Problem, RuledOut
 
 __all__ = []
 
@@ -57,19 +57,6 @@ class _Sink:
         self.ordinal += 1
         log_group = self.bound_group or group or self.default_group
         self.stats.add_problem(Problem(self.source, position, kind, detail, log_group), rejects_event=True)
-
-    def rule_out(self, stamp: int) -> bool:
-        """Count one event read and delivered that no filter can match, with its own `stamp`,
-        as `deliver` would; True when it is the input's first stamp (the events waiting for that
-        stamp must then be released, see `_settle_stamps`)."""
-        first = self.last_stamp is None
-        self.ordinal += 1
-        st = self.st
-        st.read += 1
-        st.delivered += 1
-        st.timestamp_origins["event"] += 1
-        self.last_stamp = stamp
-        return first
 
     def deliver(self, message: str, timestamp: int | None, position: str, group: str | None = None,
                 size: int | None = None, doc: Any = None) -> InputEvent | None:
@@ -171,3 +158,43 @@ def _settle_stamps(events: Iterator[InputEvent], sink: _Sink, lookahead: int) ->
     yield from release(None, "read")
 
 
+class _RuledOutStamps:
+    """The stamps of events a sieve ruled out (lines, CloudTrail records) since the last `flush`,
+    and their accounting.
+
+    Readers flush after each read (or document): the next one may wait on a pipe, and a run
+    interrupted then must report every event read so far to the engine as well as in the input's
+    accounting."""
+
+    __slots__ = ("stamps", "counted", "sink", "group")
+
+    def __init__(self, sink: _Sink, group: str | None) -> None:
+        self.stamps: list[int] = []
+        self.counted = 0  # how many of `stamps` the input's accounting holds
+        self.sink = sink
+        self.group = group
+
+    def settle(self) -> bool:
+        """Count the ruled-out lines since the last call as read and delivered (before a line on
+        the full path, whose accounting may depend on theirs); True for the input's first stamp."""
+        sink, stamps = self.sink, self.stamps
+        n = len(stamps) - self.counted
+        first = sink.last_stamp is None
+        sink.ordinal += n
+        st = sink.st
+        st.read += n
+        st.delivered += n
+        st.timestamp_origins["event"] += n
+        sink.last_stamp = stamps[-1]
+        self.counted = len(stamps)
+        return first
+
+    def flush(self) -> RuledOut:
+        """The ruled-out lines so far, for the engine (in a batch run their order is immaterial)."""
+        stamps = self.stamps
+        if len(stamps) > self.counted:
+            self.settle()
+        out = RuledOut(self.group, stamps.copy(), stamps[0])
+        stamps.clear()
+        self.counted = 0
+        return out

@@ -279,6 +279,15 @@ class Route:
             and all(f.compiled.kind in ("terms", "regex", "delimited") for f in filters),
         )
 
+    def text_sieve(self):
+        """A `TextSieve` deciding from a line's text whether some filter of this route may match
+        it, or None when the route does not decide on raw text alone (JSON or many filters)."""
+        if not self.by_text or not self.filters:
+            return None
+        from .textsieve import TextSieve
+
+        return TextSieve([f.compiled for f in self.filters])
+
     def match(
         self, message: str, timestamp: int | None = None, doc: dict | None = None
     ) -> tuple[list[RuntimeFilter], LogEvent | None]:

@@ -309,21 +309,25 @@ class Engine:
             return self.tick(now)
         return []
 
-    def sieve(self, log_group: str | None, extra: Sequence[str] = (), *, records: bool = False) -> Any:
+    def sieve(self, log_group: str | None, extra: Sequence[str] = (), *, text: bool = False,
+              records: bool = False) -> Any:
         """A `Sieve` for the JSON-lines events of `log_group` in a batch run (see `count_ruled_out`), or
         None when the events must each be fed (live mode, no index, a defaultValue sample per
-        event, or an unbound input while the filters name several log groups). With `records`,
-        a test of records already decoded (CloudTrail records, as dicts) instead: true when no
-        filter can match the record, as `Route.match` would decide it from the record."""
+        event, or an unbound input while the filters name several log groups). With `text`, a
+        `TextSieve` for plain lines instead, when every filter of the route decides on the raw text.
+        With `records`, a test of records already decoded (CloudTrail records, as dicts) instead:
+        true when no filter can match the record, as `Route.match` would decide it from the record."""
         if self.live or self.default_value_mode == "event":
             return None
         if log_group is None and len(self.log_groups) > 1:
             return None
-        key = (log_group, tuple(extra), records)
+        key = (log_group, tuple(extra), text, records)
         if key not in self._sieves:  # built once per log group, however many inputs it has
             route = self._routes.get(log_group) or self.route(log_group)
             index = route.index
-            if index is None:
+            if text:
+                self._sieves[key] = route.text_sieve()
+            elif index is None:
                 self._sieves[key] = None
             elif records:
                 candidates = index.candidates_doc
