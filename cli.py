@@ -842,7 +842,7 @@ def run_command(
     from .engine.errors import ConfigError
     from .engine.inputs.readers import FORMATS
     from .engine.metrics.pipeline import Engine
-    from .engine.metrics.runner import RunOptions, RunResult, UnboundInputError, run
+    from .engine.metrics.runner import RunOptions, RunResult, UnboundInputError, long_lived_heap, run
     from .engine.metrics.series import parse_statistic
 
     compact = output is None and sys.stdout.isatty()
@@ -991,9 +991,10 @@ def run_command(
         for trip in engine.guard.trips:
             _note(trip.message(cardinality_guard))
     try:
-        renderer.finish(summary)
-        if plot or report is not None:
-            _run_pictures(renderer, summary, cfg, config, plot, report)
+        with long_lived_heap():  # the results are written from objects that live to the end
+            renderer.finish(summary)
+            if plot or report is not None:
+                _run_pictures(renderer, summary, cfg, config, plot, report)
         sys.stdout.flush()
     except BrokenPipeError:
         _silence_stdout()

@@ -141,3 +141,4 @@ def test_each_reader_loads_with_a_source_of_its_kind(tmp_path, kind):
     assert code == 0, err
     assert READERS[kind] <= modules, sorted(READERS[kind] - modules)
     assert not modules & (ALL_READERS - READERS[kind] - READERS["cloudformation"]), kind
+

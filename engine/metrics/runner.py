@@ -73,7 +73,7 @@ def run(
     """
     options = options or RunOptions()
     result = result if result is not None else RunResult()
-    with _long_lived_heap():
+    with long_lived_heap():
         yield from _run(engine, inputs, options, result, on_event, on_input)
 
 
@@ -86,7 +86,10 @@ _FULL_COLLECTION_EVERY = 1000
 
 
 @contextmanager
-def _long_lived_heap() -> Iterator[None]:
+def long_lived_heap() -> Iterator[None]:
+    """Full passes of the cyclic garbage collector seldom, for as long as the block runs: for a
+    run (`run` itself) and for writing its results, whose objects (series, transitions) all live
+    until the end, so that a full pass would walk them all and free none of them."""
     threshold = gc.get_threshold()
     gc.set_threshold(threshold[0], threshold[1], max(threshold[2], _FULL_COLLECTION_EVERY))
     try:
