@@ -16,7 +16,6 @@ import functools
 import heapq
 import math
 import time
-from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -650,11 +649,6 @@ class AlarmBank:
                                 a.get("Unit"), parse_statistic(stat) if isinstance(stat, str) else stat))
         # (namespace, name, dims) -> SortedDict (base period start, unit) -> Aggregate
         self._history: dict[tuple, SortedDict] = {}
-        # Or (batch, see `read_table`): the run's table, the series seen per watched metric and
-        # the sorted period starts with samples.
-        self._table: PartialAggregates | None = None
-        self._keys: dict[tuple, set[MetricKey]] = {}
-        self._starts: dict[tuple, array] = {}
         self._keep_ms = max(
             [ev.period * 1000 * (ev.alarm["EvaluationPeriods"] + max(ev.alarm["EvaluationPeriods"] // 3, 2) + 1)
              for ev in self.evaluators] or [0]
@@ -678,27 +672,6 @@ class AlarmBank:
     def needs_values(self) -> bool:
         """Whether an alarm's statistic needs the value maps (percentiles, trimmed means ...)."""
         return bool(self._needs_values)
-
-    def note(self, key: MetricKey) -> None:
-        """A sample of a watched series went to the run's table (see `read_table`)."""
-        keys = self._keys.get((key.namespace, key.name, key.dimensions))
-        if keys is None:
-            keys = self._keys[(key.namespace, key.name, key.dimensions)] = set()
-        keys.add(key)
-
-    def read_table(self, table: PartialAggregates, datapoints: list[Datapoint]) -> None:
-        """Batch: evaluate on `table` (periods of the alarms' cadence) in place of a history of
-        our own; `datapoints` are the table's, by period start."""
-        self._table = table
-        starts: dict[tuple, list[int]] = {}
-        for dp in datapoints:
-            k = dp.key
-            watched = (k.namespace, k.name, k.dimensions)
-            if watched in self._keys:
-                seen = starts.setdefault(watched, [])
-                if not seen or seen[-1] != dp.timestamp_ms:
-                    seen.append(dp.timestamp_ms)
-        self._starts = {w: array("q", v) for w, v in starts.items()}
 
     def add(self, key: MetricKey, ts: int, value: float) -> None:
         """Merge one sample into the history, whenever it arrives."""
@@ -778,13 +751,6 @@ class AlarmBank:
     def _cell_index(self) -> dict[tuple, tuple[list[int], list[str], list[Aggregate]]]:
         """Per watched series, its cells by start (then unit): starts, units and aggregates."""
         index = {}
-        if self._table is not None:
-            for watched, starts in self._starts.items():
-                keys = sorted(self._keys[watched], key=lambda k: k.unit or "None")
-                cells = [(s, k.unit or "None", agg) for s in starts for k in keys
-                         if (agg := self._table.get(k, s)) is not None]
-                index[watched] = ([c[0] for c in cells], [c[1] for c in cells], [c[2] for c in cells])
-            return index
         for watched, hist in self._history.items():
             if hist:
                 keys = hist.keys()
