@@ -74,9 +74,17 @@ class RuntimeFilter:
     value_of: Callable[[LogEvent], Any]
     dimensions_of: Callable[[LogEvent], Any]
     counters: FilterCounters = field(default_factory=FilterCounters)
+    #: The key of the series without dimensions, made on first use: a filter without dimensions
+    #: publishes every sample to it, and one key object serves them all.
+    _plain_key: MetricKey | None = field(default=None, init=False, repr=False, compare=False)
 
     def key(self, dimensions: tuple[tuple[str, str], ...] = ()) -> MetricKey:
-        return MetricKey(self.namespace, self.metric_name, dimensions, self.unit)
+        if dimensions:
+            return MetricKey(self.namespace, self.metric_name, dimensions, self.unit)
+        key = self._plain_key
+        if key is None:
+            key = self._plain_key = MetricKey(self.namespace, self.metric_name, (), self.unit)
+        return key
 
 
 def build_filter(mf, *, account: str | None = None, region: str | None = None) -> RuntimeFilter:
