@@ -20,6 +20,7 @@ from .errors import (
     PatternSyntaxError,
     PatternUnsupportedError,
 )
+from .fastpath import _flatten
 from .loader import load_grammar
 from .nodes import Span
 from .parser import decode_quoted, parse_selector
@@ -235,16 +236,6 @@ class _ToNodes(Transformer_NonRecursive):
                 tok.end_pos,
             )
         return name
-
-
-def _flatten(items, cls) -> tuple:
-    out = []
-    for item in items:
-        if isinstance(item, cls):
-            out.extend(item.items)
-        else:
-            out.append(item)
-    return tuple(out)
 
 
 def _slot_names(expr):

@@ -292,8 +292,6 @@ class _SieveStamps:
 def _read_lines(chunks: Iterable[bytes], handler: Any, sink: _Sink, inp: OpenedInput,
                 multi_line_start: Any = None, sieve_for: Callable[..., Any] | None = None
                 ) -> Iterator[InputEvent | RuledOut]:
-    last = 0
-    cut_reported = False
     lines = _split_lines(chunks)
     if multi_line_start is not None:
         lines = _join_lines(lines, multi_line_start)
@@ -318,7 +316,7 @@ def _read_lines(chunks: Iterable[bytes], handler: Any, sink: _Sink, inp: OpenedI
     stamps = ruled.stamps
     stamp_of = _SieveStamps(unset)
 
-    def sieved(lineno: int, raw: bytes) -> bool:
+    def sieved(raw: bytes) -> bool:
         """Whether the complete line `raw` was ruled out (and its stamp kept)."""
         if raw.isascii() and len(raw) <= MAX_EVENT_BYTES and not raw.endswith(b"\r"):
             try:
@@ -332,64 +330,81 @@ def _read_lines(chunks: Iterable[bytes], handler: Any, sink: _Sink, inp: OpenedI
                     return True
         return False
 
+    def read_block(first: int, piece: bytes) -> Iterator[InputEvent | RuledOut]:
+        block = piece.split(b"\n")
+        # Lines that each are one object (every line break sits between `}` and `{`, never
+        # within a JSON value) are decoded in one call; anything else line by line.
+        objs = None
+        if (piece.isascii() and piece.startswith(b"{") and piece.endswith(b"}")
+                and len(piece) <= MAX_EVENT_BYTES and len(block) - 1 == count(piece, b"}\n{")):
+            try:
+                objs = decode_lines(piece)
+            except Exception:  # a line the struct refuses: each is decoded on its own below
+                objs = None
+        if objs is not None and len(objs) == len(block):
+            for k, obj in enumerate(objs):
+                if ruled_out(obj):
+                    ms = stamp_of(extra_values(obj))
+                    if ms is not None:
+                        stamps.append(ms)
+                        continue
+                yield from _full_line(ruled, first + k, block[k], handler, sink, inp)
+            return
+        for lineno, raw in enumerate(block, first):
+            if raw.isascii() and len(raw) <= MAX_EVENT_BYTES and not raw.endswith(b"\r"):
+                try:
+                    obj = decode(raw)
+                except Exception:  # not JSON, not of the struct's shape, too deep: the full path decides
+                    obj = None
+                if obj is not None and ruled_out(obj):
+                    ms = stamp_of(extra_values(obj))
+                    if ms is not None:
+                        stamps.append(ms)
+                        continue
+            yield from _full_line(ruled, lineno, raw, handler, sink, inp)
+
+    yield from _read_sieved(chunks, count, handler, sink, inp, ruled, read_block, sieved)
+
+
+def _full_line(ruled: _RuledOutStamps, lineno: int, raw: bytes, handler: Any, sink: _Sink,
+               inp: OpenedInput) -> Iterator[InputEvent | RuledOut]:
+    """A complete line of a sieved read on the full path, after the ruled-out lines before it are
+    counted (and handed over first when one of them holds the input's first stamp)."""
+    if len(ruled.stamps) > ruled.counted and ruled.settle():
+        yield ruled.flush()  # events waiting for the input's first stamp take this one
+    size = len(raw)
+    yield from _read_each_line([(lineno, None if size > _LINE_LIMIT else raw, True, size)], handler, sink, inp,
+                               report_cut=False)
+
+
+def _read_sieved(chunks: Iterable[bytes], count: Callable[[bytes, bytes], int], handler: Any, sink: _Sink,
+                 inp: OpenedInput, ruled: _RuledOutStamps,
+                 read_block: Callable[[int, bytes], Iterator[InputEvent | RuledOut]],
+                 one_line: Callable[[bytes], bool]) -> Iterator[InputEvent | RuledOut]:
+    """What the sieved readers share: each read of complete lines goes to `read_block` (which
+    keeps the stamps of the lines it rules out in `ruled`), and what it ruled out reaches the
+    engine before the next read, which may wait on a pipe; a line carried over from one read to
+    the next is ruled out by `one_line`, or takes the full path."""
+    stamps = ruled.stamps
+    last = 0
+    cut_reported = False
     try:
         for item in _line_blocks(chunks, count):
             if len(item) == 2:  # complete lines, read in one piece
                 first, piece = item
-                block = piece.split(b"\n")
-                # Lines that each are one object (every line break sits between `}` and `{`, never
-                # within a JSON value) are decoded in one call; anything else line by line.
-                objs = None
-                if (piece.isascii() and piece.startswith(b"{") and piece.endswith(b"}")
-                        and len(piece) <= MAX_EVENT_BYTES and len(block) - 1 == count(piece, b"}\n{")):
-                    try:
-                        objs = decode_lines(piece)
-                    except Exception:  # a line the struct refuses: each is decoded on its own below
-                        objs = None
-                if objs is not None and len(objs) == len(block):
-                    for k, obj in enumerate(objs):
-                        if ruled_out(obj):
-                            ms = stamp_of(extra_values(obj))
-                            if ms is not None:
-                                stamps.append(ms)
-                                continue
-                        if len(stamps) > ruled.counted and ruled.settle():
-                            yield ruled.flush()  # events waiting for the input's first stamp take this one
-                        raw = block[k]
-                        yield from _read_each_line([(first + k, raw, True, len(raw))], handler, sink, inp,
-                                                   report_cut=False)
-                    last = first + len(block) - 1
-                    if stamps:  # before the next read, which may wait on a pipe
-                        yield ruled.flush()
-                    continue
-                for lineno, raw in enumerate(block, first):
-                    if raw.isascii() and len(raw) <= MAX_EVENT_BYTES and not raw.endswith(b"\r"):
-                        try:
-                            obj = decode(raw)
-                        except Exception:  # not JSON, not of the struct's shape, too deep: the full path decides
-                            obj = None
-                        if obj is not None and ruled_out(obj):
-                            ms = stamp_of(extra_values(obj))
-                            if ms is not None:
-                                stamps.append(ms)
-                                continue
-                    if len(stamps) > ruled.counted and ruled.settle():
-                        yield ruled.flush()  # events waiting for the input's first stamp take this one
-                    size = len(raw)
-                    yield from _read_each_line([(lineno, None if size > _LINE_LIMIT else raw, True, size)],
-                                               handler, sink, inp, report_cut=False)
-                last = first + len(block) - 1
-                if stamps:  # before the next read, which may wait on a pipe
+                yield from read_block(first, piece)
+                last = first + count(piece, b"\n")
+                if stamps:
                     yield ruled.flush()
                 continue
-            lineno, raw, terminated, _ = last_item = item
+            lineno, raw, terminated, _ = item
             last = lineno
-            if raw is not None and (terminated or inp.decompress_error is None) and sieved(lineno, raw):
+            if raw is not None and (terminated or inp.decompress_error is None) and one_line(raw):
                 yield ruled.flush()
                 continue
             if len(stamps) > ruled.counted and ruled.settle():
                 yield ruled.flush()
-            yield from _read_each_line([last_item], handler, sink, inp, report_cut=False)
+            yield from _read_each_line([item], handler, sink, inp, report_cut=False)
             if not terminated and inp.decompress_error is not None:
                 cut_reported = True  # the line the data ends in was rejected as cut
     except OSError:
@@ -425,16 +440,9 @@ def _read_plain_sieved(chunks: Iterable[bytes], handler: _PlainLines, sink: _Sin
     stamps = ruled.stamps
     append = stamps.append
     stamp_of = _plain_ms_cached
-    last = 0
-    cut_reported = False
 
     def full(lineno: int, raw: bytes) -> Iterator[InputEvent | RuledOut]:
-        """A complete line on the full path, after the ruled-out lines before it are counted."""
-        if len(stamps) > ruled.counted and ruled.settle():
-            yield ruled.flush()  # events waiting for the input's first stamp take this one
-        size = len(raw)
-        yield from _read_each_line([(lineno, None if size > _LINE_LIMIT else raw, True, size)], handler, sink, inp,
-                                   report_cut=False)
+        return _full_line(ruled, lineno, raw, handler, sink, inp)
 
     def ruled_out(raw: bytes) -> bool:
         """Whether the complete line `raw` was ruled out (and its stamp kept)."""
@@ -449,73 +457,44 @@ def _read_plain_sieved(chunks: Iterable[bytes], handler: _PlainLines, sink: _Sin
                     return True
         return False
 
-    try:
-        for item in _line_blocks(chunks, sieve.count):
-            if len(item) == 2:  # complete lines, read in one piece
-                first, piece = item
-                if piece.isascii() and len(piece) <= MAX_EVENT_BYTES:  # no line is oversize
-                    block = piece.decode("ascii")
-                    texts = block.split("\n")
-                    crlf = b"\r" in piece
-                    keys = None if crlf else _stamp_keys(block)
-                    if keys is not None and len(keys) == len(texts):
-                        # The lines some filter may match, and every line's stamp, each in one pass
-                        # of C loops; a stamp not cached ('' is never a key) is read from its line.
-                        hits = list(compress(count(), map(may_match, texts)))
-                        mss = list(map(cached, keys))
-                        if None in mss:
-                            for k, ms in enumerate(mss):
-                                if ms is None:
-                                    mss[k] = stamp_of(texts[k], cache)
-                            if None in mss:  # lines without a stamp take the full path too
-                                hits = sorted({*hits, *(k for k, ms in enumerate(mss) if ms is None)})
-                        at = 0
-                        for k in hits:
-                            stamps.extend(mss[at:k])
-                            at = k + 1
-                            yield from full(first + k, texts[k].encode("ascii"))
-                        stamps.extend(mss[at:])
-                        last = first + len(texts) - 1
-                        if stamps:  # before the next read, which may wait on a pipe
-                            yield ruled.flush()
-                        continue
-                    for k, line in enumerate(texts):
-                        text = line[:-1] if crlf and line.endswith("\r") else line
-                        if not may_match(text):
-                            ms = stamp_of(text, cache)
-                            if ms is not None:
-                                append(ms)
-                                continue
-                        yield from full(first + k, line.encode("ascii"))
-                    last = first + len(texts) - 1
-                else:
-                    block = piece.split(b"\n")
-                    for k, raw in enumerate(block):
-                        if not ruled_out(raw):
-                            yield from full(first + k, raw)
-                    last = first + len(block) - 1
-                if stamps:  # before the next read, which may wait on a pipe
-                    yield ruled.flush()
-                continue
-            lineno, raw, terminated, _ = item
-            last = lineno
-            if raw is not None and (terminated or inp.decompress_error is None) and ruled_out(raw):
-                yield ruled.flush()
-                continue
-            if len(stamps) > ruled.counted and ruled.settle():
-                yield ruled.flush()
-            yield from _read_each_line([item], handler, sink, inp, report_cut=False)
-            if not terminated and inp.decompress_error is not None:
-                cut_reported = True  # the line the data ends in was rejected as cut
-    except OSError:
-        if stamps:
-            yield ruled.flush()
-        raise
-    if stamps:
-        yield ruled.flush()
-    cut = inp.decompress_error
-    if cut is not None and not cut_reported:
-        sink.problem(f"after line {last}", cut[0], cut[1])
+    def read_block(first: int, piece: bytes) -> Iterator[InputEvent | RuledOut]:
+        if not (piece.isascii() and len(piece) <= MAX_EVENT_BYTES):  # else a line may be oversize
+            for k, raw in enumerate(piece.split(b"\n")):
+                if not ruled_out(raw):
+                    yield from full(first + k, raw)
+            return
+        block = piece.decode("ascii")
+        texts = block.split("\n")
+        crlf = b"\r" in piece
+        keys = None if crlf else _stamp_keys(block)
+        if keys is not None and len(keys) == len(texts):
+            # The lines some filter may match, and every line's stamp, each in one pass of C
+            # loops; a stamp not cached ('' is never a key) is read from its line.
+            hits = list(compress(count(), map(may_match, texts)))
+            mss = list(map(cached, keys))
+            if None in mss:
+                for k, ms in enumerate(mss):
+                    if ms is None:
+                        mss[k] = stamp_of(texts[k], cache)
+                if None in mss:  # lines without a stamp take the full path too
+                    hits = sorted({*hits, *(k for k, ms in enumerate(mss) if ms is None)})
+            at = 0
+            for k in hits:
+                stamps.extend(mss[at:k])
+                at = k + 1
+                yield from full(first + k, texts[k].encode("ascii"))
+            stamps.extend(mss[at:])
+            return
+        for k, line in enumerate(texts):
+            text = line[:-1] if crlf and line.endswith("\r") else line
+            if not may_match(text):
+                ms = stamp_of(text, cache)
+                if ms is not None:
+                    append(ms)
+                    continue
+            yield from full(first + k, line.encode("ascii"))
+
+    yield from _read_sieved(chunks, sieve.count, handler, sink, inp, ruled, read_block, ruled_out)
 
 
 def _read_each_line(lines: Iterable[tuple[int, bytes | None, bool, int]], handler: Any, sink: _Sink,
