@@ -175,8 +175,8 @@ class _RuledOutStamps:
         self.group = group
 
     def settle(self) -> bool:
-        """Count the ruled-out lines since the last call as read and delivered (before a line on
-        the full path, whose accounting may depend on theirs); True for the input's first stamp."""
+        """Count the ruled-out events since the last call as read and delivered (before an event
+        on the full path, whose accounting may depend on theirs); True for the input's first stamp."""
         sink, stamps = self.sink, self.stamps
         n = len(stamps) - self.counted
         first = sink.last_stamp is None
@@ -190,7 +190,7 @@ class _RuledOutStamps:
         return first
 
     def flush(self) -> RuledOut:
-        """The ruled-out lines so far, for the engine (in a batch run their order is immaterial)."""
+        """The ruled-out events so far, for the engine (in a batch run their order is immaterial)."""
         stamps = self.stamps
         if len(stamps) > self.counted:
             self.settle()
