@@ -12,7 +12,7 @@ from __future__ import annotations
 import cwfilter
 from cwfilter import nodes
 from cwfilter.engine.events import LogEvent, split_fields
-from cwfilter.engine.matching.compiler import _folded_capture
+from cwfilter.engine.matching.compiler import _folded_field
 from cwfilter.engine.matching.interpret import interpret
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
@@ -23,6 +23,7 @@ _ALPHABET = 'ab5"[] \t*'
 _literal_texts = st.one_of(
     st.text(alphabet=_ALPHABET, max_size=4),
     st.sampled_from(["5*", "a*", "ab", "GET", "5", "*", "a*b", '"a', "[a", "a]", "a b", "x*y*z", ""]),
+    st.sampled_from(["404", "-404", "0", "-0", "1e2", "404.5"]),  # numbers (DECISIONS P9)
 )
 _conditions = st.builds(
     lambda op, text, quoted: nodes.SlotCompare(op, nodes.Literal(text, quoted)),
@@ -50,6 +51,9 @@ _fields = st.one_of(
     st.text(alphabet='ab5"[]*\n', min_size=1, max_size=5),
     st.sampled_from(['"GET / HTTP/1.1"', "[17/May/2015:10:05:03 +0000]", '"unterminated', "[open", "503",
                      "5xx", "-", "ab", '""', "[]", "a]b", 'a"b']),
+    # Spellings of numbers equal to a literal or not (DECISIONS P9): a folded `= N` must keep them.
+    st.sampled_from(["404", "0404", "+404", "-404", "4.04e2", "404.0", "403.99999999999999999", "4e2", '"404"',
+                     "[404]", "0", "-0", "+00", "100", "1E2", "404.5", "4045", "40"]),
 )
 
 
@@ -88,8 +92,9 @@ def test_one_folded_slot_reads_its_field(text, quoted, fields):
     """A lone `= literal` slot among plain ones: the folded regex sees the field split_fields gives."""
     literal = nodes.Literal(text, quoted)
     compare = nodes.SlotCompare("=", literal)
-    if not literal.is_number and (text.split("*", 1)[0] or "*" not in text):
-        assert _folded_capture(compare) is not None  # this case takes the fast path
+    if (not literal.is_number and (text.split("*", 1)[0] or "*" not in text)) or (
+            literal.is_number and float(text).is_integer() and abs(float(text)) < 2**53):
+        assert _folded_field([compare]) is not None  # this case takes the fast path
     slots = [nodes.Slot(f"f{i}") for i in range(len(fields))]
     slots[-1] = nodes.Slot("last", compare)
     compiled = _compile(nodes.DelimitedPattern(tuple(slots)))

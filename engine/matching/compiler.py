@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import operator
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -867,8 +868,6 @@ def _line_regex(before, after, exact: bool):
     Returns (match function, group index of each conditioned slot's first capture), or None when
     there is nothing to gain (`[]` matches everything).
     """
-    import re
-
     if exact and not before:
         return None
     parts = [r"[ \t]*+"]
@@ -880,7 +879,7 @@ def _line_regex(before, after, exact: bool):
         if isinstance(slot, nodes.Slot) and slot.condition is not None:
             captured.append(group)
             group += 3
-            return _folded_capture(slot.condition) or _FIELD_CAPTURE
+            return _folded_field([slot.condition]) or _FIELD_CAPTURE
         return _FIELD_SKIP
 
     parts.extend(field(s) for s in before)
@@ -891,39 +890,63 @@ def _line_regex(before, after, exact: bool):
     return re.compile("".join(parts), re.DOTALL).match, captured
 
 
-def _folded_capture(expr: nodes.SlotExpr) -> str | None:
-    """`_FIELD_CAPTURE` narrowed to the fields an ``=`` text literal can match, or None.
+# Number texts (DECISIONS P9) with a fraction or an exponent: any of them may equal an integer.
+_DECIMAL = r"[+-]?[0-9]+(?:\.[0-9]+(?:[eE][+-]?[0-9]+)?|[eE][+-]?[0-9]+)"
 
-    ``= text`` needs the field's text to be `text`; ``= pre*...`` needs it to start with `pre`
-    (DECISIONS P8: the first piece is a prefix). Written into the full-line regex, the literal
-    makes most lines fail inside the regex at that field instead of after the whole line. Each
-    of the three forms of a field (DECISIONS P13) keeps its capture group; a form that cannot
-    hold the literal (a `"` inside a quoted field, a separator inside a plain one) never matches.
-    The slot's predicate still runs on what the regex captured.
-    """
-    import re
 
-    if isinstance(expr, nodes.SlotAnd):  # any `=` conjunct narrows the field
-        return next((f for f in map(_folded_capture, expr.items) if f is not None), None)
-    if not isinstance(expr, nodes.SlotCompare) or expr.op != "=":
+def _shapes(expr: nodes.SlotExpr) -> tuple[list[str], list[str], list[str]] | None:
+    """Regexes of the field texts a slot condition may accept, in each form of a field (quoted,
+    bracketed, plain; an empty list: never in that form), or None when any text may pass.
+
+    ``= text`` and ``= pre*`` accept the text, or texts that start with `pre` (DECISIONS P8), as
+    a single pattern's regex folds them; a number ``= N`` with N an integer accepts the integer texts of
+    N (signs and leading zeros aside) and any text with a fraction or an exponent (``4.04e2``,
+    ``403.99999999999999999`` read as a double, DECISIONS P9). A superset: the condition itself
+    still runs on the field."""
+    if isinstance(expr, nodes.SlotAnd):  # any conjunct narrows the field
+        return next((f for f in map(_shapes, expr.items) if f is not None), None)
+    if isinstance(expr, nodes.SlotOr):
+        parts = [_shapes(item) for item in expr.items]
+        if any(part is None for part in parts):
+            return None
+        return tuple([x for part in parts for x in part[form]] for form in range(3))  # type: ignore[return-value,index]
+    if not isinstance(expr, nodes.SlotCompare) or expr.op != "=" or not isinstance(expr.value, nodes.Literal):
         return None
     value = expr.value
-    if not isinstance(value, nodes.Literal) or value.is_number:
-        return None
+    if value.is_number:
+        want = float(value.text)
+        if not want.is_integer() or abs(want) >= 2**53:
+            return None
+        n = int(want)
+        integer = r"[+-]?0+" if n == 0 else rf"\+?0*{n}" if n > 0 else rf"-0*{-n}"
+        shape = f"{integer}|{_DECIMAL}"
+        return [shape], [shape], [shape]
     whole = not value.has_wildcard
     prefix = value.text.split("*", 1)[0]
     if not prefix and not whole:
         return None
     lit = re.escape(prefix)
+    quoted = [lit + ("" if whole else r'[^"]*+')] if '"' not in prefix else []
+    bracketed = [lit + ("" if whole else r"[^\]]*+")] if "]" not in prefix else []
+    plain = ([lit + ("" if whole else r"[^ \t]*+")]
+             if prefix and prefix[0] not in '"[' and " " not in prefix and "\t" not in prefix else [])
+    return quoted, bracketed, plain
+
+
+def _folded_field(conditions: list[nodes.SlotExpr]) -> str | None:
+    """`_FIELD_CAPTURE` narrowed to the field texts any of `conditions` may accept (each form
+    keeps its one capture group), or None when one of them may accept any text."""
+    shapes = [_shapes(c) for c in conditions]
+    if any(s is None for s in shapes):
+        return None
+    # A form no condition may take never matches (an empty literal, `= ""`, is a shape all the same).
+    quoted, bracketed, plain = ([x for s in shapes for x in s[form]] for form in range(3))  # type: ignore[index]
     never = "(?!)()"
-    quoted = bracket = plain = never
-    if '"' not in prefix:
-        quoted = '"(' + lit + ("" if whole else r'[^"]*+') + r')(?:"[ \t]*+|\Z)'
-    if "]" not in prefix:
-        bracket = r"\[(" + lit + ("" if whole else r"[^\]]*+") + r")(?:\][ \t]*+|\Z)"
-    if prefix and prefix[0] not in '"[' and " " not in prefix and "\t" not in prefix:
-        plain = "(" + lit + ("" if whole else r"[^ \t]*+") + r")(?:[ \t]++|\Z)"
-    return f"(?:{quoted}|{bracket}|{plain})"
+    return "(?:{}|{}|{})".format(
+        f'"((?:{"|".join(quoted)}))(?:"[ \\t]*+|\\Z)' if quoted else never,
+        f"\\[((?:{'|'.join(bracketed)}))(?:\\][ \\t]*+|\\Z)" if bracketed else never,
+        f"((?:{'|'.join(plain)}))(?:[ \\t]++|\\Z)" if plain else never,
+    )
 
 
 def _slot_predicate(expr: nodes.SlotExpr, text: str) -> Callable[[str], bool]:

@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ...grammar import nodes
-from .compiler import _FIELD_CAPTURE, _FIELD_SKIP, CompiledPattern, _slot_predicate
+from .compiler import _FIELD_CAPTURE, _FIELD_SKIP, CompiledPattern, _folded_field, _slot_predicate
 
 #: Answers remembered per condition before they are forgotten (a field of unique values, such as
 #: a byte count, must not grow memory).
@@ -74,71 +74,14 @@ def _memo(pred: Callable[[str], Any]) -> tuple[Callable, Callable]:
     return cache.get, fill
 
 
-# Number texts (DECISIONS P9) with a fraction or an exponent: any of them may equal an integer.
-_DECIMAL = r"[+-]?[0-9]+(?:\.[0-9]+(?:[eE][+-]?[0-9]+)?|[eE][+-]?[0-9]+)"
-
-
-def _shapes(expr: nodes.SlotExpr) -> tuple[list[str], list[str], list[str]] | None:
-    """Regexes of the field texts a slot condition may accept, in each form of a field (quoted,
-    bracketed, plain; an empty list: never in that form), or None when any text may pass.
-
-    ``= text`` and ``= pre*`` accept the text, or texts that start with `pre` (DECISIONS P8), as
-    `_folded_capture` folds them; a number ``= N`` with N an integer accepts the integer texts of
-    N (signs and leading zeros aside) and any text with a fraction or an exponent (``4.04e2``,
-    ``403.99999999999999999`` read as a double, DECISIONS P9). A superset: the condition itself
-    still runs on the field."""
-    if isinstance(expr, nodes.SlotAnd):  # any conjunct narrows the field
-        return next((f for f in map(_shapes, expr.items) if f is not None), None)
-    if isinstance(expr, nodes.SlotOr):
-        parts = [_shapes(item) for item in expr.items]
-        if any(part is None for part in parts):
-            return None
-        return tuple([x for part in parts for x in part[form]] for form in range(3))  # type: ignore[return-value,index]
-    if not isinstance(expr, nodes.SlotCompare) or expr.op != "=" or not isinstance(expr.value, nodes.Literal):
-        return None
-    value = expr.value
-    if value.is_number:
-        want = float(value.text)
-        if not want.is_integer() or abs(want) >= 2**53:
-            return None
-        n = int(want)
-        integer = r"[+-]?0+" if n == 0 else rf"\+?0*{n}" if n > 0 else rf"-0*{-n}"
-        shape = f"{integer}|{_DECIMAL}"
-        return [shape], [shape], [shape]
-    whole = not value.has_wildcard
-    prefix = value.text.split("*", 1)[0]
-    if not prefix and not whole:
-        return None
-    lit = re.escape(prefix)
-    quoted = [lit + ("" if whole else r'[^"]*+')] if '"' not in prefix else []
-    bracketed = [lit + ("" if whole else r"[^\]]*+")] if "]" not in prefix else []
-    plain = ([lit + ("" if whole else r"[^ \t]*+")]
-             if prefix and prefix[0] not in '"[' and " " not in prefix and "\t" not in prefix else [])
-    return quoted, bracketed, plain
-
-
-def _folded_field(conditions: list[nodes.SlotExpr]) -> str | None:
-    """`_FIELD_CAPTURE` narrowed to the field texts any of `conditions` may accept (each form
-    keeps its one capture group), or None when one of them may accept any text."""
-    shapes = [_shapes(c) for c in conditions]
-    if any(s is None for s in shapes):
-        return None
-    quoted, bracketed, plain = ("|".join(x for s in shapes for x in s[form]) for form in range(3))  # type: ignore[index]
-    never = "(?!)()"
-    return "(?:{}|{}|{})".format(
-        f'"((?:{quoted}))(?:"[ \\t]*+|\\Z)' if quoted else never,
-        f"\\[((?:{bracketed}))(?:\\][ \\t]*+|\\Z)" if bracketed else never,
-        f"((?:{plain}))(?:[ \\t]++|\\Z)" if plain else never,
-    )
-
-
 def shared_fields_test(patterns: Sequence[CompiledPattern]) -> Callable[[str], bool] | None:
     """Whether any of `patterns` matches a message, with one regex reading the fields for all of
     them; None unless all are space-delimited without ``...`` with the same number of slots,
     and some slot has a condition.
 
     A field every pattern conditions is narrowed in the regex to the texts one of the conditions
-    may accept (`_shapes`), so that most lines fail there; the conditions run on the captures."""
+    may accept (`compiler._folded_field`, as one pattern's own regex is), so that most lines fail
+    there; the conditions run on the captures."""
     layouts = [_layout(p) for p in patterns]
     if not layouts or any(s is None for s in layouts) or len({len(s) for s in layouts}) != 1:  # type: ignore[arg-type]
         return None
