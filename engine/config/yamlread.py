@@ -24,7 +24,7 @@ except ImportError:  # PyYAML built without libyaml
     _CParser = None
 
 __all__ = ["BoundedComposer", "ConfigLoader", "SafeLoader", "check_node_graph", "construct_int_bounded",
-           "yaml_lines", "yaml_lines_under"]
+           "read_numbers_as_json", "yaml_lines", "yaml_lines_under"]
 
 PathT = tuple
 
@@ -239,20 +239,26 @@ class ConfigLoader(BoundedComposer, SafeLoader):
     document bounds of `engine.config.reading` (nesting, aliases, integer length)."""
 
 
-ConfigLoader.add_constructor("tag:yaml.org,2002:int", construct_int_bounded)
-
-
-ConfigLoader.yaml_implicit_resolvers = {
-    first: [r for r in resolvers if r[0] != "tag:yaml.org,2002:float"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-ConfigLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(r"""^(?:[-+]?(?:\.[0-9]+|[0-9][0-9_]*(?:\.[0-9_]*)?)(?:[eE][-+]?[0-9]+)?
+# YAML 1.2's floats (`1e3` is a number, as in JSON): PyYAML's own resolver wants a dot.
+_FLOAT_RE = re.compile(r"""^(?:[-+]?(?:\.[0-9]+|[0-9][0-9_]*(?:\.[0-9_]*)?)(?:[eE][-+]?[0-9]+)?
                   |[-+]?\.(?:inf|Inf|INF)
-                  |\.(?:nan|NaN|NAN))$""", re.X),
-    list("-+0123456789."),
-)
+                  |\.(?:nan|NaN|NAN))$""", re.X)
+
+
+def read_numbers_as_json(loader: type, untyped: tuple[str, ...] = ()) -> None:
+    """Make a loader class read numbers as YAML 1.2 and JSON do (`1e3` a float, an over-long
+    integer an `OversizedNumber`); the implicit tags in `untyped` are no longer resolved (their
+    scalars stay strings)."""
+    dropped = ("tag:yaml.org,2002:float", *untyped)
+    loader.yaml_implicit_resolvers = {
+        first: [r for r in resolvers if r[0] not in dropped]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    loader.add_constructor("tag:yaml.org,2002:int", construct_int_bounded)
+    loader.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT_RE, list("-+0123456789."))
+
+
+read_numbers_as_json(ConfigLoader)
 
 
 def yaml_lines_under(node: yaml.Node, path: PathT, lines: dict[PathT, int]) -> None:

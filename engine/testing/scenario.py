@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import difflib
 import json
-import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -155,18 +154,7 @@ class _YamlLoader(_BaseLoader):  # type: ignore[misc, valid-type]
     """
 
 
-_YamlLoader.yaml_implicit_resolvers = {
-    first: [r for r in resolvers if r[0] not in ("tag:yaml.org,2002:float", "tag:yaml.org,2002:timestamp")]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_YamlLoader.add_constructor("tag:yaml.org,2002:int", yamlread.construct_int_bounded)
-_YamlLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(r"""^(?:[-+]?(?:\.[0-9]+|[0-9][0-9_]*(?:\.[0-9_]*)?)(?:[eE][-+]?[0-9]+)?
-                  |[-+]?\.(?:inf|Inf|INF)
-                  |\.(?:nan|NaN|NAN))$""", re.X),
-    list("-+0123456789."),
-)
+yamlread.read_numbers_as_json(_YamlLoader, untyped=("tag:yaml.org,2002:timestamp",))
 
 
 def _read_yaml(text: str) -> tuple[Any, dict[tuple, int]]:
