@@ -416,3 +416,19 @@ def test_test_result_json():
     data = result.to_json()
     assert data["passed"] is False and data["failures"][0]["got"] == ["b"]
     assert run_test(load_scenario(FIXTURES / "checkout.yaml").tests[1]).passed
+
+
+def test_scenario_yaml_reads_numbers_as_json_and_times_as_text():
+    """`1e3` is a number (YAML 1.2, JSON), a time stays text for the checks to report with its
+    line, and an over-long integer is kept for its field's check, as in a config."""
+    import yaml
+    from cwfilter.engine.config.reading import OversizedNumber
+    from cwfilter.engine.config.yamlread import ConfigLoader
+    from cwfilter.engine.testing.scenario import _YamlLoader
+
+    text = "a: 1e3\nb: 2024-01-01\nc: 12\nd: " + "9" * 5000
+    data = yaml.load(text, Loader=_YamlLoader)
+    assert data["a"] == 1000.0 and data["b"] == "2024-01-01" and data["c"] == 12
+    assert isinstance(data["d"], OversizedNumber)
+    config = yaml.load(text, Loader=ConfigLoader)
+    assert config["a"] == 1000.0 and isinstance(config["d"], OversizedNumber)
