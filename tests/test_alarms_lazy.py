@@ -246,6 +246,11 @@ def test_batch_alarms_evaluated_at_changes_equal_merging_every_boundary(alarms, 
             (eager.state, eager.reason, eager.reason_data, eager.state_timestamp)
     assert sorted((c.transition for c in changes), key=lambda tr: (tr.timestamp, tr.alarm_name)) == \
         sorted(eager_changes, key=lambda tr: (tr.timestamp, tr.alarm_name))
+    # In the clock's order: by time, then in the alarms' order.
+    order = [(c.transition.timestamp, c.transition.alarm_name) for c in changes]
+    assert order == sorted(order)
+    assert all(c.evaluator is ev and c.alarm is ev.alarm and c.transition in ev.transitions and not c.composite
+               for c in changes for ev in bank.evaluators if ev.name == c.transition.alarm_name)
 
 
 # --------------------------------------------------------------------------- reasons rendered when read

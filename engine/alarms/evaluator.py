@@ -220,16 +220,10 @@ class AlarmEvaluator:
                 if type(count) is not int or not -_EXACT < count < _EXACT:
                     count = _opt_number(count, "sampleCount")  # (an int a double holds compares the same)
                 real.append((pos, compare(value, threshold), count))
-        decided = self._by_flags
-        if decided is None:
+        if self._by_flags is None:
             state = _decide_state(self._spec, real)
         else:
-            key = tuple([pt[1] for pt in real])
-            state = decided.get(key)
-            if state is None:
-                if len(decided) >= 4096:
-                    decided.clear()
-                state = decided[key] = _decide_state(self._spec, real)
+            state = self._flag_state(tuple([pt[1] for pt in real]))
         if state is _KEEP or state == self.state:
             self._kept(at_ms, points)
             return None
@@ -238,6 +232,18 @@ class AlarmEvaluator:
             # point per period (`_slot` raises).
             return self.evaluate(at_ms, self._datapoints(points))
         return self._change(at_ms, tuple([tuple(pt) for pt in points]), state)  # (kept as they are now)
+
+    def _flag_state(self, flags: tuple) -> Any:
+        """The state (or `_KEEP`) an evaluation decides from the breaching flags of its real
+        points, newest first, for an alarm whose state follows from them alone (`_by_flags`:
+        neither the positions of the points nor their sample counts count)."""
+        decided = self._by_flags
+        state = decided.get(flags)
+        if state is None:
+            if len(decided) >= 4096:
+                decided.clear()
+            state = decided[flags] = _decide_state(self._spec, [(pos, flag, None) for pos, flag in enumerate(flags, 1)])
+        return state
 
     def _kept(self, at_ms: int, points: Any) -> None:
         """Record an evaluation of `evaluate_points` that keeps the state."""

@@ -15,6 +15,7 @@ import datetime as _dt
 import functools
 import heapq
 import math
+import operator
 import time
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -591,6 +592,15 @@ class AlarmChange:
         return list(self.alarm.get(key[self.transition.new_state]) or [])
 
 
+# A range of at most this many cells is placed from its cells, not period by period (`_points`).
+_FEW_CELLS = 8
+_EXACT = 1 << 53  # integers up to this are doubles exactly
+
+# The slots of `AlarmChange`, filled directly where many are made at once.
+_CHANGE_SLOTS = tuple(getattr(AlarmChange, name).__set__ for name in ("alarm", "transition", "evaluator", "composite"))
+_CHANGE_TIME = operator.attrgetter("transition._timestamp")
+
+
 class AlarmBank:
     """The metric and composite alarms of a config, evaluated over the merged metric history.
 
@@ -798,14 +808,16 @@ class AlarmBank:
         in the same periods, so it decides the same state.
 
         Without `moves` (an alarm whose state does not depend on the positions of its periods,
-        only on their order: see `AlarmEvaluator.positions_matter`), a cell alone in every range
-        that holds it is evaluated only where it enters and where it leaves."""
+        only on their order: see `AlarmEvaluator.positions_matter`), only the moves of a cell
+        less than a period from another one are evaluated: they decide whether the two share a
+        period. The others are evaluated where they enter the range and where they leave it;
+        in between, the range holds the same cells, one to a period, in the same order."""
         _, p_ms, size, step, _, _ = plan
         out = set()
         span = size * p_ms
         last = len(starts) - 1
         for j, c in enumerate(starts):
-            if not moves and (j == 0 or c - starts[j - 1] >= span) and (j == last or starts[j + 1] - c >= span):
+            if not moves and (j == 0 or c - starts[j - 1] >= p_ms) and (j == last or starts[j + 1] - c >= p_ms):
                 out.add(c - c % step + step)
                 out.add((c + span) - (c + span) % step + step)
                 continue
@@ -841,15 +853,17 @@ class AlarmBank:
         changes_at: dict[tuple, list[int]] = {}
         merged: dict[tuple, dict] = {}  # per (series, period, unit, statistic): periods merged
         work = []  # per evaluator: (evaluator, plan, cells, periods merged, evaluation times)
+        sweep = whole and not self.composites
         for ev, plan in zip(evaluators, plans):
             cells = index.get(plan[0])
             moves = ev.positions_matter()
             key = (*plan[:4], moves)
-            if cells and key not in changes_at:
+            # (A swept alarm decided by its flags finds its own evaluation times: `_flag_evaluations`.)
+            if cells and key not in changes_at and not (sweep and ev._by_flags is not None):
                 changes_at[key] = self._changes(cells[0], plan, moves)
             periods = merged.setdefault((plan[0], plan[1], plan[4], plan[5]), {})
             work.append((ev, plan, cells, periods, changes_at.get(key, [])))
-        if whole and not self.composites:
+        if sweep:
             return self._sweep(t, limit_ms, work)
         # (next evaluation time, evaluator): every alarm is evaluated at the first boundary.
         wake = [(t, i) for i in range(len(evaluators))]
@@ -908,86 +922,188 @@ class AlarmBank:
         then its changes) without the shared clock, and the transitions are put in the order the
         clock gives them: by time, then alarm. (Not resumable half-way: a batch run interrupted
         here evaluates again from a new bank.)"""
-        found: list = []  # transitions, and their order as (time, alarm) in one integer each
-        order: list[int] = []
+        changes: list = []  # every alarm's, alarm by alarm, each alarm's in time order
         points_of = self._points
-        alarms = len(work)
-        for i, (ev, plan, cells, periods, later) in enumerate(work):
+        new, (set_alarm, set_transition, set_evaluator, set_composite) = object.__new__, _CHANGE_SLOTS
+        for ev, plan, cells, periods, later in work:
             cadence = plan[3]
             first = -(-t // cadence) * cadence  # a one-minute alarm, from a 10-second boundary
             if first > limit_ms:
                 continue
-            times = [first, *later[bisect_right(later, first):bisect_right(later, limit_ms)]]
             if cells and ev._by_flags is not None:
-                transitions = self._sweep_flags(ev, plan, cells, periods, times)
+                transitions = self._sweep_flags(ev, plan, cells, periods, first, limit_ms)
             else:
+                times = [first, *later[bisect_right(later, first):bisect_right(later, limit_ms)]]
                 transitions = [tr for x in times
                                if (tr := ev.evaluate_points(x, points_of(cells, x, plan, periods) if cells else ()))]
-            found += transitions
-            order += [tr.timestamp * alarms + i for tr in transitions]
-        changes = self._unreported
-        evaluators = self.evaluators
-        for j in sorted(range(len(found)), key=order.__getitem__):
-            tr = found[j]
-            ev = evaluators[order[j] % alarms]
-            changes.append(AlarmChange(ev.alarm, tr, ev))
-            if tr.new_state == "ALARM":
+            alarm = ev.alarm
+            for tr in transitions:  # `AlarmChange(alarm, tr, ev)`, without the frozen dataclass's setattr
+                change = new(AlarmChange)
+                set_alarm(change, alarm)
+                set_transition(change, tr)
+                set_evaluator(change, ev)
+                set_composite(change, False)
+                changes.append(change)
+            if any(tr.new_state == "ALARM" for tr in transitions):
                 self.ever_alarm.add(ev.name)
+        changes.sort(key=_CHANGE_TIME)  # by time; at one time, in the alarms' order (a stable sort)
+        self._unreported += changes
+        changes = self._unreported
         step = self._step()
         self._next_t = t = max(t, limit_ms - limit_ms % step + step)
         self._prune(t)
         self._unreported = []
         return changes
 
-    def _sweep_flags(self, ev, plan: tuple, cells: tuple, periods: dict, times: list[int]) -> list:
-        """`ev.evaluate_points` at each of `times`, for an alarm whose state follows from the
-        breaching flags of its points (`AlarmEvaluator._by_flags`): where every point is plain
-        (a finite double and an integer count) the state is decided here from the flags, and the
-        evaluator records only the evaluations where it changes and the last one; any other
-        range goes through `evaluate_points`."""
-        from ..alarms.evaluate import _KEEP
+    def _sweep_flags(self, ev, plan: tuple, cells: tuple, periods: dict, first: int, limit_ms: int) -> list:
+        """`ev.evaluate_points` at the first boundary and every later one up to `limit_ms` where
+        the range changes, for an alarm whose state follows from the breaching flags of its
+        points in order (`AlarmEvaluator._by_flags`; the times are those of `_changes` without
+        `moves`). An evaluation whose points are plain (finite doubles and integer counts) is
+        decided here from its flags (`AlarmEvaluator._flag_state`), its transition made as
+        `AlarmEvaluator._change` makes it, and the last evaluation recorded as `_kept` records
+        it; any other goes through `evaluate_points`.
 
+        The cells come in runs: cells less than a range apart. The times of a run follow those
+        of the run before, the first of a run at most equal to the last of the one before, and
+        then the range at that time is the later run's: the earlier run's time is left out. A run
+        of one cell is evaluated from that cell alone where it enters (no other cell is in its
+        ranges) and from an empty range where it leaves; the times of a longer run are those
+        `_changes` gives it, each range placed by `_placed`."""
+        from ..alarms.evaluate import _KEEP
+        from ..alarms.notifications import Transition
+
+        make = Transition._of
+        starts, units, aggs = cells
+        _, p_ms, size, step, unit, stat = plan
+        span = size * p_ms
+        value_of = STATISTICS[stat.kind]
+        compare, threshold, flag_state = ev._compare, ev._spec.threshold, ev._flag_state
+        name, spec = ev.name, ev._spec
+        # The states of a range holding one plain point, breaching or not, and of an empty range.
+        on_true, on_false, on_empty = flag_state((True,)), flag_state((False,)), flag_state(())
+        out: list = []
+        append = out.append
+        synced = 0  # transitions of `out` already in `ev.transitions`
+        state, why, since = ev.state, ev._why, ev.state_timestamp
+        last = None  # the last evaluation decided here: (time, points, state before it)
+        pending = [(first, *self._placed(cells, first, plan, periods, compare, threshold))]
+        n = len(starts)
+        j = 0
+        while True:
+            for x, flags, points in pending:
+                new = None if flags is None else flag_state(flags)
+                if new is None:  # not decided here: the evaluator, brought up to date, decides
+                    if synced < len(out):
+                        ev.transitions += out[synced:]
+                        synced = len(out)
+                    ev.state, ev._why, ev.state_timestamp = state, why, since
+                    if last is not None:
+                        ev._last_at, ev._last, ev._last_built, ev._last_points = last[0], None, None, last
+                        last = None
+                    if (tr := ev.evaluate_points(x, self._points(cells, x, plan, periods))) is not None:
+                        append(tr)
+                        synced = len(out)
+                    state, why, since = ev.state, ev._why, ev.state_timestamp
+                elif new is not _KEEP and new != state:
+                    append(why := make(name, x, state, why, since, new, spec, None, points))
+                    last = (x, points, state)
+                    state, since = new, x
+                else:
+                    last = (x, points, state)
+            if j >= n:
+                break
+            c = starts[j]
+            end = j + 1
+            while end < n and starts[end] - starts[end - 1] < span:
+                end += 1
+            following = starts[end] - starts[end] % step + step if end < n else None
+            if end > j + 1:
+                pending = []
+                for x in self._changes(starts[j:end], plan, moves=False):
+                    if x > limit_ms:
+                        break
+                    if x > first and x != following:
+                        pending.append((x, *self._placed(cells, x, plan, periods, compare, threshold)))
+                j = end
+                continue
+            # A cell alone in every range that holds it: the cell where it enters, none where it leaves.
+            pending = ()
+            enter = c - c % step + step
+            if enter > limit_ms:
+                break
+            if enter > first:
+                agg = aggs[j]
+                count = agg.sample_count
+                if not count or (unit and units[j] != unit):
+                    new, points = on_empty, ()
+                else:
+                    value = value_of(agg, stat)
+                    pos = (enter - c - 1) // p_ms + 1
+                    points = ((pos, enter - pos * p_ms, value, count),)
+                    if type(value) is float and value - value == 0.0 and type(count) is int and 0 < count < _EXACT:
+                        new = on_true if compare(value, threshold) else on_false
+                    else:
+                        pending = [(enter, None, points)]
+                if not pending:
+                    if new is not _KEEP and new != state:
+                        append(why := make(name, enter, state, why, since, new, spec, None, points))
+                        last = (enter, points, state)
+                        state, since = new, enter
+                    else:
+                        last = (enter, points, state)
+            leave = (c + span) - (c + span) % step + step
+            if first < leave <= limit_ms and leave != following:
+                if pending:
+                    pending.append((leave, (), ()))
+                else:
+                    new = on_empty
+                    if new is not _KEEP and new != state:
+                        append(why := make(name, leave, state, why, since, new, spec, None, ()))
+                        last = (leave, (), state)
+                        state, since = new, leave
+                    else:
+                        last = (leave, (), state)
+            j = end
+        if synced < len(out):
+            ev.transitions += out[synced:]
+        ev.state, ev._why, ev.state_timestamp = state, why, since
+        if last is not None:
+            ev._last_at, ev._last, ev._last_built, ev._last_points = last[0], None, None, last
+        return out
+
+    @staticmethod
+    def _placed(cells: tuple, x: int, plan: tuple, periods: dict, compare: Callable, threshold: float) -> tuple:
+        """``(flags, points)`` of an evaluation at `x`: `_points`, and the breaching flags of the
+        points, or None when a point is not a plain one (a finite double and an integer count).
+        A range of a few cells is placed from its cells (those of a period merged in order), not
+        period by period."""
         starts, units, aggs = cells
         _, p_ms, size, _, unit, stat = plan
-        span = size * p_ms
-        compare, threshold, decided = ev._compare, ev._spec.threshold, ev._by_flags
-        out = []
-        last = times[-1]
-        state_now = ev.state
-        for x in times:
-            lo, hi = bisect_left(starts, x - span), bisect_left(starts, x)
-            if hi - lo == 1:  # the common case of sparse data
-                agg = aggs[lo]
-                if not agg.sample_count or (unit and units[lo] != unit):
-                    flags = points = ()
-                else:
-                    value, count = agg.statistic(stat), agg.sample_count
-                    if type(value) is float and value - value == 0.0 and type(count) is int and 0 < count < 1 << 53:
-                        flags = (True,) if compare(value, threshold) else (False,)
-                        pos = (x - starts[lo] - 1) // p_ms + 1
-                        points = ((pos, x - pos * p_ms, value, count),)
-                    else:
-                        flags, points = None, ()
-            elif hi == lo:
-                flags = points = ()
-            else:
-                points = self._points(cells, x, plan, periods)
-                flags = tuple([compare(v, threshold) for _, _, v, c in points
-                               if type(v) is float and v - v == 0.0 and type(c) is int and 0 < c < 1 << 53])
-                if len(flags) < len(points):
-                    flags = None
-            state = None if flags is None else decided.get(flags)
-            if state is None:  # not decided here
-                tr = ev.evaluate_points(x, points if flags is not None else self._points(cells, x, plan, periods))
-                if tr is not None:
-                    out.append(tr)
-                state_now = ev.state
-            elif state is not _KEEP and state != state_now:
-                out.append(ev._change(x, points, state))
-                state_now = state
-            elif x == last:
-                ev._kept(x, points)
-        return out
+        lo, hi = bisect_left(starts, x - size * p_ms), bisect_left(starts, x)
+        if hi - lo > _FEW_CELLS:
+            points = AlarmBank._points(cells, x, plan, periods)
+        else:
+            value_of = STATISTICS[stat.kind]
+            found = []
+            j = hi - 1
+            while j >= lo:  # newest first
+                pos = (x - starts[j] - 1) // p_ms + 1
+                start = x - pos * p_ms
+                k = j
+                while k > lo and starts[k - 1] >= start:
+                    k -= 1
+                agg = None
+                for i in range(k, j + 1):
+                    if not unit or units[i] == unit:
+                        agg = aggs[i] if agg is None else agg.merge(aggs[i])
+                if agg is not None and agg.sample_count:
+                    found.append((pos, start, value_of(agg, stat), agg.sample_count))
+                j = k - 1
+            points = tuple(found)
+        flags = tuple([compare(v, threshold) for _, _, v, c in points
+                       if type(v) is float and v - v == 0.0 and type(c) is int and 0 < c < _EXACT])
+        return (flags if len(flags) == len(points) else None), points
 
     def _prune(self, now: int) -> None:
         horizon = now - self._keep_ms - self._step()
