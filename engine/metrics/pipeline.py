@@ -596,6 +596,17 @@ class AlarmChange:
 _FEW_CELLS = 8
 _EXACT = 1 << 53  # integers up to this are doubles exactly
 
+def _merged(cells: tuple, lo: int, hi: int, unit: str | None, stat: Any) -> tuple:
+    """``(statistic, sample count)`` of the cells `lo` to `hi` (excluded) of an alarm's series
+    merged in order, those of `unit` only when it is given; ``()`` when they hold no sample."""
+    _, units, aggs = cells
+    agg = None
+    for i in range(lo, hi):
+        if not unit or units[i] == unit:
+            agg = aggs[i] if agg is None else agg.merge(aggs[i])
+    return (agg.statistic(stat), agg.sample_count) if agg and agg.sample_count else ()
+
+
 # The slots of `AlarmChange`, filled directly where many are made at once.
 _CHANGE_SLOTS = tuple(getattr(AlarmChange, name).__set__ for name in ("alarm", "transition", "evaluator", "composite"))
 _CHANGE_TIME = operator.attrgetter("transition._timestamp")
@@ -763,8 +774,8 @@ class AlarmBank:
         index = {}
         for watched, hist in self._history.items():
             if hist:
-                keys = hist.keys()
-                index[watched] = ([k[0] for k in keys], [k[1] for k in keys], list(hist.values()))
+                keys = list(hist)
+                index[watched] = ([k[0] for k in keys], [k[1] for k in keys], list(map(hist.__getitem__, keys)))
         return index
 
     @staticmethod
@@ -792,11 +803,8 @@ class AlarmBank:
             start = t - pos * p_ms
             known = periods.get(start)
             if known is None:
-                agg = None
-                for j in range(bisect_left(starts, start, lo, hi), bisect_left(starts, start + p_ms, lo, hi)):
-                    if not unit or units[j] == unit:
-                        agg = aggs[j] if agg is None else agg.merge(aggs[j])
-                known = periods[start] = (agg.statistic(stat), agg.sample_count) if agg and agg.sample_count else ()
+                known = periods[start] = _merged(cells, bisect_left(starts, start, lo, hi),
+                                                 bisect_left(starts, start + p_ms, lo, hi), unit, stat)
             if known:
                 out.append((pos, start, *known))
         return tuple(out)
@@ -1076,34 +1084,38 @@ class AlarmBank:
     def _placed(cells: tuple, x: int, plan: tuple, periods: dict, compare: Callable, threshold: float) -> tuple:
         """``(flags, points)`` of an evaluation at `x`: `_points`, and the breaching flags of the
         points, or None when a point is not a plain one (a finite double and an integer count).
-        A range of a few cells is placed from its cells (those of a period merged in order), not
-        period by period."""
-        starts, units, aggs = cells
+        A range of a few cells is placed from its cells, each period found from its newest
+        cell, not period by period."""
+        starts = cells[0]
         _, p_ms, size, _, unit, stat = plan
         lo, hi = bisect_left(starts, x - size * p_ms), bisect_left(starts, x)
         if hi - lo > _FEW_CELLS:
             points = AlarmBank._points(cells, x, plan, periods)
-        else:
-            value_of = STATISTICS[stat.kind]
-            found = []
-            j = hi - 1
-            while j >= lo:  # newest first
-                pos = (x - starts[j] - 1) // p_ms + 1
-                start = x - pos * p_ms
-                k = j
-                while k > lo and starts[k - 1] >= start:
-                    k -= 1
-                agg = None
-                for i in range(k, j + 1):
-                    if not unit or units[i] == unit:
-                        agg = aggs[i] if agg is None else agg.merge(aggs[i])
-                if agg is not None and agg.sample_count:
-                    found.append((pos, start, value_of(agg, stat), agg.sample_count))
-                j = k - 1
-            points = tuple(found)
-        flags = tuple([compare(v, threshold) for _, _, v, c in points
-                       if type(v) is float and v - v == 0.0 and type(c) is int and 0 < c < _EXACT])
-        return (flags if len(flags) == len(points) else None), points
+            flags = [compare(v, threshold) for _, _, v, c in points
+                     if type(v) is float and v - v == 0.0 and type(c) is int and 0 < c < _EXACT]
+            return (tuple(flags) if len(flags) == len(points) else None), points
+        found = []
+        flags = []
+        plain = True
+        j = hi - 1
+        while j >= lo:  # newest first
+            pos = (x - starts[j] - 1) // p_ms + 1
+            start = x - pos * p_ms
+            k = j
+            while k > lo and starts[k - 1] >= start:
+                k -= 1
+            known = periods.get(start)
+            if known is None:
+                known = periods[start] = _merged(cells, k, j + 1, unit, stat)
+            if known:
+                value, count = known
+                found.append((pos, start, value, count))
+                if type(value) is float and value - value == 0.0 and type(count) is int and 0 < count < _EXACT:
+                    flags.append(compare(value, threshold))
+                else:
+                    plain = False
+            j = k - 1
+        return (tuple(flags) if plain else None), tuple(found)
 
     def _prune(self, now: int) -> None:
         horizon = now - self._keep_ms - self._step()
