@@ -171,6 +171,37 @@ def test_the_alarm_clock_starts_at_the_earliest_event_whatever_the_read_order():
         ("2024-06-01T00:11:00.000Z", "Alarm updated from OK to ALARM")]
 
 
+def test_finishing_leaves_the_aggregate_as_it_was():
+    """`finish` takes the part's aggregates into the alarms' history as they are, and copies one
+    before it changes: here a defaultValue sample (DECISIONS M2) lands in a minute whose cell
+    another filter of the same metric filled. Finishing twice gives the same run, and the part's
+    rows are those it had before."""
+    transformation = {"metricNamespace": "App", "metricName": "Hits", "metricValue": "1"}
+    cfg = Config.model_validate({
+        "metricFilters": [
+            {"filterName": "errors", "logGroupName": GROUP, "filterPattern": "ERROR",
+             "metricTransformations": [dict(transformation, defaultValue=0)]},
+            {"filterName": "infos", "logGroupName": GROUP, "filterPattern": "INFO",
+             "metricTransformations": [transformation]}],
+        "MetricAlarms": [{"AlarmName": "hits", "Namespace": "App", "MetricName": "Hits", "Period": 60,
+                          "EvaluationPeriods": 1, "Threshold": 2, "Statistic": "SampleCount",
+                          "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+                          "TreatMissingData": "notBreaching"}],
+    })
+    engine = Engine(cfg)
+    _feed(engine, [("INFO", None, None, 0), ("ERROR", None, None, 120_000), ("INFO", None, None, 130_000)])
+    agg = engine.partial()
+    rows = list(agg.to_rows())
+    first, again = agg.finish(cfg), agg.finish(cfg)
+    assert list(agg.to_rows()) == rows
+    assert [(c.transition.timestamp, c.transition.new_state) for c in first.changes] == \
+        [(c.transition.timestamp, c.transition.new_state) for c in again.changes]
+    # Minute 0 holds two samples, one the ERROR filter's default: ALARM from the first evaluation
+    # that sees it (without the default, not before minute 2's two samples).
+    assert [((c.transition.timestamp - T0) // 60_000, c.transition.new_state) for c in first.changes] == [
+        (0, "OK"), (1, "ALARM")]
+
+
 def test_rows_of_another_format_are_refused():
     row = dict.fromkeys(ROW_FIELDS)
     row.update(format=99, kind="run")

@@ -721,7 +721,7 @@ class AlarmBank:
             return
         grouped: dict[tuple, dict] = {}
         targets: dict[int, tuple | None] = {}  # id of a series key -> (its cells, unit, keeps values)
-        borrowed = self._borrowed
+        owned: set[int] = set()  # ids of the aggregates made here; every other one is the caller's
         base = self._base_ms
         for (key, start_ms), agg in cells:
             target = targets.get(id(key), False)
@@ -738,14 +738,18 @@ class AlarmBank:
             if have is None:
                 if agg.is_compact or full:
                     slots[slot] = agg  # what merging it into an empty aggregate makes
-                    borrowed.add(id(agg))
                     continue
                 slots[slot] = have = Aggregate.compact()
-            elif id(have) in borrowed:
+                owned.add(id(have))
+            elif id(have) not in owned:
                 slots[slot] = have = have.copy()
+                owned.add(id(have))
             have.merge_in(agg)
+        borrowed = self._borrowed
         for watched, slots in grouped.items():
             self._history[watched] = SortedDict(slots)
+            borrowed.update(map(id, slots.values()))
+        borrowed -= owned
 
     def add_aggregate(self, key: MetricKey, start_ms: int, agg: Aggregate) -> None:
         """Merge the samples of one cadence period (`base_seconds`) of a series into the history."""
