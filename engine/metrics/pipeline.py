@@ -994,12 +994,13 @@ class AlarmBank:
         name, spec = ev.name, ev._spec
         # The states of a range holding one plain point, breaching or not, and of an empty range.
         on_true, on_false, on_empty = flag_state((True,)), flag_state((False,)), flag_state(())
+        alone: dict[int, tuple] = {}  # see `_placed`
         out: list = []
         append = out.append
         synced = 0  # transitions of `out` already in `ev.transitions`
         state, why, since = ev.state, ev._why, ev.state_timestamp
         last = None  # the last evaluation decided here: (time, points, state before it)
-        pending = [(first, *self._placed(cells, first, plan, periods, compare, threshold))]
+        pending = [(first, *self._placed(cells, first, plan, periods, compare, threshold, alone))]
         n = len(starts)
         j = 0
         while True:
@@ -1036,7 +1037,7 @@ class AlarmBank:
                     if x > limit_ms:
                         break
                     if x > first and x != following:
-                        pending.append((x, *self._placed(cells, x, plan, periods, compare, threshold)))
+                        pending.append((x, *self._placed(cells, x, plan, periods, compare, threshold, alone)))
                 j = end
                 continue
             # A cell alone in every range that holds it: the cell where it enters, none where it leaves.
@@ -1085,11 +1086,14 @@ class AlarmBank:
         return out
 
     @staticmethod
-    def _placed(cells: tuple, x: int, plan: tuple, periods: dict, compare: Callable, threshold: float) -> tuple:
+    def _placed(cells: tuple, x: int, plan: tuple, periods: dict, compare: Callable, threshold: float,
+                alone: dict) -> tuple:
         """``(flags, points)`` of an evaluation at `x`: `_points`, and the breaching flags of the
         points, or None when a point is not a plain one (a finite double and an integer count).
         A range of a few cells is placed from its cells, each period found from its newest
-        cell, not period by period."""
+        cell, not period by period; `alone` keeps the statistic and count of a cell by its
+        index, for a period that holds it alone (the period moves on with the clock, the cell
+        stays)."""
         starts = cells[0]
         _, p_ms, size, _, unit, stat = plan
         lo, hi = bisect_left(starts, x - size * p_ms), bisect_left(starts, x)
@@ -1108,9 +1112,14 @@ class AlarmBank:
             k = j
             while k > lo and starts[k - 1] >= start:
                 k -= 1
-            known = periods.get(start)
-            if known is None:
-                known = periods[start] = _merged(cells, k, j + 1, unit, stat)
+            if k == j:
+                known = alone.get(j)
+                if known is None:
+                    known = alone[j] = _merged(cells, j, j + 1, unit, stat)
+            else:
+                known = periods.get(start)
+                if known is None:
+                    known = periods[start] = _merged(cells, k, j + 1, unit, stat)
             if known:
                 value, count = known
                 found.append((pos, start, value, count))
