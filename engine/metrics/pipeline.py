@@ -999,7 +999,7 @@ class AlarmBank:
         append = out.append
         synced = 0  # transitions of `out` already in `ev.transitions`
         state, why, since = ev.state, ev._why, ev.state_timestamp
-        last = None  # the last evaluation decided here: (time, points, state before it)
+        last_x = last_points = last_prior = None  # the last evaluation decided here: time, points, state before
         pending = [(first, *self._placed(cells, first, plan, periods, compare, threshold, alone))]
         n = len(starts)
         j = 0
@@ -1011,19 +1011,20 @@ class AlarmBank:
                         ev.transitions += out[synced:]
                         synced = len(out)
                     ev.state, ev._why, ev.state_timestamp = state, why, since
-                    if last is not None:
-                        ev._last_at, ev._last, ev._last_built, ev._last_points = last[0], None, None, last
-                        last = None
+                    if last_x is not None:
+                        ev._last_at, ev._last, ev._last_built = last_x, None, None
+                        ev._last_points = (last_x, last_points, last_prior)
+                        last_x = None
                     if (tr := ev.evaluate_points(x, self._points(cells, x, plan, periods))) is not None:
                         append(tr)
                         synced = len(out)
                     state, why, since = ev.state, ev._why, ev.state_timestamp
                 elif new is not _KEEP and new != state:
                     append(why := make(name, x, state, why, since, new, spec, None, points))
-                    last = (x, points, state)
+                    last_x, last_points, last_prior = x, points, state
                     state, since = new, x
                 else:
-                    last = (x, points, state)
+                    last_x, last_points, last_prior = x, points, state
             if j >= n:
                 break
             c = starts[j]
@@ -1061,10 +1062,10 @@ class AlarmBank:
                 if not pending:
                     if new is not _KEEP and new != state:
                         append(why := make(name, enter, state, why, since, new, spec, None, points))
-                        last = (enter, points, state)
+                        last_x, last_points, last_prior = enter, points, state
                         state, since = new, enter
                     else:
-                        last = (enter, points, state)
+                        last_x, last_points, last_prior = enter, points, state
             leave = (c + span) - (c + span) % step + step
             if first < leave <= limit_ms and leave != following:
                 if pending:
@@ -1073,16 +1074,17 @@ class AlarmBank:
                     new = on_empty
                     if new is not _KEEP and new != state:
                         append(why := make(name, leave, state, why, since, new, spec, None, ()))
-                        last = (leave, (), state)
+                        last_x, last_points, last_prior = leave, (), state
                         state, since = new, leave
                     else:
-                        last = (leave, (), state)
+                        last_x, last_points, last_prior = leave, (), state
             j = end
         if synced < len(out):
             ev.transitions += out[synced:]
         ev.state, ev._why, ev.state_timestamp = state, why, since
-        if last is not None:
-            ev._last_at, ev._last, ev._last_built, ev._last_points = last[0], None, None, last
+        if last_x is not None:
+            ev._last_at, ev._last, ev._last_built = last_x, None, None
+            ev._last_points = (last_x, last_points, last_prior)
         return out
 
     @staticmethod
