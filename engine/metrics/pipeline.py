@@ -561,14 +561,42 @@ def _cell_order(cell: tuple) -> tuple:
 # --------------------------------------------------------------------------- alarms
 
 
-@dataclass(frozen=True, slots=True)
 class AlarmChange:
-    """A state transition of a metric or composite alarm, at its simulated evaluation time."""
+    """A state transition of a metric or composite alarm, at its simulated evaluation time.
 
-    alarm: dict = field(repr=False)
-    transition: object  # engine.alarms.Transition
-    evaluator: object = field(repr=False)
-    composite: bool = False
+    `alarm` is the alarm's configuration, `transition` the `engine.alarms.Transition`, `evaluator`
+    the alarm's evaluator. Read-only, compared by its fields like a frozen dataclass (its repr
+    leaves out `alarm` and `evaluator`). A batch run makes one per transition, so it is a plain
+    class with slots: a frozen dataclass sets each field through `object.__setattr__`.
+    """
+
+    __slots__ = ("_alarm", "_transition", "_evaluator", "_composite")
+    __match_args__ = ("alarm", "transition", "evaluator", "composite")
+
+    def __init__(self, alarm: dict, transition: Any, evaluator: Any, composite: bool = False) -> None:
+        self._alarm, self._transition, self._evaluator, self._composite = alarm, transition, evaluator, composite
+
+    alarm = property(lambda self: self._alarm)
+    transition = property(lambda self: self._transition)
+    evaluator = property(lambda self: self._evaluator)
+    composite = property(lambda self: self._composite)
+
+    def _fields(self) -> tuple:
+        return self._alarm, self._transition, self._evaluator, self._composite
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def __repr__(self) -> str:
+        return f"AlarmChange(transition={self._transition!r}, composite={self._composite!r})"
+
+    def __reduce__(self) -> tuple:
+        return (AlarmChange, self._fields())
 
     @property
     def timestamp_ms(self) -> int:
@@ -607,9 +635,7 @@ def _merged(cells: tuple, lo: int, hi: int, unit: str | None, stat: Any) -> tupl
     return (agg.statistic(stat), agg.sample_count) if agg and agg.sample_count else ()
 
 
-# The slots of `AlarmChange`, filled directly where many are made at once.
-_CHANGE_SLOTS = tuple(getattr(AlarmChange, name).__set__ for name in ("alarm", "transition", "evaluator", "composite"))
-_CHANGE_TIME = operator.attrgetter("transition._timestamp")
+_CHANGE_TIME = operator.attrgetter("_transition._timestamp")
 
 
 class AlarmBank:
@@ -936,7 +962,7 @@ class AlarmBank:
         here evaluates again from a new bank.)"""
         changes: list = []  # every alarm's, alarm by alarm, each alarm's in time order
         points_of = self._points
-        new, (set_alarm, set_transition, set_evaluator, set_composite) = object.__new__, _CHANGE_SLOTS
+        new = object.__new__
         for ev, plan, cells, periods, later in work:
             cadence = plan[3]
             first = -(-t // cadence) * cadence  # a one-minute alarm, from a 10-second boundary
@@ -949,12 +975,9 @@ class AlarmBank:
                 transitions = [tr for x in times
                                if (tr := ev.evaluate_points(x, points_of(cells, x, plan, periods) if cells else ()))]
             alarm = ev.alarm
-            for tr in transitions:  # `AlarmChange(alarm, tr, ev)`, without the frozen dataclass's setattr
+            for tr in transitions:  # `AlarmChange(alarm, tr, ev)`, without the call
                 change = new(AlarmChange)
-                set_alarm(change, alarm)
-                set_transition(change, tr)
-                set_evaluator(change, ev)
-                set_composite(change, False)
+                change._alarm, change._transition, change._evaluator, change._composite = alarm, tr, ev, False
                 changes.append(change)
             if any(tr.new_state == "ALARM" for tr in transitions):
                 self.ever_alarm.add(ev.name)
