@@ -196,8 +196,9 @@ bank_alarms = st.builds(
 @settings(max_examples=120, deadline=None)
 @given(alarms=st.lists(bank_alarms, min_size=1, max_size=3),
        samples=st.lists(st.tuples(st.integers(0, 40 * 60 - 1), st.sampled_from([-1.0, 0.0, 1.0, 2.5, 3.0]),
-                                  st.sampled_from([None, "Count", "Bytes"])), min_size=1, max_size=25))
-def test_batch_alarms_evaluated_at_changes_equal_merging_every_boundary(alarms, samples):
+                                  st.sampled_from([None, "Count", "Bytes"])), min_size=1, max_size=25),
+       after=st.sampled_from([None, None, 0, 7, 45 * 60]))
+def test_batch_alarms_evaluated_at_changes_equal_merging_every_boundary(alarms, samples, after):
     """The alarm bank of a batch run evaluates an alarm only when a cell of its metric enters its
     range, moves to another period or leaves the range, and decides the state from the values.
     Against evaluators driven at every cadence boundary with datapoints merged afresh from the
@@ -218,8 +219,11 @@ def test_batch_alarms_evaluated_at_changes_equal_merging_every_boundary(alarms, 
         cells.setdefault(cell, Aggregate()).add(value)
     times = [T0 + s * 1000 + 3 for s, _, _ in samples]
     first, last = min(times), max(times)
-    changes = bank.close(last, first, None)
+    until = None if after is None else last + after * 1000  # (evaluated through `until` too)
+    changes = bank.close(last, first, until)
     end = (last // base + 1) * base
+    if until is not None:
+        end = max(end, until - until % base)
     eager_changes = []
     for alarm, ev in zip(alarms, bank.evaluators):
         eager = AlarmEvaluator(alarm)
