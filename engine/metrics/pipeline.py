@@ -997,14 +997,14 @@ class AlarmBank:
         `moves`). An evaluation whose points are plain (finite doubles and integer counts) is
         decided here from its flags (`AlarmEvaluator._flag_state`), its transition made as
         `AlarmEvaluator._change` makes it, and the last evaluation recorded as `_kept` records
-        it; any other goes through `evaluate_points`.
+        it; any other goes through `evaluate_points` (`_settle`).
 
         The cells come in runs: cells less than a range apart. The times of a run follow those
         of the run before, the first of a run at most equal to the last of the one before, and
         then the range at that time is the later run's: the earlier run's time is left out. A run
         of one cell is evaluated from that cell alone where it enters (no other cell is in its
         ranges) and from an empty range where it leaves; the times of a longer run are those
-        `_changes` gives it, each range placed by `_placed`."""
+        `_changes` gives it, each range placed from its cells (`_placed`)."""
         from ..alarms.evaluate import _KEEP
         from ..alarms.notifications import Transition
 
@@ -1017,55 +1017,56 @@ class AlarmBank:
         name, spec = ev.name, ev._spec
         # The states of a range holding one plain point, breaching or not, and of an empty range.
         on_true, on_false, on_empty = flag_state((True,)), flag_state((False,)), flag_state(())
+        placed = self._placed
         alone: dict[int, tuple] = {}  # see `_placed`
         out: list = []
         append = out.append
-        synced = 0  # transitions of `out` already in `ev.transitions`
+        # The evaluator's state as decided here (`ev` is brought up to date at the end, and
+        # before an evaluation `_settle` hands it), and the last evaluation decided here.
         state, why, since = ev.state, ev._why, ev.state_timestamp
-        last_x = last_points = last_prior = None  # the last evaluation decided here: time, points, state before
-        pending = [(first, *self._placed(cells, first, plan, periods, compare, threshold, alone))]
+        last_x = last_points = last_prior = None  # time, points, state before it
+        synced = 0  # transitions of `out` already in `ev.transitions`
         n = len(starts)
-        j = 0
+        lo, hi = bisect_left(starts, first - span), bisect_left(starts, first)
+        j = -1  # the last cell of the run evaluated (none yet: the first boundary, its range found above)
+        end = following = 0  # the end of a run (excluded), and the first time of the next one
+        times: Iterable[int] = (first,)
         while True:
-            for x, flags, points in pending:
-                new = None if flags is None else flag_state(flags)
-                if new is None:  # not decided here: the evaluator, brought up to date, decides
-                    if synced < len(out):
-                        ev.transitions += out[synced:]
-                        synced = len(out)
-                    ev.state, ev._why, ev.state_timestamp = state, why, since
-                    if last_x is not None:
-                        ev._last_at, ev._last, ev._last_built = last_x, None, None
-                        ev._last_points = (last_x, last_points, last_prior)
-                        last_x = None
-                    if (tr := ev.evaluate_points(x, self._points(cells, x, plan, periods))) is not None:
-                        append(tr)
-                        synced = len(out)
-                    state, why, since = ev.state, ev._why, ev.state_timestamp
-                elif new is not _KEEP and new != state:
+            for x in times:  # a run of several cells (or the first boundary), through `_placed`
+                if j >= 0:
+                    if x > limit_ms:
+                        break
+                    if x <= first or x == following:
+                        continue
+                    while hi < end and starts[hi] < x:
+                        hi += 1
+                    while lo < hi and starts[lo] < x - span:
+                        lo += 1
+                flags, points = placed(cells, x, plan, periods, compare, threshold, alone, lo, hi)
+                if flags is None:
+                    synced, state, why, since = self._settle(ev, out, synced, state, why, since, last_x,
+                                                             last_points, last_prior, x, cells, plan, periods)
+                    last_x = None
+                    continue
+                new = flag_state(flags)
+                last_x, last_points, last_prior = x, points, state
+                if new is not _KEEP and new != state:
                     append(why := make(name, x, state, why, since, new, spec, None, points))
-                    last_x, last_points, last_prior = x, points, state
                     state, since = new, x
-                else:
-                    last_x, last_points, last_prior = x, points, state
-            if j >= n:
+            if j >= n - 1:
                 break
+            j = lo = hi = j + 1
             c = starts[j]
             end = j + 1
             while end < n and starts[end] - starts[end - 1] < span:
                 end += 1
             following = starts[end] - starts[end] % step + step if end < n else None
             if end > j + 1:
-                pending = []
-                for x in self._changes(starts[j:end], plan, moves=False):
-                    if x > limit_ms:
-                        break
-                    if x > first and x != following:
-                        pending.append((x, *self._placed(cells, x, plan, periods, compare, threshold, alone)))
-                j = end
+                times = self._changes(starts[j:end], plan, moves=False)
+                j = end - 1
                 continue
+            times = ()
             # A cell alone in every range that holds it: the cell where it enters, none where it leaves.
-            pending = ()
             enter = c - c % step + step
             if enter > limit_ms:
                 break
@@ -1081,52 +1082,58 @@ class AlarmBank:
                     if type(value) is float and value - value == 0.0 and type(count) is int and 0 < count < _EXACT:
                         new = on_true if compare(value, threshold) else on_false
                     else:
-                        pending = [(enter, None, points)]
-                if not pending:
+                        new = None
+                if new is None:
+                    synced, state, why, since = self._settle(ev, out, synced, state, why, since, last_x,
+                                                             last_points, last_prior, enter, cells, plan, periods)
+                    last_x = None
+                else:
+                    last_x, last_points, last_prior = enter, points, state
                     if new is not _KEEP and new != state:
                         append(why := make(name, enter, state, why, since, new, spec, None, points))
-                        last_x, last_points, last_prior = enter, points, state
                         state, since = new, enter
-                    else:
-                        last_x, last_points, last_prior = enter, points, state
             leave = (c + span) - (c + span) % step + step
             if first < leave <= limit_ms and leave != following:
-                if pending:
-                    pending.append((leave, (), ()))
-                else:
-                    new = on_empty
-                    if new is not _KEEP and new != state:
-                        append(why := make(name, leave, state, why, since, new, spec, None, ()))
-                        last_x, last_points, last_prior = leave, (), state
-                        state, since = new, leave
-                    else:
-                        last_x, last_points, last_prior = leave, (), state
-            j = end
+                last_x, last_points, last_prior = leave, (), state
+                if on_empty is not _KEEP and on_empty != state:
+                    append(why := make(name, leave, state, why, since, on_empty, spec, None, ()))
+                    state, since = on_empty, leave
+        self._settle(ev, out, synced, state, why, since, last_x, last_points, last_prior)
+        return out
+
+    def _settle(self, ev, out: list, synced: int, state: str, why: Any, since: int | None, last_x: int | None,
+                last_points: tuple, last_prior: str, x: int | None = None, cells: tuple = (), plan: tuple = (),
+                periods: dict | None = None) -> tuple:
+        """Bring `ev` up to date with what `_sweep_flags` decided: its state, reason and since,
+        the transitions of `out` after the first `synced`, and the last evaluation (`last_x`,
+        its points and the state before it, recorded as `AlarmEvaluator._kept` records one);
+        then, given a time `x`, evaluate there through `evaluate_points`. Returns the
+        transitions of `out` now in `ev.transitions` and the evaluator's state, reason and since."""
         if synced < len(out):
             ev.transitions += out[synced:]
         ev.state, ev._why, ev.state_timestamp = state, why, since
         if last_x is not None:
-            ev._last_at, ev._last, ev._last_built = last_x, None, None
-            ev._last_points = (last_x, last_points, last_prior)
-        return out
+            ev._last_at, ev._last, ev._last_built, ev._last_points = last_x, None, None, (last_x, last_points, last_prior)
+        if x is not None and (tr := ev.evaluate_points(x, self._points(cells, x, plan, periods))) is not None:
+            out.append(tr)
+        return len(out), ev.state, ev._why, ev.state_timestamp
 
     @staticmethod
     def _placed(cells: tuple, x: int, plan: tuple, periods: dict, compare: Callable, threshold: float,
-                alone: dict) -> tuple:
-        """``(flags, points)`` of an evaluation at `x`: `_points`, and the breaching flags of the
-        points, or None when a point is not a plain one (a finite double and an integer count).
-        A range of a few cells is placed from its cells, each period found from its newest
-        cell, not period by period; `alone` keeps the statistic and count of a cell by its
-        index, for a period that holds it alone (the period moves on with the clock, the cell
-        stays)."""
-        starts = cells[0]
-        _, p_ms, size, _, unit, stat = plan
-        lo, hi = bisect_left(starts, x - size * p_ms), bisect_left(starts, x)
+                alone: dict, lo: int, hi: int) -> tuple:
+        """``(flags, points)`` of an evaluation at `x` whose range holds the cells `lo` to `hi`
+        (excluded): `_points`, and the breaching flags of the points, or None when a point is not
+        a plain one (a finite double and an integer count). A range of a few cells is placed from
+        its cells, each period found from its newest cell, not period by period; `alone` keeps
+        the statistic and count of a cell by its index, for a period that holds it alone (the
+        period moves on with the clock, the cell stays)."""
         if hi - lo > _FEW_CELLS:
             points = AlarmBank._points(cells, x, plan, periods)
             flags = [compare(v, threshold) for _, _, v, c in points
                      if type(v) is float and v - v == 0.0 and type(c) is int and 0 < c < _EXACT]
             return (tuple(flags) if len(flags) == len(points) else None), points
+        starts = cells[0]
+        p_ms, unit, stat = plan[1], plan[4], plan[5]
         found = []
         flags = []
         plain = True
