@@ -4,8 +4,9 @@
 
 from __future__ import annotations
 
+import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +17,7 @@ from .evaluate import (
     DEFAULT_REGION,
     REGION_NAMES,
     _alarm_period,
+    _api_time,
     _fmt_api_time,
     _fmt_service_time,
     _json_string,
@@ -30,6 +32,7 @@ __all__ = [
     "eventbridge_detail",
     "eventbridge_event",
     "history_item",
+    "history_item_texts",
     "sns_message",
 ]
 
@@ -160,6 +163,57 @@ def history_item(transition: Transition) -> dict:
         "HistorySummary": f"Alarm updated from {old_state} to {new_state}",
         "HistoryData": "".join(history),
     }
+
+
+_OLD_REASON = ',"stateReason":'
+_NEW_DATA = ',"stateReasonData":'
+
+
+def history_item_texts(transitions: Iterable[Transition], margin: str = "") -> Iterator[str]:
+    """The `history_item` of each transition as ``json.dumps(item, indent=4, ensure_ascii=False)``
+    writes it, every line after the first prefixed by `margin` (an item in a document's list):
+    the same text, written directly.
+
+    A reason kept as placed points is written without rendering its data (`_Reason._texts`), and
+    remembered until it is read as the next transition's old reason.
+    """
+    enc = _json_string
+    inner = ",\n" + margin + "    "
+    tail = "\n" + margin + "}"
+    heads: dict[tuple, str] = {}    # the text before the Timestamp, by alarm name and type
+    states: dict[tuple, tuple] = {}  # the texts that name the states, by old and new state
+    written: dict[int, tuple[Transition, str | None]] = {}  # by id(): reasons written, not kept
+    for tr in transitions:
+        name, kind, old_state, new_state = tr._alarm_name, tr._alarm_type, tr._old_state, tr._new_state
+        if type(name) is not str or type(kind) is not str or type(old_state) is not str or type(new_state) is not str:
+            text = json.dumps(history_item(tr), indent=4, ensure_ascii=False)
+            yield text.replace("\n", "\n" + margin) if margin else text
+            continue
+        head = heads.get((name, kind))
+        if head is None:
+            head = heads[name, kind] = (f'{{\n{margin}    "AlarmName": {enc(name)}{inner}"AlarmType": {enc(kind)}'
+                                        f'{inner}"Timestamp": ')
+        named = states.get((old_state, new_state))
+        if named is None:
+            named = states[old_state, new_state] = (
+                f'{inner}"HistoryItemType": "StateUpdate"{inner}"HistorySummary": '
+                f'{enc(f"Alarm updated from {old_state} to {new_state}")}{inner}"HistoryData": ',
+                '{"version":"1.0","oldState":{"stateValue":' + enc(old_state),
+                '},"newState":{"stateValue":' + enc(new_state) + ',"stateReason":')
+        old = tr._old
+        hit = written.pop(id(old), None)
+        old_reason = hit[1] if hit is not None and hit[0] is old else old._rendered()[0]
+        new_reason, data = tr._texts()
+        if tr._spec is not None:
+            written[id(tr)] = (tr, new_reason)
+        old_text = "" if old_reason is None else _OLD_REASON + (
+            enc(old_reason) if type(old_reason) is str else service_json(old_reason))
+        new_text = enc(new_reason) if type(new_reason) is str else service_json(new_reason)
+        if data is None:
+            history = f"{named[1]}{old_text}{named[2]}{new_text}}}}}"
+        else:
+            history = f"{named[1]}{old_text}{named[2]}{new_text}{_NEW_DATA}{data}}}}}"
+        yield f"{head}{enc(_api_time(tr._timestamp))}{named[0]}{enc(history)}{tail}"
 
 
 def _value_json(value: Any) -> str:
