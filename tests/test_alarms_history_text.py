@@ -3,7 +3,8 @@
 `history_item_texts` writes each transition's DescribeAlarmHistory item as the text
 ``json.dumps(history_item(t), indent=4, ensure_ascii=False)`` gives, and a transition whose reason
 was decided from placed points has its StateReason and StateReasonData written by
-`_points_texts`, without the `Datapoint`s, `_Point`s and data dict of `_Reason._rendered`. Over
+`_points_texts`, without the `Datapoint`s, `_Point`s and data dict of `_Reason._rendered` (so
+are those of an EventBridge detail, the transition lines of `-o jsonl`). Over
 whole random histories (batch alarm banks with composite alarms, evaluators with SetAlarmState)
 and over arbitrary placed points, both must give exactly what the general path gives.
 """
@@ -18,7 +19,7 @@ import pytest
 from cwfilter.engine.alarms.composite import CompositeAlarmEvaluator
 from cwfilter.engine.alarms.evaluate import _points_texts, evaluation_range_size, service_json
 from cwfilter.engine.alarms.evaluator import AlarmEvaluator
-from cwfilter.engine.alarms.notifications import Transition, history_item, history_item_texts
+from cwfilter.engine.alarms.notifications import Transition, eventbridge_detail, history_item, history_item_texts
 from cwfilter.engine.metrics.pipeline import AlarmBank
 from cwfilter.engine.metrics.transform import MetricKey
 from hypothesis import event, given, settings
@@ -85,9 +86,13 @@ def _check_writer(transitions: list, margin: str, read_first: list[bool]) -> Non
     event("no transition" if not transitions else
           f"written directly: {'none' if not direct else 'all' if direct == len(transitions) else 'some'}")
     texts = [tr._texts() for tr in transitions]
+    details = [json.dumps(eventbridge_detail({}, tr), ensure_ascii=False) for tr in transitions]
     got = list(history_item_texts(transitions, margin))
     assert texts == [_general_texts(tr) for tr in transitions]
     assert got == _reference(transitions, margin)
+    # The EventBridge detail (the transition lines of `-o jsonl`), its reasons' data written as
+    # text the same way.
+    assert details == [json.dumps(eventbridge_detail({}, tr), ensure_ascii=False) for tr in transitions]
     for text in got:  # (and it is the JSON of the item)
         assert json.loads(text)["HistoryItemType"] == "StateUpdate"
 

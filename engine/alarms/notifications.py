@@ -220,13 +220,13 @@ def _value_json(value: Any) -> str:
     return _json_string(value) if type(value) is str else service_json(value)
 
 
-def _event_state(value: str, reason: str | None, reason_data: dict | None,
-                 timestamp: int | None) -> dict:
+def _event_state(value: str, reason: _Reason, timestamp: int | None) -> dict:
     state: dict[str, Any] = {"value": value}
-    if reason is not None:
-        state["reason"] = reason
-    if reason_data is not None:
-        state["reasonData"] = service_json(reason_data)
+    text, data = reason._texts()  # (the data as its JSON text)
+    if text is not None:
+        state["reason"] = text
+    if data is not None:
+        state["reasonData"] = data
     if timestamp is not None:
         state["timestamp"] = _fmt_service_time(timestamp)
     return state
@@ -301,13 +301,11 @@ def eventbridge_detail(alarm: Mapping, transition: Transition) -> dict:
 
     `alarm` is the PutMetricAlarm- or PutCompositeAlarm-shaped configuration.
     """
-    state = _event_state(transition.new_state, transition.new_reason, transition.new_reason_data,
-                         transition.timestamp)
+    state = _event_state(transition.new_state, transition, transition.timestamp)
     if transition.actions_suppressed_by is not None:
         state["actionsSuppressedBy"] = transition.actions_suppressed_by
         state["actionsSuppressedReason"] = transition.actions_suppressed_reason
-    previous = _event_state(transition.old_state, transition.old_reason,
-                            transition.old_reason_data, transition.old_timestamp)
+    previous = _event_state(transition.old_state, transition._old, transition.old_timestamp)
     return {"alarmName": transition.alarm_name, "state": state, "previousState": previous,
             "configuration": _event_configuration(alarm)}
 
