@@ -823,18 +823,6 @@ def _time_parts(ms: int) -> tuple[tuple[str, str], tuple[str, str]]:
     return date, clock
 
 
-def _service_time(ms: int) -> str:
-    """`_fmt_service_time`, from remembered parts."""
-    date, clock = _time_parts(ms)
-    return date[0] + clock[0] + "+0000"
-
-
-def _api_time(ms: int) -> str:
-    """`_fmt_api_time`, from remembered parts."""
-    date, clock = _time_parts(ms)
-    return date[0] + clock[0] + "Z"
-
-
 def _points_texts(spec: _Spec, at_ms: int, points: Iterable) -> tuple[str, str] | None:
     """The StateReason text and the `service_json` text of the StateReasonData of an evaluation
     at `at_ms` decided from placed points ``(position, period start, value, sample count)``,
@@ -852,6 +840,8 @@ def _points_texts(spec: _Spec, at_ms: int, points: Iterable) -> tuple[str, str] 
         if len(_FIXED) >= 1024:
             _FIXED.clear()
         fixed = _FIXED[id(spec)] = _Fixed(spec)
+    if type(at_ms) is not int:
+        return None
     p = fixed.p
     end = at_ms - at_ms % fixed.step
     parts = _time_parts
@@ -893,7 +883,7 @@ def _points_texts(spec: _Spec, at_ms: int, points: Iterable) -> tuple[str, str] 
     if len(real) >= n:
         # DECISIONS A4 case 2, as `_decide_state` decides it: the N newest points.
         del real[n:]
-        alarm = sum([pt[5] for pt in real]) >= m
+        alarm = real[0][5] if n == 1 else sum([pt[5] for pt in real]) >= m
         minimum = spec.low_sample_minimum
         if minimum is not None and any(pt[4] is not None and pt[4] < minimum for pt in real):
             return None  # keeps the state: no transition renders this
@@ -910,8 +900,23 @@ def _points_texts(spec: _Spec, at_ms: int, points: Iterable) -> tuple[str, str] 
             bad = spec.treatment == "breaching"
             filled = [(pos, *parts(end - pos * p), None, None, bad)
                       for pos in range(1, fixed.size + 1) if pos not in taken][: n - len(real)]
+    # The points of the state's kind: all real ones in the text (DECISIONS A6), the first M (or
+    # N-M+1) of the evaluated range, real or filled, in the data; newest first.
     java = _java_double
-    shown = [f"{java(pt[3])} ({pt[1][1]}{pt[2][1]})" for pt in real if pt[5] is alarm]
+    shown = []
+    entries = []
+    for _, date, clock, value, sample_count, breaching in (sorted(real + filled, key=_first) if filled else real):
+        if breaching is alarm:
+            if value is None:
+                entries.append(f'{{"timestamp":"{date[0]}{clock[0]}+0000"}}')
+                continue
+            value = java(value)
+            shown.append(f"{value} ({date[1]}{clock[1]})")
+            if sample_count is None:
+                entries.append(f'{{"timestamp":"{date[0]}{clock[0]}+0000","value":{value}}}')
+            else:
+                entries.append(f'{{"timestamp":"{date[0]}{clock[0]}+0000","sampleCount":{java(sample_count)},'
+                               f'"value":{value}}}')
     count = len(shown)
     condition = fixed.met if alarm else fixed.unmet
     fill_text = (f" and {_plural(len(filled), 'missing datapoint')} {_was(len(filled))} treated as "
@@ -924,20 +929,11 @@ def _points_texts(spec: _Spec, at_ms: int, points: Iterable) -> tuple[str, str] 
         text = (f"{fixed.head.format(count)}{', '.join(shown)}] {'was' if count == 1 else 'were'} "
                 f"{condition}{fill_text} (minimum {_plural(minimum, 'datapoint')} for "
                 f"{'OK -> ALARM' if alarm else 'ALARM -> OK'} transition).")
-    entries = []
-    for _, date, clock, value, sample_count, breaching in (sorted(real + filled, key=_first) if filled else real):
-        if breaching is alarm:
-            if value is None:
-                entries.append('{"timestamp":"' + date[0] + clock[0] + '+0000"}')
-            elif sample_count is None:
-                entries.append('{"timestamp":"' + date[0] + clock[0] + '+0000","value":' + java(value) + "}")
-            else:
-                entries.append('{"timestamp":"' + date[0] + clock[0] + '+0000","sampleCount":' +
-                               java(sample_count) + ',"value":' + java(value) + "}")
     oldest = real[-1]
-    return text, (query + '","startDate":"' + oldest[1][0] + oldest[2][0] + "+0000" + fixed.middle +
-                  (java(oldest[3]) if len(real) == 1 else ",".join([java(pt[3]) for pt in reversed(real)])) +
-                  fixed.threshold + ",".join(entries[: m if alarm else n - m + 1]) + "]}")
+    recent = java(oldest[3]) if len(real) == 1 else ",".join([java(pt[3]) for pt in reversed(real)])
+    evaluated = entries[0] if len(entries) == 1 else ",".join(entries[: m if alarm else n - m + 1])
+    return text, (f'{query}","startDate":"{oldest[1][0]}{oldest[2][0]}+0000{fixed.middle}{recent}'
+                  f'{fixed.threshold}{evaluated}]}}')
 
 
 _first = operator.itemgetter(0)

@@ -17,11 +17,12 @@ from .evaluate import (
     DEFAULT_REGION,
     REGION_NAMES,
     _alarm_period,
-    _api_time,
     _fmt_api_time,
     _fmt_service_time,
     _json_string,
+    _points_texts,
     _Reason,
+    _time_parts,
     _to_ms,
     _utc,
     service_json,
@@ -185,7 +186,8 @@ def history_item_texts(transitions: Iterable[Transition], margin: str = "") -> I
     written: dict[int, tuple[Transition, str | None]] = {}  # by id(): reasons written, not kept
     for tr in transitions:
         name, kind, old_state, new_state = tr._alarm_name, tr._alarm_type, tr._old_state, tr._new_state
-        if type(name) is not str or type(kind) is not str or type(old_state) is not str or type(new_state) is not str:
+        if (type(name) is not str or type(kind) is not str or type(old_state) is not str
+                or type(new_state) is not str or type(tr._timestamp) is not int):
             text = json.dumps(history_item(tr), indent=4, ensure_ascii=False)
             yield text.replace("\n", "\n" + margin) if margin else text
             continue
@@ -203,7 +205,10 @@ def history_item_texts(transitions: Iterable[Transition], margin: str = "") -> I
         old = tr._old
         hit = written.pop(id(old), None)
         old_reason = hit[1] if hit is not None and hit[0] is old else old._rendered()[0]
-        new_reason, data = tr._texts()
+        texts = None
+        if tr._spec is not None and tr._decision is None:  # (as `_texts`, without the call)
+            texts = _points_texts(tr._spec, tr._at, tr._points)
+        new_reason, data = tr._texts() if texts is None else texts
         if tr._spec is not None:
             written[id(tr)] = (tr, new_reason)
         old_text = "" if old_reason is None else _OLD_REASON + (
@@ -213,7 +218,8 @@ def history_item_texts(transitions: Iterable[Transition], margin: str = "") -> I
             history = f"{named[1]}{old_text}{named[2]}{new_text}}}}}"
         else:
             history = f"{named[1]}{old_text}{named[2]}{new_text}{_NEW_DATA}{data}}}}}"
-        yield f"{head}{enc(_api_time(tr._timestamp))}{named[0]}{enc(history)}{tail}"
+        date, clock = _time_parts(tr._timestamp)  # (digits and separators: nothing to escape)
+        yield f'{head}"{date[0]}{clock[0]}Z"{named[0]}{enc(history)}{tail}'
 
 
 def _value_json(value: Any) -> str:
