@@ -166,8 +166,15 @@ def history_item(transition: Transition) -> dict:
     }
 
 
-_OLD_REASON = ',"stateReason":'
-_NEW_DATA = ',"stateReasonData":'
+def _escaped(text: str) -> str:
+    """`text` as it reads inside a JSON string (what `_json_string` writes between the quotes).
+    Escaping goes character by character, so the escaped parts of a text make the escaped text."""
+    return _json_string(text)[1:-1]
+
+
+_OLD_REASON = _escaped(',"stateReason":')
+_NEW_DATA = _escaped(',"stateReasonData":')
+_CLOSE = _escaped("}}")
 
 
 def history_item_texts(transitions: Iterable[Transition], margin: str = "") -> Iterator[str]:
@@ -175,15 +182,16 @@ def history_item_texts(transitions: Iterable[Transition], margin: str = "") -> I
     writes it, every line after the first prefixed by `margin` (an item in a document's list):
     the same text, written directly.
 
-    A reason kept as placed points is written without rendering its data (`_Reason._texts`), and
-    remembered until it is read as the next transition's old reason.
+    The HistoryData string is written escaped part by part: the parts that name the states once
+    per pair of states, and a reason kept as placed points without rendering its data
+    (`_Reason._texts`), remembered until it is read as the next transition's old reason.
     """
     enc = _json_string
     inner = ",\n" + margin + "    "
     tail = "\n" + margin + "}"
     heads: dict[tuple, str] = {}    # the text before the Timestamp, by alarm name and type
     states: dict[tuple, tuple] = {}  # the texts that name the states, by old and new state
-    written: dict[int, tuple[Transition, str | None]] = {}  # by id(): reasons written, not kept
+    written: dict[int, tuple[Transition, str]] = {}  # by id(): escaped reasons written, not kept
     for tr in transitions:
         name, kind, old_state, new_state = tr._alarm_name, tr._alarm_type, tr._old_state, tr._new_state
         if (type(name) is not str or type(kind) is not str or type(old_state) is not str
@@ -199,27 +207,29 @@ def history_item_texts(transitions: Iterable[Transition], margin: str = "") -> I
         if named is None:
             named = states[old_state, new_state] = (
                 f'{inner}"HistoryItemType": "StateUpdate"{inner}"HistorySummary": '
-                f'{enc(f"Alarm updated from {old_state} to {new_state}")}{inner}"HistoryData": ',
-                '{"version":"1.0","oldState":{"stateValue":' + enc(old_state),
-                '},"newState":{"stateValue":' + enc(new_state) + ',"stateReason":')
+                f'{enc(f"Alarm updated from {old_state} to {new_state}")}{inner}"HistoryData": "' +
+                _escaped('{"version":"1.0","oldState":{"stateValue":' + enc(old_state)),
+                _escaped('},"newState":{"stateValue":' + enc(new_state) + ',"stateReason":'))
         old = tr._old
         hit = written.pop(id(old), None)
-        old_reason = hit[1] if hit is not None and hit[0] is old else old._rendered()[0]
+        if hit is not None and hit[0] is old:
+            old_text = hit[1]
+        else:
+            old_reason = old._rendered()[0]
+            old_text = "" if old_reason is None else _OLD_REASON + _escaped(_value_json(old_reason))
         texts = None
         if tr._spec is not None and tr._decision is None:  # (as `_texts`, without the call)
             texts = _points_texts(tr._spec, tr._at, tr._points)
         new_reason, data = tr._texts() if texts is None else texts
+        new_text = _escaped(_value_json(new_reason))
         if tr._spec is not None:
-            written[id(tr)] = (tr, new_reason)
-        old_text = "" if old_reason is None else _OLD_REASON + (
-            enc(old_reason) if type(old_reason) is str else service_json(old_reason))
-        new_text = enc(new_reason) if type(new_reason) is str else service_json(new_reason)
-        if data is None:
-            history = f"{named[1]}{old_text}{named[2]}{new_text}}}}}"
-        else:
-            history = f"{named[1]}{old_text}{named[2]}{new_text}{_NEW_DATA}{data}}}}}"
+            written[id(tr)] = (tr, _OLD_REASON + new_text)
         date, clock = _time_parts(tr._timestamp)  # (digits and separators: nothing to escape)
-        yield f'{head}"{date[0]}{clock[0]}Z"{named[0]}{enc(history)}{tail}'
+        if data is None:
+            yield f'{head}"{date[0]}{clock[0]}Z"{named[0]}{old_text}{named[1]}{new_text}{_CLOSE}"{tail}'
+        else:
+            yield (f'{head}"{date[0]}{clock[0]}Z"{named[0]}{old_text}{named[1]}{new_text}{_NEW_DATA}'
+                   f'{_escaped(data)}{_CLOSE}"{tail}')
 
 
 def _value_json(value: Any) -> str:
