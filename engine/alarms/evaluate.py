@@ -786,7 +786,7 @@ class _Fixed:
                         if self.empty == INSUFFICIENT_DATA else
                         f"Threshold Crossed: no datapoints were received for {_plural(n, 'period')} and "
                         f"{_plural(n, 'missing datapoint')} {_was(n)} treated as [{self.fill_word}].")
-        self.head = "Threshold Crossed: " if not spec.m_set else f"Threshold Crossed: {{}} out of the last {n} datapoints ["
+        self.head = f"Threshold Crossed: {{}} out of the last {n} datapoints ["  # (DatapointsToAlarm set)
         # The keys of the reason data between "startDate" and "recentDatapoints", and "threshold",
         # as `service_json` writes them.
         middle: dict[str, Any] = {}
