@@ -573,15 +573,13 @@ class _Renderer:
     def finish(self, summary: dict) -> None:
         self._write_pending()
         if self.output is RunOutput.json:
+            from .engine.alarms.notifications import history_item_texts
             from .engine.report.document import run_document
             from .engine.report.jsontext import indented, metric_texts
 
-            # The engine's document, with the metrics written one at a time: peak memory stays
-            # near that of jsonl output however many series there are.
-            doc = run_document([], self.transitions, summary, self.statistics, self.definitions)
-            history = doc.get("alarmHistory")
-            if history:
-                doc["alarmHistory"] = []  # written below, an item at a time
+            # The engine's document, with the metrics and the alarm history written one at a time
+            # (below): peak memory stays near that of jsonl output however many series there are.
+            doc = run_document([], self.transitions, summary, self.statistics, self.definitions, history=False)
             head, tail = indented(doc).split('"metrics": [],', 1)
             out = sys.stdout
             out.write(head + '"metrics": [')
@@ -598,25 +596,16 @@ class _Renderer:
                 out.write(("," if written else "") + "\n        " + ",\n        ".join(block))
                 written = True
             out.write("\n    ]," if written else "],")
-            if history:
+            if self.transitions:
                 before, tail = tail.split('"alarmHistory": [],', 1)
                 out.write(before + '"alarmHistory": [\n        ')
-                out.write(",\n        ".join(map(_indented_item, history)) + "\n    ],")
+                items = history_item_texts([c.transition for c in self.transitions], "        ")
+                out.write(",\n        ".join(items) + "\n    ],")
             out.write(tail + "\n")
         elif self.output is RunOutput.table and self.compact:
             _render_run_compact(self.kept, summary, self.transitions)
         elif self.output is RunOutput.table:
             _render_run_table(self.kept, self.statistics)
-
-
-def _indented_item(item: dict) -> str:
-    """``json.dumps(item, indent=4, ensure_ascii=False)`` as it reads two levels deep in a
-    document; a flat object of strings (an alarm history item) without the pure-Python encoder
-    that `indent` selects."""
-    if all(type(k) is str and type(v) is str for k, v in item.items()) and item:
-        enc = json.encoder.encode_basestring
-        return "{\n" + ",\n".join([f"            {enc(k)}: {enc(v)}" for k, v in item.items()]) + "\n        }"
-    return json.dumps(item, indent=4, ensure_ascii=False).replace("\n", "\n        ")
 
 
 def _render_run_table(datapoints: list[Any], statistics: list[str]) -> None:

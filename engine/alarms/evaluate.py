@@ -763,6 +763,182 @@ def _result(spec: _Spec, decision, at_ms: int, periods: list[tuple[int, int]],
                        _reason_data(spec, state, at_ms, real, filled, periods))
 
 
+# --------------------------------------------------------------------------- reasons written directly
+
+
+class _Fixed:
+    """What the reasons of one plain threshold alarm share: its cadence, range and comparison,
+    the decision over an empty range, and the texts that depend on the alarm alone (fragments of
+    `_reason` and `_reason_data`)."""
+
+    __slots__ = ("spec", "step", "p", "size", "compare", "empty", "met", "unmet", "fill_word",
+                 "no_data", "head", "middle", "threshold")
+
+    def __init__(self, spec: _Spec) -> None:
+        n = spec.n
+        self.spec, self.step, self.p, self.size = spec, _step_ms(spec.period), spec.period * 1000, evaluation_range_size(n)
+        self.compare, words = COMPARISON_OPERATORS[spec.operator]
+        self.empty = _decide_state(spec, [])
+        self.met = f"{words} the threshold ({_java_double(spec.threshold)})"
+        self.unmet = "not " + self.met
+        self.fill_word = _FILL_WORD.get(spec.treatment)
+        self.no_data = (f"Insufficient Data: {_plural(n, 'datapoint')} {_was(n)} unknown."
+                        if self.empty == INSUFFICIENT_DATA else
+                        f"Threshold Crossed: no datapoints were received for {_plural(n, 'period')} and "
+                        f"{_plural(n, 'missing datapoint')} {_was(n)} treated as [{self.fill_word}].")
+        self.head = f"Threshold Crossed: {{}} out of the last {n} datapoints ["  # (DatapointsToAlarm set)
+        # The keys of the reason data between "startDate" and "recentDatapoints", and "threshold",
+        # as `service_json` writes them.
+        middle: dict[str, Any] = {}
+        if spec.unit is not None:
+            middle["unit"] = spec.unit
+        if spec.statistic is not None:
+            middle["statistic"] = spec.statistic
+        middle["period"] = spec.period
+        self.middle = '",' + service_json(middle)[1:-1] + ',"recentDatapoints":['
+        self.threshold = "]," + service_json({"threshold": spec.threshold})[1:-1] + ',"evaluatedDatapoints":['
+
+
+_FIXED: dict[int, _Fixed] = {}  # by id(spec), the spec kept in the entry
+_DAYS: dict[int, tuple[str, str]] = {}
+_CLOCKS: dict[int, tuple[str, str]] = {}
+
+
+def _time_parts(ms: int) -> tuple[tuple[str, str], tuple[str, str]]:
+    """The parts of the texts of a time, remembered by day and by time of day: ``((yyyy-MM-ddT,
+    dd/MM/yy ), (HH:mm:ss.SSS, HH:mm:ss))``, the parts of `_fmt_service_time`, `_fmt_api_time`
+    and `_fmt_reason_time`."""
+    day, rest = divmod(ms, _DAY_MS)
+    date = _DAYS.get(day)
+    if date is None:
+        if len(_DAYS) >= 4096:
+            _DAYS.clear()
+        date = _DAYS[day] = (_day_text(day, "%Y-%m-%dT"), _day_text(day, "%d/%m/%y "))
+    clock = _CLOCKS.get(rest)
+    if clock is None:
+        if len(_CLOCKS) >= 4096:
+            _CLOCKS.clear()
+        text = _clock_of(rest // 1000)
+        clock = _CLOCKS[rest] = (f"{text}.{rest % 1000:03d}", text)
+    return date, clock
+
+
+def _points_texts(spec: _Spec, at_ms: int, points: Iterable) -> tuple[str, str] | None:
+    """The StateReason text and the `service_json` text of the StateReasonData of an evaluation
+    at `at_ms` decided from placed points ``(position, period start, value, sample count)``,
+    written directly: what `_reason` and `_reason_data` give for `_decision` of the same points,
+    without `Datapoint`s, `_Point`s or the data's dict.
+
+    Only for a threshold alarm (not anomaly detection) whose points each have a finite value and
+    the position `_slot` gives them, one a period; None for anything else, which the general
+    path renders (and where it raises, raises).
+    """
+    fixed = _FIXED.get(id(spec))
+    if fixed is None or fixed.spec is not spec:
+        if spec.anomaly or spec.operator is None or spec.threshold is None:
+            return None
+        if len(_FIXED) >= 1024:
+            _FIXED.clear()
+        fixed = _FIXED[id(spec)] = _Fixed(spec)
+    if type(at_ms) is not int:
+        return None
+    p = fixed.p
+    end = at_ms - at_ms % fixed.step
+    parts = _time_parts
+    date, clock = parts(at_ms)
+    query = '{"version":"1.0","queryDate":"' + date[0] + clock[0] + "+0000"
+    if not points:
+        # DECISIONS A4 case 1, decided once per alarm; the N newest period starts evaluated.
+        if fixed.empty is _KEEP:
+            return None
+        evaluated = []
+        for start in range(end - p, end - (spec.n + 1) * p, -p):
+            date, clock = parts(start)
+            evaluated.append('{"timestamp":"' + date[0] + clock[0] + '+0000"}')
+        return fixed.no_data, (query + fixed.middle + fixed.threshold + ",".join(evaluated) + "]}")
+    oldest = end - fixed.size * p
+    compare, threshold = fixed.compare, spec.threshold
+    real = []
+    try:
+        for pos, start, value, count in points:
+            if type(value) is not float or value - value != 0.0:
+                value = _opt_number(value, "value")
+                if value is None:
+                    return None
+            if type(count) is int:
+                count = float(count)  # (what `_opt_number` gives; OverflowError where it raises)
+            elif count is not None and (type(count) is not float or count - count != 0.0):
+                count = _opt_number(count, "sampleCount")
+            if type(start) is not int or not oldest <= start < end or (end - start - 1) // p + 1 != pos:
+                return None
+            date, clock = parts(start)
+            real.append((pos, date, clock, value, count, compare(value, threshold)))
+    except (TypeError, ValueError, OverflowError):
+        return None
+    n, m = spec.n, spec.m
+    if len(real) > 1:
+        real.sort(key=_first)
+        if len({pt[0] for pt in real}) < len(real):
+            return None
+    if len(real) >= n:
+        # DECISIONS A4 case 2, as `_decide_state` decides it: the N newest points.
+        del real[n:]
+        alarm = real[0][5] if n == 1 else sum([pt[5] for pt in real]) >= m
+        minimum = spec.low_sample_minimum
+        if minimum is not None and any(pt[4] is not None and pt[4] < minimum for pt in real):
+            return None  # keeps the state: no transition renders this
+        filled = ()
+    else:
+        state = _decide_state(spec, [(pt[0], pt[5], pt[4]) for pt in real])
+        if state is _KEEP:
+            return None
+        alarm = state == ALARM
+        filled = ()
+        if fixed.fill_word is not None:
+            # The gap to N filled with bad or good points, in the newest free periods (DECISIONS A10).
+            taken = {pt[0] for pt in real}
+            bad = spec.treatment == "breaching"
+            filled = [(pos, *parts(end - pos * p), None, None, bad)
+                      for pos in range(1, fixed.size + 1) if pos not in taken][: n - len(real)]
+    # The points of the state's kind: all real ones in the text (DECISIONS A6), the first M (or
+    # N-M+1) of the evaluated range, real or filled, in the data; newest first.
+    java = _java_double
+    shown = []
+    entries = []
+    for _, date, clock, value, sample_count, breaching in (sorted(real + filled, key=_first) if filled else real):
+        if breaching is alarm:
+            if value is None:
+                entries.append(f'{{"timestamp":"{date[0]}{clock[0]}+0000"}}')
+                continue
+            value = java(value)
+            shown.append(f"{value} ({date[1]}{clock[1]})")
+            if sample_count is None:
+                entries.append(f'{{"timestamp":"{date[0]}{clock[0]}+0000","value":{value}}}')
+            else:
+                entries.append(f'{{"timestamp":"{date[0]}{clock[0]}+0000","sampleCount":{java(sample_count)},'
+                               f'"value":{value}}}')
+    count = len(shown)
+    condition = fixed.met if alarm else fixed.unmet
+    fill_text = (f" and {_plural(len(filled), 'missing datapoint')} {_was(len(filled))} treated as "
+                 f"[{fixed.fill_word}]" if filled else "")
+    if not spec.m_set:
+        text = (f"Threshold Crossed: {count} datapoint{'' if count == 1 else 's'} [{', '.join(shown)}] "
+                f"{'was' if count == 1 else 'were'} {condition}{fill_text}.")
+    else:
+        minimum = m if alarm else n - m + 1  # alarms.md §5.4
+        text = (f"{fixed.head.format(count)}{', '.join(shown)}] {'was' if count == 1 else 'were'} "
+                f"{condition}{fill_text} (minimum {_plural(minimum, 'datapoint')} for "
+                f"{'OK -> ALARM' if alarm else 'ALARM -> OK'} transition).")
+    oldest = real[-1]
+    recent = java(oldest[3]) if len(real) == 1 else ",".join([java(pt[3]) for pt in reversed(real)])
+    evaluated = entries[0] if len(entries) == 1 else ",".join(entries[: m if alarm else n - m + 1])
+    return text, (f'{query}","startDate":"{oldest[1][0]}{oldest[2][0]}+0000{fixed.middle}{recent}'
+                  f'{fixed.threshold}{evaluated}]}}')
+
+
+_first = operator.itemgetter(0)
+
+
 class _Reason:
     """A StateReason text and its StateReasonData: given, or rendered when first read.
 
@@ -795,6 +971,17 @@ class _Reason:
             self._data = _reason_data(spec, state, at_ms, real, filled, periods)
             self._spec = self._decision = self._points = None
         return self._text, self._data
+
+    def _texts(self) -> tuple[str | None, str | None]:
+        """``(text, service_json(data))``, the data None when there is none: what `_rendered`
+        gives, written out. A reason kept as placed points is written directly (`_points_texts`)
+        and stays unrendered; any other is rendered first."""
+        if self._spec is not None and self._decision is None:
+            texts = _points_texts(self._spec, self._at, self._points)
+            if texts is not None:
+                return texts
+        text, data = self._rendered()
+        return text, None if data is None else service_json(data)
 
 
 def evaluate_alarm(alarm: Mapping, datapoints: Iterable, at: Any,

@@ -4,8 +4,9 @@
 
 from __future__ import annotations
 
+import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -19,7 +20,9 @@ from .evaluate import (
     _fmt_api_time,
     _fmt_service_time,
     _json_string,
+    _points_texts,
     _Reason,
+    _time_parts,
     _to_ms,
     _utc,
     service_json,
@@ -30,6 +33,7 @@ __all__ = [
     "eventbridge_detail",
     "eventbridge_event",
     "history_item",
+    "history_item_texts",
     "sns_message",
 ]
 
@@ -162,17 +166,83 @@ def history_item(transition: Transition) -> dict:
     }
 
 
+def _escaped(text: str) -> str:
+    """`text` as it reads inside a JSON string (what `_json_string` writes between the quotes).
+    Escaping goes character by character, so the escaped parts of a text make the escaped text."""
+    return _json_string(text)[1:-1]
+
+
+_OLD_REASON = _escaped(',"stateReason":')
+_NEW_DATA = _escaped(',"stateReasonData":')
+_CLOSE = _escaped("}}")
+
+
+def history_item_texts(transitions: Iterable[Transition], margin: str = "") -> Iterator[str]:
+    """The `history_item` of each transition as ``json.dumps(item, indent=4, ensure_ascii=False)``
+    writes it, every line after the first prefixed by `margin` (an item in a document's list):
+    the same text, written directly.
+
+    The HistoryData string is written escaped part by part: the parts that name the states once
+    per pair of states, and a reason kept as placed points without rendering its data
+    (`_Reason._texts`), remembered until it is read as the next transition's old reason.
+    """
+    enc = _json_string
+    inner = ",\n" + margin + "    "
+    tail = "\n" + margin + "}"
+    heads: dict[tuple, str] = {}    # the text before the Timestamp, by alarm name and type
+    states: dict[tuple, tuple] = {}  # the texts that name the states, by old and new state
+    written: dict[int, tuple[Transition, str]] = {}  # by id(): escaped reasons written, not kept
+    for tr in transitions:
+        name, kind, old_state, new_state = tr._alarm_name, tr._alarm_type, tr._old_state, tr._new_state
+        if (type(name) is not str or type(kind) is not str or type(old_state) is not str
+                or type(new_state) is not str or type(tr._timestamp) is not int):
+            text = json.dumps(history_item(tr), indent=4, ensure_ascii=False)
+            yield text.replace("\n", "\n" + margin) if margin else text
+            continue
+        head = heads.get((name, kind))
+        if head is None:
+            head = heads[name, kind] = (f'{{\n{margin}    "AlarmName": {enc(name)}{inner}"AlarmType": {enc(kind)}'
+                                        f'{inner}"Timestamp": ')
+        named = states.get((old_state, new_state))
+        if named is None:
+            named = states[old_state, new_state] = (
+                f'{inner}"HistoryItemType": "StateUpdate"{inner}"HistorySummary": '
+                f'{enc(f"Alarm updated from {old_state} to {new_state}")}{inner}"HistoryData": "' +
+                _escaped('{"version":"1.0","oldState":{"stateValue":' + enc(old_state)),
+                _escaped('},"newState":{"stateValue":' + enc(new_state) + ',"stateReason":'))
+        old = tr._old
+        hit = written.pop(id(old), None)
+        if hit is not None and hit[0] is old:
+            old_text = hit[1]
+        else:
+            old_reason = old._rendered()[0]
+            old_text = "" if old_reason is None else _OLD_REASON + _escaped(_value_json(old_reason))
+        texts = None
+        if tr._spec is not None and tr._decision is None:  # (as `_texts`, without the call)
+            texts = _points_texts(tr._spec, tr._at, tr._points)
+        new_reason, data = tr._texts() if texts is None else texts
+        new_text = _escaped(_value_json(new_reason))
+        if tr._spec is not None:
+            written[id(tr)] = (tr, _OLD_REASON + new_text)
+        date, clock = _time_parts(tr._timestamp)  # (digits and separators: nothing to escape)
+        if data is None:
+            yield f'{head}"{date[0]}{clock[0]}Z"{named[0]}{old_text}{named[1]}{new_text}{_CLOSE}"{tail}'
+        else:
+            yield (f'{head}"{date[0]}{clock[0]}Z"{named[0]}{old_text}{named[1]}{new_text}{_NEW_DATA}'
+                   f'{_escaped(data)}{_CLOSE}"{tail}')
+
+
 def _value_json(value: Any) -> str:
     return _json_string(value) if type(value) is str else service_json(value)
 
 
-def _event_state(value: str, reason: str | None, reason_data: dict | None,
-                 timestamp: int | None) -> dict:
+def _event_state(value: str, reason: _Reason, timestamp: int | None) -> dict:
     state: dict[str, Any] = {"value": value}
-    if reason is not None:
-        state["reason"] = reason
-    if reason_data is not None:
-        state["reasonData"] = service_json(reason_data)
+    text, data = reason._texts()  # (the data as its JSON text)
+    if text is not None:
+        state["reason"] = text
+    if data is not None:
+        state["reasonData"] = data
     if timestamp is not None:
         state["timestamp"] = _fmt_service_time(timestamp)
     return state
@@ -247,13 +317,11 @@ def eventbridge_detail(alarm: Mapping, transition: Transition) -> dict:
 
     `alarm` is the PutMetricAlarm- or PutCompositeAlarm-shaped configuration.
     """
-    state = _event_state(transition.new_state, transition.new_reason, transition.new_reason_data,
-                         transition.timestamp)
+    state = _event_state(transition.new_state, transition, transition.timestamp)
     if transition.actions_suppressed_by is not None:
         state["actionsSuppressedBy"] = transition.actions_suppressed_by
         state["actionsSuppressedReason"] = transition.actions_suppressed_reason
-    previous = _event_state(transition.old_state, transition.old_reason,
-                            transition.old_reason_data, transition.old_timestamp)
+    previous = _event_state(transition.old_state, transition._old, transition.old_timestamp)
     return {"alarmName": transition.alarm_name, "state": state, "previousState": previous,
             "configuration": _event_configuration(alarm)}
 

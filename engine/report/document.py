@@ -17,7 +17,7 @@ def run_definitions(config: Any) -> dict:
 
 
 def run_document(datapoints: Iterable[Any], changes: Iterable[Any], summary: dict, statistics: list[str],
-                 definitions: dict) -> dict:
+                 definitions: dict, *, history: bool = True) -> dict:
     """``{"metrics", "summary", "alarmHistory", metricFilters, MetricAlarms, CompositeAlarms}``.
 
     Args:
@@ -26,6 +26,8 @@ def run_document(datapoints: Iterable[Any], changes: Iterable[Any], summary: dic
         summary: the run summary.
         statistics: the extended statistics each datapoint reports.
         definitions: `run_definitions` of the run's config.
+        history: False leaves ``alarmHistory`` an empty list, for a caller that writes the
+            items itself (`history_item_texts`).
     """
     from ..alarms.notifications import history_item
     from .text import group_metrics
@@ -33,6 +35,6 @@ def run_document(datapoints: Iterable[Any], changes: Iterable[Any], summary: dic
     changes = list(changes)
     doc = {"metrics": group_metrics(list(datapoints), statistics), "summary": summary}
     if changes or summary.get("alarms"):
-        doc["alarmHistory"] = [history_item(c.transition) for c in changes]
+        doc["alarmHistory"] = [history_item(c.transition) for c in changes] if history else []
     doc.update(definitions)
     return doc
