@@ -547,3 +547,33 @@ def test_filters_table_says_which_samples_were_not_counted_and_why(tmp_path):
     # The full reason and its fix, as the run summary's losses give them, on hover.
     for (title, _), loss in zip(reasons, summary["losses"], strict=True):
         assert html.unescape(title) == f"{loss['reason']}. Fix: {loss['fix']}"
+
+
+def test_a_metric_with_two_alarms_is_charted_with_the_first_alarms_statistic(tmp_path):
+    """Two alarms on one metric with different statistics: the metric's chart shows the first
+    alarm's, whatever the interpreter's hash seed (a set once picked one by its hash order)."""
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        "metricFilters:\n"
+        "  - filterName: bytes\n"
+        "    filterPattern: '{ $.bytes = * }'\n"
+        "    metricTransformations:\n"
+        "      - {metricName: Bytes, metricNamespace: Web, metricValue: $.bytes}\n"
+        "MetricAlarms:\n"
+        "  - {AlarmName: largest, Namespace: Web, MetricName: Bytes, Statistic: Maximum, Period: 60,\n"
+        "     EvaluationPeriods: 1, Threshold: 100, ComparisonOperator: GreaterThanThreshold}\n"
+        "  - {AlarmName: mean, Namespace: Web, MetricName: Bytes, Statistic: Average, Period: 60,\n"
+        "     EvaluationPeriods: 1, Threshold: 100, ComparisonOperator: GreaterThanThreshold}\n",
+        encoding="utf-8",
+    )
+    log = tmp_path / "web.jsonl"
+    log.write_text("".join(json.dumps({"timestamp": f"2024-05-01T10:0{i}:00Z", "bytes": 50 * i}) + "\n"
+                           for i in range(6)), encoding="utf-8")
+    charted = set()
+    for seed in range(1, 7):
+        report = tmp_path / f"report-{seed}.html"
+        done = subprocess.run([str(CWFILTER), "run", str(config), str(log), "-o", "json", "-q", "--report", str(report)],
+                              check=False, capture_output=True, env={**os.environ, "PYTHONHASHSEED": str(seed)})
+        assert done.returncode == 0, done.stderr.decode()
+        charted.update(re.findall(r"<title>Web / Bytes: (\w+)</title>", report.read_text(encoding="utf-8")))
+    assert charted == {"Maximum"}

@@ -120,7 +120,9 @@ def render_html(picture: RunPicture, *, version: str = "") -> str:
     parts.append('<section id="metrics"><h2>Metrics</h2>')
     if not p.metrics:
         parts.append('<p class="muted">No datapoints: no event matched a filter.</p>')
-    watched = {(a.metric, a.statistic) for a in p.alarms if a.kind == "metric"}
+    # A metric's chart shows the statistic of the first alarm (in the configuration's order) that
+    # watches it and whose statistic merges, else its default statistic.
+    watched = [(a.metric, a.statistic) for a in p.alarms if a.kind == "metric"]
     for i, metric in enumerate(p.metrics):
         statistic = next((s for label, s in watched if label == metric.label and s in _MERGEABLE),
                          default_statistic(metric))
