@@ -177,6 +177,21 @@ def test_a_state_decided_from_values_is_the_state_evaluate_decides(alarm, prior,
         assert (tr.new_state, tr.new_reason, tr.new_reason_data) == (want.state, want.reason, want.reason_data)
 
 
+def _merged_periods(alarm: dict, cells: dict, periods: list, stat: str) -> list[dict]:
+    """The datapoints of an evaluation, merged afresh from the per-cadence cells
+    ``(start, unit) -> Aggregate`` for each ``(start, end)`` period that holds samples (those of the
+    alarm's unit when it has one): the oracle the batch runs are held to."""
+    points = []
+    for start, stop in periods:
+        agg = None
+        for (s, u), part in sorted(cells.items()):
+            if start <= s < stop and (not alarm.get("Unit") or u == alarm["Unit"]):
+                agg = part if agg is None else agg.merge(part)
+        if agg is not None and agg.sample_count:
+            points.append({"timestamp": start, "value": agg.statistic(stat), "sampleCount": agg.sample_count})
+    return points
+
+
 bank_alarms = st.builds(
     lambda n, m, treatment, period, stat, op, threshold, m_set, unit: {
         "AlarmName": "a", "Namespace": "ns", "MetricName": "m", "Period": period, "EvaluationPeriods": n,
@@ -233,15 +248,7 @@ def test_batch_alarms_evaluated_at_changes_equal_merging_every_boundary(alarms, 
         t = -(-first // base) * base
         while t <= end:
             if t % step == 0:
-                points = []
-                for start, stop in eager.periods(t):
-                    agg = None
-                    for (s, u), part in sorted(cells.items()):
-                        if start <= s < stop and (not alarm.get("Unit") or u == alarm["Unit"]):
-                            agg = part if agg is None else agg.merge(part)
-                    if agg is not None and agg.sample_count:
-                        points.append({"timestamp": start, "value": agg.statistic(stat),
-                                       "sampleCount": agg.sample_count})
+                points = _merged_periods(alarm, cells, eager.periods(t), stat)
                 tr = eager.evaluate(t, points)
                 if tr is not None:
                     eager_changes.append(tr)
@@ -325,16 +332,7 @@ def test_reasons_rendered_when_read_equal_reasons_built_at_each_transition(alarm
         t = -(-first // base) * base
         while t <= end:
             if t % step == 0:
-                points = []
-                for start, stop in probe.periods(t):
-                    agg = None
-                    for (s, u), part in sorted(cells.items()):
-                        if start <= s < stop and (not alarm.get("Unit") or u == alarm["Unit"]):
-                            agg = part if agg is None else agg.merge(part)
-                    if agg is not None and agg.sample_count:
-                        value = agg.statistic(stat)
-                        if value is not None:
-                            points.append({"timestamp": start, "value": value, "sampleCount": agg.sample_count})
+                points = [p for p in _merged_periods(alarm, cells, probe.periods(t), stat) if p["value"] is not None]
                 result = evaluate_alarm(alarm, points, t, state)
                 if result.state != state:
                     eager.append(Transition(
