@@ -929,10 +929,10 @@ def _points_texts(spec: _Spec, at_ms: int, points: Iterable) -> tuple[str, str] 
         text = (f"{fixed.head.format(count)}{', '.join(shown)}] {'was' if count == 1 else 'were'} "
                 f"{condition}{fill_text} (minimum {_plural(minimum, 'datapoint')} for "
                 f"{'OK -> ALARM' if alarm else 'ALARM -> OK'} transition).")
-    oldest = real[-1]
-    recent = java(oldest[3]) if len(real) == 1 else ",".join([java(pt[3]) for pt in reversed(real)])
+    first = real[-1]  # the oldest real point
+    recent = java(first[3]) if len(real) == 1 else ",".join([java(pt[3]) for pt in reversed(real)])
     evaluated = entries[0] if len(entries) == 1 else ",".join(entries[: m if alarm else n - m + 1])
-    return text, (f'{query}","startDate":"{oldest[1][0]}{oldest[2][0]}+0000{fixed.middle}{recent}'
+    return text, (f'{query}","startDate":"{first[1][0]}{first[2][0]}+0000{fixed.middle}{recent}'
                   f'{fixed.threshold}{evaluated}]}}')
 
 

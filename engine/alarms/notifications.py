@@ -20,7 +20,6 @@ from .evaluate import (
     _fmt_api_time,
     _fmt_service_time,
     _json_string,
-    _points_texts,
     _Reason,
     _time_parts,
     _to_ms,
@@ -217,10 +216,7 @@ def history_item_texts(transitions: Iterable[Transition], margin: str = "") -> I
         else:
             old_reason = old._rendered()[0]
             old_text = "" if old_reason is None else _OLD_REASON + _escaped(_value_json(old_reason))
-        texts = None
-        if tr._spec is not None and tr._decision is None:  # (as `_texts`, without the call)
-            texts = _points_texts(tr._spec, tr._at, tr._points)
-        new_reason, data = tr._texts() if texts is None else texts
+        new_reason, data = tr._texts()
         new_text = _escaped(_value_json(new_reason))
         if tr._spec is not None:
             written[id(tr)] = (tr, _OLD_REASON + new_text)
